@@ -1,0 +1,17 @@
+"""Time, calendars and timezones: everything goes through :class:`TimeManager`."""
+
+from simcore.time.cache import CacheStats, LookupCache
+from simcore.time.manager import TimeManager, TradingSession
+from simcore.time.markets import ASSET_CLASSES, EXCHANGE_GROUPS, MARKETS, MarketSpec, market_for
+
+__all__ = [
+    "ASSET_CLASSES",
+    "EXCHANGE_GROUPS",
+    "MARKETS",
+    "CacheStats",
+    "LookupCache",
+    "MarketSpec",
+    "TimeManager",
+    "TradingSession",
+    "market_for",
+]

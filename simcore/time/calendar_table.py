@@ -1,0 +1,92 @@
+"""A trading calendar from exchange_calendars, flattened into sorted NumPy arrays.
+
+exchange_calendars answers one question per call through pandas, which costs tens of
+microseconds; the engine asks the same questions millions of times. This table is built once
+per calendar name and answers by binary search. It holds no timezone logic: opens and closes
+stay in UTC nanoseconds, and the TimeManager converts them for delivery.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from datetime import date
+
+import exchange_calendars as xcals
+import numpy as np
+
+# Calendars are built from this date on: the bundled LEAN daily history starts in 1998 and the
+# calendar-agreement test covers 2000 onward.
+CALENDAR_START = "1990-01-01"
+
+
+@dataclass(frozen=True)
+class CalendarTable:
+    name: str
+    timezone: str
+    sessions: np.ndarray  # datetime64[D], ascending
+    opens_ns: np.ndarray  # int64 UTC nanoseconds, aligned with sessions
+    closes_ns: np.ndarray  # int64 UTC nanoseconds
+    early_close: np.ndarray  # bool
+    weekmask: str  # "1111100": Monday..Sunday, 1 = the exchange normally trades that weekday
+
+    @property
+    def first_session(self) -> date:
+        return self.sessions[0].astype(date)
+
+    @property
+    def last_session(self) -> date:
+        return self.sessions[-1].astype(date)
+
+    def check_in_range(self, day: date) -> np.datetime64:
+        """The date as datetime64[D], or a ValueError naming the calendar's bounds."""
+        d64 = np.datetime64(day, "D")
+        if d64 < self.sessions[0] or d64 > self.sessions[-1]:
+            raise ValueError(
+                f"{day.isoformat()} is outside the {self.name} calendar "
+                f"({self.first_session.isoformat()} to {self.last_session.isoformat()})"
+            )
+        return d64
+
+    def index_of(self, day: date) -> int:
+        """Index of the session on ``day``, or -1 when ``day`` is not a session."""
+        d64 = self.check_in_range(day)
+        i = int(np.searchsorted(self.sessions, d64))
+        return i if i < len(self.sessions) and self.sessions[i] == d64 else -1
+
+    def first_index_on_or_after(self, day: date) -> int:
+        i = int(np.searchsorted(self.sessions, self.check_in_range(day), side="left"))
+        if i >= len(self.sessions):
+            raise ValueError(
+                f"no {self.name} session on or after {day.isoformat()} in the calendar"
+            )
+        return i
+
+    def last_index_on_or_before(self, day: date) -> int:
+        i = int(np.searchsorted(self.sessions, self.check_in_range(day), side="right")) - 1
+        if i < 0:
+            raise ValueError(
+                f"no {self.name} session on or before {day.isoformat()} in the calendar"
+            )
+        return i
+
+
+@functools.lru_cache(maxsize=8)
+def load_calendar(name: str) -> CalendarTable:
+    """Build (once per process) the table of an exchange_calendars calendar."""
+    cal = xcals.get_calendar(name, start=CALENDAR_START)
+    sessions = cal.sessions.values.astype("datetime64[D]")
+    opens = cal.opens.values.astype("datetime64[ns]").astype(np.int64)
+    closes = cal.closes.values.astype("datetime64[ns]").astype(np.int64)
+    early = np.isin(sessions, cal.early_closes.values.astype("datetime64[D]"))
+    for arr in (sessions, opens, closes, early):
+        arr.setflags(write=False)
+    return CalendarTable(
+        name=name,
+        timezone=str(cal.tz),
+        sessions=sessions,
+        opens_ns=opens,
+        closes_ns=closes,
+        early_close=early,
+        weekmask=cal.weekmask,
+    )

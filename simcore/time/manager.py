@@ -1,0 +1,312 @@
+"""TimeManager: the single source of time, trading calendar and timezone truth.
+
+Every component asks it "what time is it", "when does this session close", "is this a trading
+day". Nothing else in simcore calls ``datetime.now()``, hard-codes 09:30/16:00 or converts
+between timezones: the helpers for that live here too.
+
+Time is virtual in backtests (set and advanced by the engine, never backwards) and the real
+clock in live mode. Calendars come from exchange_calendars through ``calendar_table``; answers
+are memoised as the seed prescribes (a last-query slot plus an LRU per lookup kind).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import polars as pl
+
+from simcore.errors import ClockError
+from simcore.time.cache import CacheStats, LookupCache
+from simcore.time.calendar_table import CalendarTable, load_calendar
+from simcore.time.markets import MarketSpec, market_for
+
+Mode = Literal["backtest", "live"]
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class TradingSession:
+    """One trading day's regular session, with times in the system timezone."""
+
+    date: date
+    regular_open: datetime
+    regular_close: datetime
+    is_early_close: bool
+    timezone: str
+
+    @property
+    def duration(self) -> timedelta:
+        return self.regular_close - self.regular_open
+
+    @property
+    def minutes(self) -> int:
+        """Number of whole minutes in the regular session (390 on a full NYSE day)."""
+        return int(self.duration.total_seconds() // 60)
+
+    def contains(self, moment: datetime) -> bool:
+        """True when ``moment`` lies in [open, close)."""
+        return self.regular_open <= moment < self.regular_close
+
+
+class TimeManager:
+    """Clock, calendar and timezone for one market (exchange_group + asset_class)."""
+
+    def __init__(
+        self,
+        exchange_group: str = "US_EQUITY",
+        asset_class: str = "EQUITY",
+        mode: Mode = "backtest",
+        cache_size: int = 100,
+    ):
+        if mode not in ("backtest", "live"):
+            raise ValueError(f"mode must be 'backtest' or 'live', not {mode!r}")
+        self.mode: Mode = mode
+        self._cache_size = cache_size
+        self._backtest_time: datetime | None = None
+        self._apply_market(market_for(exchange_group, asset_class))
+
+    # ------------------------------------------------------------------ market and timezone
+    def _apply_market(self, market: MarketSpec) -> None:
+        self._market = market
+        self._table: CalendarTable = load_calendar(market.calendar)
+        self._tz = ZoneInfo(market.timezone)
+        size = self._cache_size
+        self._caches: dict[str, LookupCache] = {
+            "trading_session": LookupCache(self._compute_session, size),
+            "first_trading_date": LookupCache(self._compute_first_trading_date, size),
+            "next_trading_date": LookupCache(self._compute_next_trading_date, size),
+            "previous_trading_date": LookupCache(self._compute_previous_trading_date, size),
+            "count_trading_days": LookupCache(self._compute_count, size),
+        }
+        if self._backtest_time is not None:
+            self._backtest_time = self._backtest_time.astimezone(self._tz)
+
+    def set_market(self, exchange_group: str, asset_class: str) -> None:
+        """Switch market; the timezone and calendar follow, and every cache is dropped."""
+        self._apply_market(market_for(exchange_group, asset_class))
+
+    @property
+    def market(self) -> MarketSpec:
+        return self._market
+
+    @property
+    def timezone(self) -> str:
+        """The system timezone: derived from the market, never configured."""
+        return self._market.timezone
+
+    @property
+    def tzinfo(self) -> ZoneInfo:
+        return self._tz
+
+    @property
+    def calendar_name(self) -> str:
+        return self._market.calendar
+
+    # ------------------------------------------------------------------ clock
+    def get_current_time(self) -> datetime:
+        """Now, in the system timezone: virtual in backtest, the real clock in live mode."""
+        if self.mode == "live":
+            return datetime.now(tz=self._tz)
+        if self._backtest_time is None:
+            raise ClockError("backtest time is not set yet; the session coordinator sets it")
+        return self._backtest_time
+
+    def set_backtest_time(self, moment: datetime) -> None:
+        """Put the virtual clock at ``moment`` (aware). Used at backtest start and by the engine."""
+        self._require_backtest()
+        self._backtest_time = self._as_system_time(moment)
+
+    def advance_to(self, moment: datetime) -> None:
+        """Move the virtual clock forward to ``moment``; going backwards is a ClockError."""
+        self._require_backtest()
+        moment = self._as_system_time(moment)
+        current = self._backtest_time
+        if current is not None and moment < current:
+            raise ClockError(f"virtual time cannot go backwards: {current} -> {moment}")
+        self._backtest_time = moment
+
+    def reset_backtest_time(self) -> None:
+        """Forget the virtual time (the coordinator's stop() resets backtest dates)."""
+        self._backtest_time = None
+
+    def _require_backtest(self) -> None:
+        if self.mode != "backtest":
+            raise ClockError("the clock of a live session is the real clock; it cannot be set")
+
+    def _as_system_time(self, moment: datetime) -> datetime:
+        if moment.tzinfo is None:
+            raise ClockError(f"naive datetime {moment} given to the clock; times must be aware")
+        return moment.astimezone(self._tz)
+
+    # ------------------------------------------------------------------ calendar lookups
+    def get_trading_session(self, day: date) -> TradingSession | None:
+        """The regular session on ``day``, or None when the exchange does not trade that day."""
+        return self._caches["trading_session"].get(_as_date(day))
+
+    def is_trading_day(self, day: date) -> bool:
+        return self.get_trading_session(day) is not None
+
+    def is_holiday(self, day: date) -> bool:
+        """A weekday on which the exchange normally trades, but not on this date."""
+        day = _as_date(day)
+        return self._table.weekmask[day.weekday()] == "1" and not self.is_trading_day(day)
+
+    def is_early_close(self, day: date) -> bool:
+        session = self.get_trading_session(day)
+        return session is not None and session.is_early_close
+
+    def get_first_trading_date(self, day: date) -> date:
+        """``day`` itself when it is a trading day, else the next one (inclusive)."""
+        return self._caches["first_trading_date"].get(_as_date(day))
+
+    def get_next_trading_date(self, day: date) -> date:
+        """The first trading day strictly after ``day`` (exclusive)."""
+        return self._caches["next_trading_date"].get(_as_date(day))
+
+    def get_previous_trading_date(self, day: date) -> date:
+        """The last trading day strictly before ``day`` (exclusive)."""
+        return self._caches["previous_trading_date"].get(_as_date(day))
+
+    def count_trading_days(self, start: date, end: date) -> int:
+        """Trading days in [start, end], both ends inclusive; 0 when end < start."""
+        return self._caches["count_trading_days"].get((_as_date(start), _as_date(end)))
+
+    def trading_days(self, start: date, end: date) -> list[date]:
+        """Every trading day in [start, end], ascending."""
+        lo, hi = self._index_range(_as_date(start), _as_date(end))
+        return [d.astype(date) for d in self._table.sessions[lo:hi]]
+
+    def trailing_trading_days(self, before: date, count: int) -> list[date]:
+        """The ``count`` trading days strictly before ``before``, ascending (fewer at the
+        calendar's start)."""
+        if count <= 0:
+            return []
+        hi = self._table.last_index_on_or_before(self.get_previous_trading_date(before)) + 1
+        lo = max(0, hi - count)
+        return [d.astype(date) for d in self._table.sessions[lo:hi]]
+
+    def get_session_boundary_times(
+        self, start_ref: date, end_ref: date
+    ) -> tuple[datetime, datetime]:
+        """(open of the first trading day >= start_ref, close of the first trading day >= end_ref)."""
+        first = self.get_trading_session(self.get_first_trading_date(start_ref))
+        last = self.get_trading_session(self.get_first_trading_date(end_ref))
+        assert first is not None and last is not None
+        if last.regular_close < first.regular_open:
+            raise ValueError(f"end reference {end_ref} resolves before start reference {start_ref}")
+        return first.regular_open, last.regular_close
+
+    def sessions_frame(self, start: date, end: date) -> pl.DataFrame:
+        """Sessions in [start, end] as a frame (date, open, close in UTC, early_close): the
+        vectorised form of get_trading_session, for flagging whole columns of timestamps."""
+        lo, hi = self._index_range(_as_date(start), _as_date(end))
+        t = self._table
+        return pl.DataFrame(
+            {
+                "session_date": t.sessions[lo:hi],
+                "open": t.opens_ns[lo:hi],
+                "close": t.closes_ns[lo:hi],
+                "early_close": t.early_close[lo:hi],
+            }
+        ).with_columns(
+            pl.col("session_date").cast(pl.Date),
+            pl.col("open").cast(pl.Datetime("ns", "UTC")).dt.cast_time_unit("us"),
+            pl.col("close").cast(pl.Datetime("ns", "UTC")).dt.cast_time_unit("us"),
+        )
+
+    def _index_range(self, start: date, end: date) -> tuple[int, int]:
+        t = self._table
+        lo = int(np.searchsorted(t.sessions, t.check_in_range(start), side="left"))
+        hi = int(np.searchsorted(t.sessions, t.check_in_range(end), side="right"))
+        return lo, max(lo, hi)
+
+    # ------------------------------------------------------------------ cache
+    def invalidate_caches(self) -> None:
+        """Drop every memoised answer (called at session start)."""
+        for cache in self._caches.values():
+            cache.invalidate()
+
+    def cache_stats(self) -> dict[str, CacheStats]:
+        return {name: cache.stats() for name, cache in self._caches.items()}
+
+    # ------------------------------------------------------------------ timezone helpers
+    def to_system_tz(self, moment: datetime) -> datetime:
+        """An aware datetime expressed in the system timezone."""
+        return self._as_system_time(moment)
+
+    def to_utc(self, moment: datetime) -> datetime:
+        if moment.tzinfo is None:
+            raise ClockError(f"naive datetime {moment}: say which timezone it is in")
+        return moment.astimezone(UTC)
+
+    def localize(self, naive: datetime, tz: str | None = None) -> datetime:
+        """Attach a timezone (the system one by default) to a naive wall-clock time."""
+        if naive.tzinfo is not None:
+            raise ClockError(f"{naive} is already aware")
+        return naive.replace(tzinfo=ZoneInfo(tz) if tz else self._tz)
+
+    def from_utc_ns(self, ns: int) -> datetime:
+        """UTC nanoseconds since the epoch (the stores' unit) to a system-timezone datetime."""
+        return (_EPOCH + timedelta(microseconds=ns // 1000)).astimezone(self._tz)
+
+    def session_date_of(self, moment: datetime) -> date:
+        """The exchange-local calendar date of an aware moment."""
+        return self._as_system_time(moment).date()
+
+    @staticmethod
+    def local_to_utc_expr(expr: pl.Expr, source_tz: str) -> pl.Expr:
+        """A Polars expression turning naive wall-clock times of ``source_tz`` into UTC.
+
+        Ambiguous or non-existent local times (DST changes) raise, so no row is silently moved.
+        """
+        return expr.dt.replace_time_zone(
+            source_tz, ambiguous="raise", non_existent="raise"
+        ).dt.convert_time_zone("UTC")
+
+    def utc_to_local_date_expr(self, expr: pl.Expr) -> pl.Expr:
+        """A Polars expression giving the exchange-local date of UTC timestamps."""
+        return expr.dt.convert_time_zone(self.timezone).dt.date()
+
+    # ------------------------------------------------------------------ computations behind caches
+    def _compute_session(self, day: date) -> TradingSession | None:
+        t = self._table
+        i = t.index_of(day)
+        if i < 0:
+            return None
+        return TradingSession(
+            date=day,
+            regular_open=self.from_utc_ns(int(t.opens_ns[i])),
+            regular_close=self.from_utc_ns(int(t.closes_ns[i])),
+            is_early_close=bool(t.early_close[i]),
+            timezone=self.timezone,
+        )
+
+    def _compute_first_trading_date(self, day: date) -> date:
+        t = self._table
+        return t.sessions[t.first_index_on_or_after(day)].astype(date)
+
+    def _compute_next_trading_date(self, day: date) -> date:
+        return self._compute_first_trading_date(day + timedelta(days=1))
+
+    def _compute_previous_trading_date(self, day: date) -> date:
+        t = self._table
+        return t.sessions[t.last_index_on_or_before(day - timedelta(days=1))].astype(date)
+
+    def _compute_count(self, bounds: tuple[date, date]) -> int:
+        lo, hi = self._index_range(*bounds)
+        return hi - lo
+
+
+def _as_date(day: date | str) -> date:
+    """Accept a date (not a datetime, whose time part would be silently dropped) or ISO text."""
+    if isinstance(day, datetime):
+        raise TypeError(f"expected a date, got the datetime {day}; use .date() explicitly")
+    if isinstance(day, date):
+        return day
+    if isinstance(day, str):
+        return date.fromisoformat(day)
+    raise TypeError(f"expected a date, got {type(day).__name__}")
