@@ -192,7 +192,7 @@ class TimeManager:
     def get_session_boundary_times(
         self, start_ref: date, end_ref: date
     ) -> tuple[datetime, datetime]:
-        """(open of the first trading day >= start_ref, close of the first trading day >= end_ref)."""
+        """(open of the first trading day >= start_ref, close of the first one >= end_ref)."""
         first = self.get_trading_session(self.get_first_trading_date(start_ref))
         last = self.get_trading_session(self.get_first_trading_date(end_ref))
         assert first is not None and last is not None
@@ -261,11 +261,11 @@ class TimeManager:
     def local_to_utc_expr(expr: pl.Expr, source_tz: str) -> pl.Expr:
         """A Polars expression turning naive wall-clock times of ``source_tz`` into UTC.
 
-        Ambiguous or non-existent local times (DST changes) raise, so no row is silently moved.
+        A local time that is ambiguous or does not exist (a DST change) becomes null, which the
+        store's cleaner counts as a bad timestamp: no row is silently moved by an hour.
         """
-        return expr.dt.replace_time_zone(
-            source_tz, ambiguous="raise", non_existent="raise"
-        ).dt.convert_time_zone("UTC")
+        localized = expr.dt.replace_time_zone(source_tz, ambiguous="null", non_existent="null")
+        return localized.dt.convert_time_zone("UTC")
 
     def utc_to_local_date_expr(self, expr: pl.Expr) -> pl.Expr:
         """A Polars expression giving the exchange-local date of UTC timestamps."""

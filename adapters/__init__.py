@@ -1,0 +1,1 @@
+"""The outside world: market-data stores and brokers, behind small interfaces the engine uses."""

@@ -1,0 +1,245 @@
+"""The local market-data store: Parquet files on disk, one folder per dataset, symbol and period.
+
+Layout (all timestamps UTC; the period of a file is taken from its rows' UTC timestamps)::
+
+    <root>/bars/1s/<SYMBOL>/<YYYY-MM-DD>.parquet    one file a day
+    <root>/bars/1m/<SYMBOL>/<YYYY-MM>.parquet       one file a month
+    <root>/bars/1d/<SYMBOL>/<YYYY>.parquet          one file a year
+    <root>/quotes/<SYMBOL>/<YYYY-MM-DD>.parquet
+    <root>/ticks/<SYMBOL>/<YYYY-MM-DD>.parquet
+
+Reads are Polars lazy scans of only the files whose period overlaps the asked range, with the
+timestamp filter pushed into the Parquet reader, so a day of one symbol reads one file.
+Writes merge into the existing file of a period (new rows replace rows with the same timestamp)
+and are atomic: the new file is written aside, flushed, and renamed over the old one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+
+from adapters.local.schema import KINDS, SCHEMAS, STORE_INTERVALS, conform
+from simcore.errors import DataError
+
+# strftime pattern of a file's period, by dataset (kind, interval)
+_PERIODS: dict[tuple[str, str | None], str] = {
+    ("bars", "1s"): "%Y-%m-%d",
+    ("bars", "1m"): "%Y-%m",
+    ("bars", "1d"): "%Y",
+    ("quotes", None): "%Y-%m-%d",
+    ("ticks", None): "%Y-%m-%d",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Dataset:
+    """One kind of data in the store: bars of an interval, or quotes, or ticks."""
+
+    kind: str
+    interval: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise DataError(f"unknown dataset kind {self.kind!r}; valid: {', '.join(KINDS)}")
+        if self.kind == "bars" and self.interval not in STORE_INTERVALS:
+            raise DataError(
+                f"the store holds bars of {', '.join(STORE_INTERVALS)}, not {self.interval!r}; "
+                "other intervals are derived by the engine"
+            )
+        if self.kind != "bars" and self.interval is not None:
+            raise DataError(f"{self.kind} have no interval")
+
+    @property
+    def label(self) -> str:
+        return f"bars {self.interval}" if self.kind == "bars" else self.kind
+
+    @property
+    def period_format(self) -> str:
+        return _PERIODS[(self.kind, self.interval)]
+
+    def relative_dir(self) -> Path:
+        return Path(self.kind, self.interval) if self.interval else Path(self.kind)
+
+
+BARS_1S, BARS_1M, BARS_1D = Dataset("bars", "1s"), Dataset("bars", "1m"), Dataset("bars", "1d")
+QUOTES, TICKS = Dataset("quotes"), Dataset("ticks")
+ALL_DATASETS = (BARS_1S, BARS_1M, BARS_1D, QUOTES, TICKS)
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    rows_written: int  # rows in the frame handed to write()
+    rows_replaced: int  # of those, rows that replaced a stored row with the same timestamp
+    files: int  # files created or rewritten
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetSummary:
+    """What ``simcore data info`` shows per symbol and dataset."""
+
+    dataset: Dataset
+    symbol: str
+    rows: int
+    first: datetime
+    last: datetime
+    files: int
+    extended_rows: int
+
+
+class ParquetStore:
+    """A folder of Parquet files in the layout above."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    # ------------------------------------------------------------------ paths
+    def _symbol_dir(self, dataset: Dataset, symbol: str) -> Path:
+        return self.root / dataset.relative_dir() / symbol
+
+    def files(
+        self,
+        dataset: Dataset,
+        symbol: str,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> list[Path]:
+        """The files of one symbol whose period overlaps [start, end) (all when unbounded)."""
+        folder = self._symbol_dir(dataset, symbol)
+        if not folder.is_dir():
+            return []
+        fmt = dataset.period_format
+        lo = start.strftime(fmt) if start else ""
+        hi = end.strftime(fmt) if end else "~"
+        return sorted(p for p in folder.glob("*.parquet") if lo <= p.stem <= hi)
+
+    def symbols(self, dataset: Dataset) -> list[str]:
+        folder = self.root / dataset.relative_dir()
+        if not folder.is_dir():
+            return []
+        return sorted(p.name for p in folder.iterdir() if p.is_dir() and any(p.glob("*.parquet")))
+
+    def has(self, dataset: Dataset, symbol: str) -> bool:
+        return bool(self.files(dataset, symbol))
+
+    # ------------------------------------------------------------------ reads
+    def scan(
+        self,
+        dataset: Dataset,
+        symbols: Iterable[str],
+        start: datetime | None = None,
+        end: datetime | None = None,
+        *,
+        regular_only: bool = False,
+    ) -> pl.LazyFrame:
+        """A lazy frame of rows with start <= timestamp < end for the symbols, ordered by
+        (symbol, timestamp). Only overlapping files are opened; the filter is pushed down."""
+        paths = [p for s in symbols for p in self.files(dataset, s, start, end)]
+        if not paths:
+            return pl.LazyFrame(schema=SCHEMAS[dataset.kind])
+        frame = pl.scan_parquet(paths)
+        predicate = pl.lit(True)
+        if start is not None:
+            predicate &= pl.col("timestamp") >= _utc(start)
+        if end is not None:
+            predicate &= pl.col("timestamp") < _utc(end)
+        if regular_only:
+            predicate &= ~pl.col("extended")
+        return frame.filter(predicate)
+
+    def read(
+        self,
+        dataset: Dataset,
+        symbols: Iterable[str],
+        start: datetime | None = None,
+        end: datetime | None = None,
+        *,
+        regular_only: bool = False,
+    ) -> pl.DataFrame:
+        return self.scan(dataset, symbols, start, end, regular_only=regular_only).collect()
+
+    # ------------------------------------------------------------------ writes
+    def write(self, dataset: Dataset, frame: pl.DataFrame) -> WriteResult:
+        """Merge clean rows into the store. Rows must already be validated (see cleaning.py);
+        a timestamp already stored for the symbol is replaced by the new row."""
+        if frame.is_empty():
+            return WriteResult(0, 0, 0)
+        frame = conform(frame, dataset.kind)
+        keyed = frame.with_columns(
+            pl.col("timestamp").dt.strftime(dataset.period_format).alias("_period")
+        )
+        replaced = files = 0
+        for (symbol, period), part in keyed.group_by(["symbol", "_period"], maintain_order=True):
+            part = part.drop("_period")
+            path = self._symbol_dir(dataset, str(symbol)) / f"{period}.parquet"
+            if path.exists():
+                old = pl.read_parquet(path)
+                kept = old.join(part.select("timestamp"), on="timestamp", how="anti")
+                replaced += old.height - kept.height
+                part = pl.concat([kept, part], how="vertical")
+            _atomic_write(part.sort("timestamp"), path)
+            files += 1
+        return WriteResult(frame.height, replaced, files)
+
+    # ------------------------------------------------------------------ summary
+    def summary(self) -> list[DatasetSummary]:
+        out: list[DatasetSummary] = []
+        for dataset in ALL_DATASETS:
+            for symbol in self.symbols(dataset):
+                paths = self.files(dataset, symbol)
+                stats = (
+                    pl.scan_parquet(paths)
+                    .select(
+                        pl.len().alias("rows"),
+                        pl.col("timestamp").min().alias("first"),
+                        pl.col("timestamp").max().alias("last"),
+                        pl.col("extended").sum().alias("extended"),
+                    )
+                    .collect()
+                    .row(0, named=True)
+                )
+                out.append(
+                    DatasetSummary(
+                        dataset,
+                        symbol,
+                        stats["rows"],
+                        stats["first"],
+                        stats["last"],
+                        len(paths),
+                        int(stats["extended"] or 0),
+                    )
+                )
+        return out
+
+    def is_empty(self) -> bool:
+        return not any(self.symbols(d) for d in ALL_DATASETS)
+
+
+def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise DataError(f"store queries take aware datetimes, got naive {moment}")
+    return moment
+
+
+def _atomic_write(frame: pl.DataFrame, path: Path) -> None:
+    """Write ``frame`` to ``path`` so that readers see the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        frame.write_parquet(tmp, compression="zstd", statistics=True)
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)

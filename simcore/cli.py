@@ -1,0 +1,290 @@
+"""The ``simcore`` command line.
+
+Exit codes: 0 ok, 1 a user error (bad config, bad option, missing file: the message says what),
+2 an internal error (a bug: the traceback is shown).
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from simcore.errors import UserError
+
+app = typer.Typer(
+    name="simcore",
+    help="A deterministic session engine for intraday trading.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+data_app = typer.Typer(
+    help="The local market-data store: import, inspect, generate.", no_args_is_help=True
+)
+app.add_typer(data_app, name="data")
+
+# Tables stay readable when the output is piped or captured (rich would fold them at 80 columns).
+_WIDTH = None if sys.stdout.isatty() else 120
+out = Console(highlight=False, width=_WIDTH)
+err = Console(stderr=True, highlight=False, width=_WIDTH)
+
+StoreOption = Annotated[
+    Path | None,
+    typer.Option("--store", help="Store folder (default: $SIMCORE_STORE or ./data/store)."),
+]
+
+
+def _store(path: Path | None):
+    from adapters.local.sample import default_store_path
+    from adapters.local.store import ParquetStore
+
+    return ParquetStore(path or default_store_path())
+
+
+# ---------------------------------------------------------------------- validate
+
+
+@app.command()
+def validate(
+    files: Annotated[
+        list[Path], typer.Argument(help="Session config JSON file(s).", show_default=False)
+    ],
+) -> None:
+    """Check session configs; list every problem with its JSON path (exit 1 on any)."""
+    from simcore.config import validate_file
+
+    failed = 0
+    for file in files:
+        report = validate_file(file)
+        if report.ok:
+            out.print(f"[green]ok[/]      {file}")
+        else:
+            failed += 1
+            out.print(f"[red]invalid[/] {file}: {len(report.problems)} problem(s)")
+            for path, message in report.problems:
+                out.print(f"  [bold]{path}[/]: {message}")
+        for path, message in report.warnings:
+            out.print(f"  [yellow]warning[/] {path}: {message}")
+    if failed:
+        raise typer.Exit(1)
+
+
+# ---------------------------------------------------------------------- data
+
+
+@data_app.command("info")
+def data_info(store: StoreOption = None) -> None:
+    """List symbols, datasets, date ranges and row counts of the store."""
+    from adapters.local.sample import ensure_sample
+
+    target = _store(store)
+    if store is None and ensure_sample(target) is not None:
+        out.print(f"[dim]generated the bundled sample into {target.root}[/]")
+    summaries = target.summary()
+    if not summaries:
+        out.print(f"{target.root}: the store is empty")
+        return
+    table = Table(title=f"store {target.root}", title_justify="left")
+    for column in ("dataset", "symbol", "first (UTC)", "last (UTC)", "rows", "extended", "files"):
+        table.add_column(
+            column, justify="right" if column in ("rows", "extended", "files") else "left"
+        )
+    for s in summaries:
+        table.add_row(
+            s.dataset.label,
+            s.symbol,
+            s.first.strftime("%Y-%m-%d %H:%M"),
+            s.last.strftime("%Y-%m-%d %H:%M"),
+            f"{s.rows:,}",
+            f"{s.extended_rows:,}",
+            str(s.files),
+        )
+    out.print(table)
+
+
+@data_app.command("sample")
+def data_sample(store: StoreOption = None) -> None:
+    """Generate the bundled sample into the store (only when the store is empty)."""
+    from adapters.local.sample import ensure_sample
+
+    target = _store(store)
+    report = ensure_sample(target)
+    if report is None:
+        out.print(f"{target.root} already holds data; nothing generated")
+        return
+    _print_import_report(report)
+
+
+@data_app.command("import")
+def data_import(
+    source: Annotated[Path, typer.Argument(help="A CSV/Parquet file, or a LEAN data folder.")],
+    fmt: Annotated[str, typer.Option("--format", help="csv, parquet or lean.")] = "csv",
+    kind: Annotated[str, typer.Option(help="bars, quotes or ticks (csv/parquet).")] = "bars",
+    interval: Annotated[str, typer.Option(help="Bar interval of the file: 1s, 1m or 1d.")] = "1m",
+    symbol: Annotated[
+        str | None, typer.Option(help="Symbol, when the file has no symbol column.")
+    ] = None,
+    symbols: Annotated[
+        str | None, typer.Option(help="LEAN: only these symbols (comma-separated).")
+    ] = None,
+    columns: Annotated[
+        str | None,
+        typer.Option(help="Column mapping store=file, e.g. 'timestamp=time,volume=vol'."),
+    ] = None,
+    tz: Annotated[
+        str, typer.Option("--tz", help="Timezone of naive timestamps in the file.")
+    ] = "UTC",
+    epoch_unit: Annotated[
+        str | None, typer.Option(help="Unit of integer timestamps: s, ms, us, ns.")
+    ] = None,
+    rejects: Annotated[
+        Path | None, typer.Option(help="Write every rejected row, with its reason, to this CSV.")
+    ] = None,
+    store: StoreOption = None,
+) -> None:
+    """Import market data: sorted, de-duplicated, bad rows counted by reason and kept out."""
+    from adapters.local.importers import (
+        ImportReport,
+        import_frame,
+        import_lean,
+        parse_column_map,
+        read_table,
+    )
+    from adapters.local.store import Dataset
+    from simcore.time import TimeManager
+
+    target = _store(store)
+    tm = TimeManager("US_EQUITY", "EQUITY")
+    if fmt == "lean":
+        wanted = [s.strip() for s in symbols.split(",")] if symbols else None
+        report = import_lean(target, source, tm, symbols=wanted)
+    elif fmt in ("csv", "parquet"):
+        dataset = Dataset(kind, interval if kind == "bars" else None)
+        frame = read_table(
+            source,
+            dataset,
+            tm,
+            columns=parse_column_map(columns),
+            source_tz=tz,
+            symbol=symbol,
+            epoch_unit=epoch_unit,
+        )
+        report = ImportReport(str(source))
+        report.add(import_frame(target, dataset, frame, tm))
+    else:
+        raise UserError(f"--format must be csv, parquet or lean, not {fmt!r}")
+    _print_import_report(report)
+    if rejects is not None and report.rejected_rows is not None:
+        report.rejected_rows.write_csv(rejects)
+        out.print(f"rejected rows written to {rejects}")
+    out.print(f"store: {target.root}")
+
+
+@data_app.command("synth")
+def data_synth(
+    symbols: Annotated[
+        str, typer.Option(help="Comma-separated symbols, or a count like '100'.")
+    ] = "10",
+    start: Annotated[str, typer.Option(help="First day of 1m bars (YYYY-MM-DD).")] = "2025-06-02",
+    end: Annotated[str, typer.Option(help="Last day of 1m bars (YYYY-MM-DD).")] = "2025-06-27",
+    daily_start: Annotated[
+        str | None, typer.Option(help="Daily-only history from this day.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same data.")] = 7,
+    gap_rate: Annotated[float, typer.Option(help="Probability that a minute is missing.")] = 0.0,
+    bad_rows: Annotated[
+        int, typer.Option(help="Bad rows injected per symbol (to test cleaning).")
+    ] = 0,
+    quotes: Annotated[bool, typer.Option(help="Also generate end-of-minute quotes.")] = False,
+    store: StoreOption = None,
+) -> None:
+    """Generate seeded, calendar-aware synthetic market data into the store."""
+    from adapters.local.synth import SynthSpec, write_synthetic
+    from simcore.time import TimeManager
+
+    names = (
+        tuple(f"S{i:04d}" for i in range(int(symbols)))
+        if symbols.isdigit()
+        else tuple(s.strip().upper() for s in symbols.split(",") if s.strip())
+    )
+    try:
+        spec = SynthSpec(
+            symbols=names,
+            minute_start=date.fromisoformat(start),
+            minute_end=date.fromisoformat(end),
+            daily_start=date.fromisoformat(daily_start) if daily_start else None,
+            seed=seed,
+            gap_rate=gap_rate,
+            bad_rows=bad_rows,
+            quotes=quotes,
+        )
+    except ValueError as exc:
+        raise UserError(f"synth: {exc}") from None
+    target = _store(store)
+    _print_import_report(write_synthetic(target, spec, TimeManager("US_EQUITY", "EQUITY")))
+    out.print(f"store: {target.root}")
+
+
+def _print_import_report(report) -> None:
+    table = Table(title=f"import from {report.source}", title_justify="left")
+    for column in ("dataset", "read", "written", "replaced", "rejected", "reordered", "extended"):
+        table.add_column(column, justify="left" if column == "dataset" else "right")
+    for part in report.parts:
+        c, w = part.clean, part.written
+        table.add_row(
+            c.dataset.label,
+            f"{c.rows_read:,}",
+            f"{w.rows_written:,}",
+            f"{w.rows_replaced:,}",
+            f"{c.rows_rejected:,}",
+            f"{c.reordered:,}",
+            f"{c.extended:,}",
+        )
+    out.print(table)
+    reasons = report.rejected_by_reason()
+    if reasons:
+        out.print("rejected rows by reason: " + ", ".join(f"{k} {v:,}" for k, v in reasons.items()))
+    else:
+        out.print("rejected rows: none")
+    for part in report.parts:
+        suspects = part.clean.suspect_volume
+        if suspects is not None and suspects.height:
+            out.print(
+                f"[yellow]{suspects.height} daily bar(s) with suspect volume[/] "
+                "(zero, or over 20x the trailing 20-day median; kept):"
+            )
+            for row in suspects.iter_rows(named=True):
+                out.print(
+                    f"  {row['symbol']} {row['timestamp']:%Y-%m-%d} volume {row['volume']:,.0f} "
+                    f"(median {row['trailing_median'] or 0:,.0f})"
+                )
+
+
+# ---------------------------------------------------------------------- entry point
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI with simcore's exit codes.
+
+    The command-line parser exits 2 on a usage error (an unknown option, a missing argument);
+    that is the user's mistake, so it becomes 1 here, and 2 is kept for internal errors.
+    """
+    try:
+        app(args=argv, prog_name="simcore")
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        sys.exit(1 if code == 2 else code)
+    except UserError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        sys.exit(1)
+    except Exception:
+        err.print("[red]internal error[/] (a bug in simcore; please report it with this trace):")
+        traceback.print_exc()
+        sys.exit(2)
