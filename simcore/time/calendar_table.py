@@ -76,8 +76,8 @@ def load_calendar(name: str) -> CalendarTable:
     """Build (once per process) the table of an exchange_calendars calendar."""
     cal = xcals.get_calendar(name, start=CALENDAR_START)
     sessions = cal.sessions.values.astype("datetime64[D]")
-    opens = cal.opens.values.astype("datetime64[ns]").astype(np.int64)
-    closes = cal.closes.values.astype("datetime64[ns]").astype(np.int64)
+    opens = cal.opens.dt.tz_convert(None).to_numpy().astype("datetime64[ns]").astype(np.int64)
+    closes = cal.closes.dt.tz_convert(None).to_numpy().astype("datetime64[ns]").astype(np.int64)
     early = np.isin(sessions, cal.early_closes.values.astype("datetime64[D]"))
     for arr in (sessions, opens, closes, early):
         arr.setflags(write=False)

@@ -1,0 +1,40 @@
+"""Shared fixtures. Real LEAN data is read from ../shared/data/lean and never copied."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from adapters.local.store import ParquetStore
+from simcore.time import TimeManager
+
+REPO = Path(__file__).resolve().parents[1]
+LEAN_ROOT = REPO.parent / "shared" / "data" / "lean"
+
+
+@pytest.fixture
+def tm() -> TimeManager:
+    return TimeManager("US_EQUITY", "EQUITY")
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> ParquetStore:
+    return ParquetStore(tmp_path / "store")
+
+
+@pytest.fixture(scope="session")
+def lean_root() -> Path:
+    if not (LEAN_ROOT / "equity" / "usa").is_dir():
+        pytest.skip(f"real LEAN data not found at {LEAN_ROOT} (it lives beside the repository)")
+    return LEAN_ROOT
+
+
+@pytest.fixture(scope="session")
+def lean_store(lean_root: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The whole LEAN sample imported once into a store: (store, import report)."""
+    from adapters.local.importers import import_lean
+
+    store = ParquetStore(tmp_path_factory.mktemp("lean") / "store")
+    report = import_lean(store, lean_root, TimeManager("US_EQUITY", "EQUITY"))
+    return store, report

@@ -1,0 +1,152 @@
+"""Import and cleaning: exact counts per reason, nothing lost, timestamps and mappings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from adapters.local.cleaning import clean_rows
+from adapters.local.importers import import_frame, parse_column_map, read_table
+from adapters.local.store import BARS_1D, BARS_1M, QUOTES, ParquetStore
+from simcore.errors import DataError
+from simcore.time import TimeManager
+
+# Naive New York wall-clock times; 2025-07-02 is a full session (09:30-16:00).
+CSV = """time,o,h,l,c,vol
+2025-07-02 09:31:00,10,11,9,10.5,100
+2025-07-02 09:30:00,10,11,9,10.5,100
+2025-07-02 09:32:00,NaN,11,9,10.5,100
+2025-07-02 09:33:00,10,11,9,,100
+2025-07-02 09:34:00,0,11,9,10.5,100
+2025-07-02 09:35:00,10,11,9,10.5,-5
+2025-07-02 09:36:00,10,9,11,10,100
+2025-07-02 09:37:00,12,11,9,10.5,100
+2025-07-02 09:38:00,10,11,9,11.5,100
+2025-07-02 09:31:00,10,11,9,10.6,999
+2025-07-02 09:31:00,10,11,9,10.7,999
+not a time,10,11,9,10.5,100
+2025-07-02 08:00:00,10,11,9,10.5,100
+2025-07-02 16:00:00,10,11,9,10.5,100
+2025-07-02 09:39:00,10,11,9,abc,100
+"""
+MAPPING = "timestamp=time,open=o,high=h,low=l,close=c,volume=vol"
+
+
+@pytest.fixture
+def csv_file(tmp_path: Path) -> Path:
+    path = tmp_path / "bars.csv"
+    path.write_text(CSV)
+    return path
+
+
+def test_bad_rows_are_counted_by_reason_exactly(csv_file: Path, store: ParquetStore, tm: TimeManager):
+    frame = read_table(
+        csv_file, BARS_1M, tm, columns=parse_column_map(MAPPING), source_tz="America/New_York", symbol="XYZ"
+    )
+    part = import_frame(store, BARS_1M, frame, tm)
+    c = part.clean
+    assert c.rows_read == 15
+    assert c.rejected_by_reason == {
+        "missing_value": 3,  # NaN open, empty close, unparseable close
+        "duplicate": 2,  # the 09:31 rows after the first
+        "bad_timestamp": 1,
+        "close_outside_range": 1,
+        "high_below_low": 1,
+        "negative_volume": 1,
+        "non_positive_price": 1,
+        "open_outside_range": 1,
+    }
+    assert c.rows_rejected == 11 and c.clean.height == 4
+    assert c.reordered == 2  # 09:30 and 08:00 each came after 09:31
+    assert c.extended == 2  # 08:00 and 16:00 are outside [09:30, 16:00)
+    assert part.written.rows_written == 4
+    stored = store.read(BARS_1M, ["XYZ"])
+    assert stored["timestamp"].to_list() == [
+        datetime(2025, 7, 2, 12, 0, tzinfo=UTC),
+        datetime(2025, 7, 2, 13, 30, tzinfo=UTC),
+        datetime(2025, 7, 2, 13, 31, tzinfo=UTC),
+        datetime(2025, 7, 2, 20, 0, tzinfo=UTC),
+    ]
+    assert stored.filter(pl.col("timestamp") == datetime(2025, 7, 2, 13, 31, tzinfo=UTC))["close"].item() == 10.5
+    assert stored["extended"].to_list() == [True, False, False, True]
+    assert set(c.rejected["reason"]) == set(c.rejected_by_reason)
+
+
+def test_timestamps_with_offsets_and_epochs(tmp_path: Path, tm: TimeManager):
+    path = tmp_path / "q.csv"
+    path.write_text(
+        "symbol,timestamp,bid_price,bid_size,ask_price,ask_size\n"
+        "AAA,2025-07-02T09:30:00-04:00,10,1,10.1,1\n"
+        "AAA,2025-07-02T13:31:00Z,10,1,10.1,1\n"
+    )
+    frame = read_table(path, QUOTES, tm)
+    assert frame["timestamp"].to_list() == [
+        datetime(2025, 7, 2, 13, 30, tzinfo=UTC),
+        datetime(2025, 7, 2, 13, 31, tzinfo=UTC),
+    ]
+    epoch = tmp_path / "e.csv"
+    epoch.write_text("t,open,high,low,close,volume\n1751463000,1,1,1,1,1\n")
+    with pytest.raises(DataError, match="epoch-unit"):
+        read_table(epoch, BARS_1M, tm, columns={"timestamp": "t"}, symbol="A")
+
+
+def test_parquet_input_and_mapping_errors(tmp_path: Path, tm: TimeManager):
+    path = tmp_path / "d.parquet"
+    pl.DataFrame(
+        {"sym": ["A"], "ts": [datetime(2025, 7, 2)], "open": [1.0], "high": [1.0], "low": [1.0], "close": [1.0], "volume": [5]}
+    ).write_parquet(path)
+    frame = read_table(path, BARS_1D, tm, columns={"symbol": "sym", "timestamp": "ts"}, source_tz="America/New_York")
+    assert frame["timestamp"].item() == datetime(2025, 7, 2, 4, 0, tzinfo=UTC)
+    with pytest.raises(DataError, match="unknown store column"):
+        read_table(path, BARS_1D, tm, columns={"price": "open"})
+    with pytest.raises(DataError, match="no column"):
+        read_table(path, BARS_1D, tm, columns={"symbol": "ticker"})
+    with pytest.raises(DataError, match="store_name=file_name"):
+        parse_column_map("timestamp")
+
+
+def test_daily_bar_on_a_holiday_is_rejected(tm: TimeManager):
+    frame = pl.DataFrame(
+        {
+            "symbol": ["A", "A"],
+            "timestamp": [datetime(2025, 7, 3, 4, tzinfo=UTC), datetime(2025, 7, 4, 4, tzinfo=UTC)],
+            "open": [1.0, 1.0], "high": [1.0, 1.0], "low": [1.0, 1.0], "close": [1.0, 1.0], "volume": [1.0, 1.0],
+        }
+    )
+    result = clean_rows(frame, BARS_1D, tm)
+    assert result.rejected_by_reason == {"not_a_session": 1}
+
+
+price = st.one_of(st.floats(min_value=-5, max_value=50), st.just(float("nan")), st.none())
+row = st.fixed_dictionaries(
+    {
+        "minute": st.integers(0, 30),
+        "open": price, "high": price, "low": price, "close": price,
+        "volume": st.one_of(st.floats(-10, 1e6), st.just(float("nan")), st.none()),
+    }
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(row, max_size=40))
+def test_every_row_is_either_kept_or_counted(rows, tm: TimeManager):
+    frame = pl.DataFrame(
+        {
+            "symbol": ["A"] * len(rows),
+            "timestamp": [datetime(2025, 7, 2, 13, 29, tzinfo=UTC) + timedelta(minutes=r["minute"]) for r in rows],
+            **{k: [r[k] for r in rows] for k in ("open", "high", "low", "close", "volume")},
+        },
+        schema_overrides={k: pl.Float64 for k in ("open", "high", "low", "close", "volume")},
+    )
+    result = clean_rows(frame, BARS_1M, tm)
+    assert result.rows_read == len(rows) == result.clean.height + result.rows_rejected
+    assert sum(result.rejected_by_reason.values()) == result.rows_rejected
+    clean = result.clean
+    assert clean["timestamp"].is_sorted() and clean["timestamp"].n_unique() == clean.height
+    assert (clean["low"] <= clean["high"]).all() and (clean["volume"] >= 0).all()
+    assert (clean["open"] > 0).all() and ((clean["close"] >= clean["low"]) & (clean["close"] <= clean["high"])).all()
