@@ -42,7 +42,11 @@ def test_bundled_configs_are_valid():
 def test_code_defaults_are_the_seeds():
     config = validate_text(json.dumps(MINIMAL)).config
     assert config is not None
-    assert (config.exchange_group, config.asset_class, config.mode) == ("US_EQUITY", "EQUITY", "backtest")
+    assert (config.exchange_group, config.asset_class, config.mode) == (
+        "US_EQUITY",
+        "EQUITY",
+        "backtest",
+    )
     assert config.backtest_config.speed_multiplier == 1.0
     assert config.backtest_config.prefetch_days == 1
     h = config.session_data_config.historical
@@ -100,52 +104,194 @@ RULES = [
     ("backtest_config.start_date", "07/01/2025", "backtest_config.start_date", "valid date"),
     ("backtest_config.start_date", 20250701, "backtest_config.start_date", "YYYY-MM-DD"),
     ("backtest_config.end_date", "2025-06-30", "backtest_config.end_date", "before start_date"),
-    ("backtest_config.speed_multiplier", -0.5, "backtest_config.speed_multiplier", "greater than or equal to 0"),
+    (
+        "backtest_config.speed_multiplier",
+        -0.5,
+        "backtest_config.speed_multiplier",
+        "greater than or equal to 0",
+    ),
     ("backtest_config.speed_multiplier", "fast", "backtest_config.speed_multiplier", "number"),
-    ("backtest_config.prefetch_days", 0, "backtest_config.prefetch_days", "greater than or equal to 1"),
+    (
+        "backtest_config.prefetch_days",
+        0,
+        "backtest_config.prefetch_days",
+        "greater than or equal to 1",
+    ),
     ("backtest_config.prefetch_days", "3", "backtest_config.prefetch_days", "integer"),
     ("session_data_config.symbols", [], "session_data_config.symbols", "at least 1"),
-    ("session_data_config.symbols", ["ALFA", "ALFA"], "session_data_config.symbols", "more than once"),
-    ("session_data_config.symbols.0", "alfa", "session_data_config.symbols[0]", "did you mean 'ALFA'"),
+    (
+        "session_data_config.symbols",
+        ["ALFA", "ALFA"],
+        "session_data_config.symbols",
+        "more than once",
+    ),
+    (
+        "session_data_config.symbols.0",
+        "alfa",
+        "session_data_config.symbols[0]",
+        "did you mean 'ALFA'",
+    ),
     ("session_data_config.streams", [], "session_data_config.streams", "at least 1"),
     ("session_data_config.streams.0", "2m", "session_data_config.streams[0]", "'1s', '1m'"),
-    ("session_data_config.bar_alignment", "weekly", "session_data_config.bar_alignment", "'session' or 'clock'"),
-    ("session_data_config.historical.data.0.intervals", ["quotes"], "session_data_config.historical.data[0].intervals[0]", "'1s'"),
-    ("session_data_config.historical.data.0.intervals", [], "session_data_config.historical.data[0].intervals", "at least 1"),
-    ("session_data_config.historical.data.0.trailing_days", 0, "session_data_config.historical.data[0].trailing_days", "greater than 0"),
-    ("session_data_config.historical.data.0.apply_to", "some", "session_data_config.historical.data[0].apply_to", '"all" or a non-empty list'),
-    ("session_data_config.historical.data.0.apply_to", ["ALFA", "ZZZZ"], "session_data_config.historical.data[0].apply_to[1]", "not in session_data_config.symbols"),
-    ("session_data_config.historical.enable_quality", "yes", "session_data_config.historical.enable_quality", "boolean"),
-    ("session_data_config.historical.indicators.avg_volume.type", "median", "session_data_config.historical.indicators.avg_volume.type", "'trailing_average'"),
-    ("session_data_config.historical.indicators.high_52w.period", "52", "session_data_config.historical.indicators.high_52w.period", "Nd (trading days)"),
-    ("session_data_config.historical.indicators.high_52w.period", "0w", "session_data_config.historical.indicators.high_52w.period", "Nd (trading days)"),
-    ("session_data_config.historical.indicators.avg_volume.period", "2y", "session_data_config.historical.indicators.avg_volume.period", "Nd (trading days) or Nw"),
-    ("session_data_config.historical.indicators.avg_volume.granularity", "hourly", "session_data_config.historical.indicators.avg_volume.granularity", "'daily' or 'minute'"),
-    ("session_data_config.historical.indicators.high_52w.granularity", "minute", "session_data_config.historical.indicators.high_52w.granularity", "daily bars only"),
-    ("session_data_config.historical.indicators.high_52w.skip_early_close", True, "session_data_config.historical.indicators.high_52w.skip_early_close", "trailing_average only"),
-    ("session_data_config.historical.indicators.low_52w.field", "vwap", "session_data_config.historical.indicators.low_52w.field", "'open', 'high'"),
-    ("session_data_config.gap_filler.max_retries", 0, "session_data_config.gap_filler.max_retries", "greater than or equal to 1"),
-    ("session_data_config.gap_filler.max_retries", 21, "session_data_config.gap_filler.max_retries", "less than or equal to 20"),
-    ("session_data_config.gap_filler.retry_interval_seconds", 0, "session_data_config.gap_filler.retry_interval_seconds", "greater than or equal to 1"),
-    ("session_data_config.gap_filler.quality_update_frequency", "periodic", "session_data_config.gap_filler.quality_update_frequency", "'event'"),
+    (
+        "session_data_config.bar_alignment",
+        "weekly",
+        "session_data_config.bar_alignment",
+        "'session' or 'clock'",
+    ),
+    (
+        "session_data_config.historical.data.0.intervals",
+        ["quotes"],
+        "session_data_config.historical.data[0].intervals[0]",
+        "'1s'",
+    ),
+    (
+        "session_data_config.historical.data.0.intervals",
+        [],
+        "session_data_config.historical.data[0].intervals",
+        "at least 1",
+    ),
+    (
+        "session_data_config.historical.data.0.trailing_days",
+        0,
+        "session_data_config.historical.data[0].trailing_days",
+        "greater than 0",
+    ),
+    (
+        "session_data_config.historical.data.0.apply_to",
+        "some",
+        "session_data_config.historical.data[0].apply_to",
+        '"all" or a non-empty list',
+    ),
+    (
+        "session_data_config.historical.data.0.apply_to",
+        ["ALFA", "ZZZZ"],
+        "session_data_config.historical.data[0].apply_to[1]",
+        "not in session_data_config.symbols",
+    ),
+    (
+        "session_data_config.historical.enable_quality",
+        "yes",
+        "session_data_config.historical.enable_quality",
+        "boolean",
+    ),
+    (
+        "session_data_config.historical.indicators.avg_volume.type",
+        "median",
+        "session_data_config.historical.indicators.avg_volume.type",
+        "'trailing_average'",
+    ),
+    (
+        "session_data_config.historical.indicators.high_52w.period",
+        "52",
+        "session_data_config.historical.indicators.high_52w.period",
+        "Nd (trading days)",
+    ),
+    (
+        "session_data_config.historical.indicators.high_52w.period",
+        "0w",
+        "session_data_config.historical.indicators.high_52w.period",
+        "Nd (trading days)",
+    ),
+    (
+        "session_data_config.historical.indicators.avg_volume.period",
+        "2y",
+        "session_data_config.historical.indicators.avg_volume.period",
+        "Nd (trading days) or Nw",
+    ),
+    (
+        "session_data_config.historical.indicators.avg_volume.granularity",
+        "hourly",
+        "session_data_config.historical.indicators.avg_volume.granularity",
+        "'daily' or 'minute'",
+    ),
+    (
+        "session_data_config.historical.indicators.high_52w.granularity",
+        "minute",
+        "session_data_config.historical.indicators.high_52w.granularity",
+        "daily bars only",
+    ),
+    (
+        "session_data_config.historical.indicators.high_52w.skip_early_close",
+        True,
+        "session_data_config.historical.indicators.high_52w.skip_early_close",
+        "trailing_average only",
+    ),
+    (
+        "session_data_config.historical.indicators.low_52w.field",
+        "vwap",
+        "session_data_config.historical.indicators.low_52w.field",
+        "'open', 'high'",
+    ),
+    (
+        "session_data_config.gap_filler.max_retries",
+        0,
+        "session_data_config.gap_filler.max_retries",
+        "greater than or equal to 1",
+    ),
+    (
+        "session_data_config.gap_filler.max_retries",
+        21,
+        "session_data_config.gap_filler.max_retries",
+        "less than or equal to 20",
+    ),
+    (
+        "session_data_config.gap_filler.retry_interval_seconds",
+        0,
+        "session_data_config.gap_filler.retry_interval_seconds",
+        "greater than or equal to 1",
+    ),
+    (
+        "session_data_config.gap_filler.quality_update_frequency",
+        "periodic",
+        "session_data_config.gap_filler.quality_update_frequency",
+        "'event'",
+    ),
     ("trading_config.max_buying_power", 0, "trading_config.max_buying_power", "greater than 0"),
     ("trading_config.max_per_trade", -1, "trading_config.max_per_trade", "greater than 0"),
-    ("trading_config.max_per_trade", 100001.0, "trading_config.max_per_trade", "exceeds max_buying_power"),
-    ("trading_config.max_per_symbol", 200000.0, "trading_config.max_per_symbol", "exceeds max_buying_power"),
+    (
+        "trading_config.max_per_trade",
+        100001.0,
+        "trading_config.max_per_trade",
+        "exceeds max_buying_power",
+    ),
+    (
+        "trading_config.max_per_symbol",
+        200000.0,
+        "trading_config.max_per_symbol",
+        "exceeds max_buying_power",
+    ),
     ("trading_config.max_open_positions", 0, "trading_config.max_open_positions", "greater than 0"),
     ("trading_config.max_open_positions", DELETE, "trading_config.max_open_positions", "required"),
-    ("api_config.data_api", "yahoo", "api_config.data_api", "'alpaca', 'schwab', 'polygon' or 'local'"),
+    (
+        "api_config.data_api",
+        "yahoo",
+        "api_config.data_api",
+        "'alpaca', 'schwab', 'polygon' or 'local'",
+    ),
     ("api_config.trade_api", "local", "api_config.trade_api", "'alpaca', 'schwab' or 'paper'"),
     ("exchange_group", "NASDAQ", "exchange_group", "'US_EQUITY', 'CRYPTO'"),
     ("asset_class", "BONDS", "asset_class", "'EQUITY', 'CRYPTO'"),
     ("asset_class", "FUTURES", "asset_class", "not traded in exchange_group 'US_EQUITY'"),
-    ("session_data_config.historical.indicators.low_52w.perod", "52w", "session_data_config.historical.indicators.low_52w.perod", "did you mean 'period'"),
+    (
+        "session_data_config.historical.indicators.low_52w.perod",
+        "52w",
+        "session_data_config.historical.indicators.low_52w.perod",
+        "did you mean 'period'",
+    ),
     ("sesion_name", "x", "sesion_name", "did you mean 'session_name'"),
-    ("trading_config.max_positions", 3, "trading_config.max_positions", "did you mean 'max_open_positions'"),
+    (
+        "trading_config.max_positions",
+        3,
+        "trading_config.max_positions",
+        "did you mean 'max_open_positions'",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("path", "value", "reported", "fragment"), RULES, ids=[f"{r[0]}={r[1]!r}" for r in RULES])
+@pytest.mark.parametrize(
+    ("path", "value", "reported", "fragment"), RULES, ids=[f"{r[0]}={r[1]!r}" for r in RULES]
+)
 def test_each_rule_rejects_its_failing_example(path, value, reported, fragment):
     problems = problems_of(_with(path, value))
     assert reported in problems, problems
@@ -205,7 +351,9 @@ def test_unbuilt_provider_is_a_warning_not_an_error():
 
 def test_load_config_raises_with_every_problem(tmp_path: Path):
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps(_with("mode", "paper", _with("trading_config.max_open_positions", 0))))
+    bad.write_text(
+        json.dumps(_with("mode", "paper", _with("trading_config.max_open_positions", 0)))
+    )
     with pytest.raises(ConfigError) as info:
         load_config(bad)
     assert [p for p, _ in info.value.problems] == ["mode", "trading_config.max_open_positions"]

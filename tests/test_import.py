@@ -44,9 +44,16 @@ def csv_file(tmp_path: Path) -> Path:
     return path
 
 
-def test_bad_rows_are_counted_by_reason_exactly(csv_file: Path, store: ParquetStore, tm: TimeManager):
+def test_bad_rows_are_counted_by_reason_exactly(
+    csv_file: Path, store: ParquetStore, tm: TimeManager
+):
     frame = read_table(
-        csv_file, BARS_1M, tm, columns=parse_column_map(MAPPING), source_tz="America/New_York", symbol="XYZ"
+        csv_file,
+        BARS_1M,
+        tm,
+        columns=parse_column_map(MAPPING),
+        source_tz="America/New_York",
+        symbol="XYZ",
     )
     part = import_frame(store, BARS_1M, frame, tm)
     c = part.clean
@@ -72,7 +79,12 @@ def test_bad_rows_are_counted_by_reason_exactly(csv_file: Path, store: ParquetSt
         datetime(2025, 7, 2, 13, 31, tzinfo=UTC),
         datetime(2025, 7, 2, 20, 0, tzinfo=UTC),
     ]
-    assert stored.filter(pl.col("timestamp") == datetime(2025, 7, 2, 13, 31, tzinfo=UTC))["close"].item() == 10.5
+    assert (
+        stored.filter(pl.col("timestamp") == datetime(2025, 7, 2, 13, 31, tzinfo=UTC))[
+            "close"
+        ].item()
+        == 10.5
+    )
     assert stored["extended"].to_list() == [True, False, False, True]
     assert set(c.rejected["reason"]) == set(c.rejected_by_reason)
 
@@ -98,9 +110,23 @@ def test_timestamps_with_offsets_and_epochs(tmp_path: Path, tm: TimeManager):
 def test_parquet_input_and_mapping_errors(tmp_path: Path, tm: TimeManager):
     path = tmp_path / "d.parquet"
     pl.DataFrame(
-        {"sym": ["A"], "ts": [datetime(2025, 7, 2)], "open": [1.0], "high": [1.0], "low": [1.0], "close": [1.0], "volume": [5]}
+        {
+            "sym": ["A"],
+            "ts": [datetime(2025, 7, 2)],
+            "open": [1.0],
+            "high": [1.0],
+            "low": [1.0],
+            "close": [1.0],
+            "volume": [5],
+        }
     ).write_parquet(path)
-    frame = read_table(path, BARS_1D, tm, columns={"symbol": "sym", "timestamp": "ts"}, source_tz="America/New_York")
+    frame = read_table(
+        path,
+        BARS_1D,
+        tm,
+        columns={"symbol": "sym", "timestamp": "ts"},
+        source_tz="America/New_York",
+    )
     assert frame["timestamp"].item() == datetime(2025, 7, 2, 4, 0, tzinfo=UTC)
     with pytest.raises(DataError, match="unknown store column"):
         read_table(path, BARS_1D, tm, columns={"price": "open"})
@@ -115,7 +141,11 @@ def test_daily_bar_on_a_holiday_is_rejected(tm: TimeManager):
         {
             "symbol": ["A", "A"],
             "timestamp": [datetime(2025, 7, 3, 4, tzinfo=UTC), datetime(2025, 7, 4, 4, tzinfo=UTC)],
-            "open": [1.0, 1.0], "high": [1.0, 1.0], "low": [1.0, 1.0], "close": [1.0, 1.0], "volume": [1.0, 1.0],
+            "open": [1.0, 1.0],
+            "high": [1.0, 1.0],
+            "low": [1.0, 1.0],
+            "close": [1.0, 1.0],
+            "volume": [1.0, 1.0],
         }
     )
     result = clean_rows(frame, BARS_1D, tm)
@@ -126,19 +156,27 @@ price = st.one_of(st.floats(min_value=-5, max_value=50), st.just(float("nan")), 
 row = st.fixed_dictionaries(
     {
         "minute": st.integers(0, 30),
-        "open": price, "high": price, "low": price, "close": price,
+        "open": price,
+        "high": price,
+        "low": price,
+        "close": price,
         "volume": st.one_of(st.floats(-10, 1e6), st.just(float("nan")), st.none()),
     }
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(rows=st.lists(row, max_size=40))
 def test_every_row_is_either_kept_or_counted(rows, tm: TimeManager):
     frame = pl.DataFrame(
         {
             "symbol": ["A"] * len(rows),
-            "timestamp": [datetime(2025, 7, 2, 13, 29, tzinfo=UTC) + timedelta(minutes=r["minute"]) for r in rows],
+            "timestamp": [
+                datetime(2025, 7, 2, 13, 29, tzinfo=UTC) + timedelta(minutes=r["minute"])
+                for r in rows
+            ],
             **{k: [r[k] for r in rows] for k in ("open", "high", "low", "close", "volume")},
         },
         schema_overrides={k: pl.Float64 for k in ("open", "high", "low", "close", "volume")},
@@ -149,4 +187,6 @@ def test_every_row_is_either_kept_or_counted(rows, tm: TimeManager):
     clean = result.clean
     assert clean["timestamp"].is_sorted() and clean["timestamp"].n_unique() == clean.height
     assert (clean["low"] <= clean["high"]).all() and (clean["volume"] >= 0).all()
-    assert (clean["open"] > 0).all() and ((clean["close"] >= clean["low"]) & (clean["close"] <= clean["high"])).all()
+    assert (clean["open"] > 0).all() and (
+        (clean["close"] >= clean["low"]) & (clean["close"] <= clean["high"])
+    ).all()

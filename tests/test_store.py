@@ -73,9 +73,7 @@ def test_a_day_of_one_symbol_opens_one_file_with_the_filter_pushed_down(store: P
 
 
 def test_range_is_half_open_and_regular_only_filters_extended(store: ParquetStore):
-    frame = bars("AAA", T0, 10).with_columns(
-        pl.Series("extended", [True, True] + [False] * 8)
-    )
+    frame = bars("AAA", T0, 10).with_columns(pl.Series("extended", [True, True] + [False] * 8))
     store.write(BARS_1M, frame)
     got = store.read(BARS_1M, ["AAA"], T0 + timedelta(minutes=1), T0 + timedelta(minutes=5))
     assert got["timestamp"].to_list() == [T0 + timedelta(minutes=i) for i in range(1, 5)]
@@ -126,11 +124,16 @@ def test_unsupported_datasets_are_refused():
 def test_naive_query_bounds_are_refused(store: ParquetStore):
     store.write(BARS_1D, bars("AAA", T0, 1))
     with pytest.raises(DataError, match="aware"):
-        store.scan(BARS_1D, ["AAA"], datetime(2025, 1, 1))  # noqa: DTZ001
+        store.scan(BARS_1D, ["AAA"], datetime(2025, 1, 1))
 
 
 def test_summary_counts_rows_and_ranges(store: ParquetStore):
     store.write(BARS_1M, bars("AAA", T0, 10).with_columns(pl.lit(True).alias("extended")))
     (summary,) = store.summary()
-    assert (summary.symbol, summary.rows, summary.extended_rows, summary.files) == ("AAA", 10, 10, 1)
+    assert (summary.symbol, summary.rows, summary.extended_rows, summary.files) == (
+        "AAA",
+        10,
+        10,
+        1,
+    )
     assert summary.first == T0 and summary.last == T0 + timedelta(minutes=9)

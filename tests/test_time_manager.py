@@ -49,7 +49,10 @@ def test_inclusive_and_exclusive_date_finding(tm: TimeManager):
     assert tm.get_previous_trading_date(date(2025, 7, 7)) == date(2025, 7, 3)
     assert tm.count_trading_days(date(2025, 7, 1), date(2025, 7, 8)) == 5
     assert tm.count_trading_days(date(2025, 7, 8), date(2025, 7, 1)) == 0
-    assert tm.trading_days(date(2025, 7, 3), date(2025, 7, 7)) == [date(2025, 7, 3), date(2025, 7, 7)]
+    assert tm.trading_days(date(2025, 7, 3), date(2025, 7, 7)) == [
+        date(2025, 7, 3),
+        date(2025, 7, 7),
+    ]
     assert tm.trailing_trading_days(date(2025, 7, 7), 2) == [date(2025, 7, 2), date(2025, 7, 3)]
 
 
@@ -65,7 +68,9 @@ def test_agrees_with_exchange_calendars_for_every_xnys_session_since_2000(tm: Ti
         assert session.regular_close == close.to_pydatetime(), day
         assert session.is_early_close == (day in early), day
     # every calendar day in between: trading day exactly when exchange_calendars says so
-    all_days = [sessions[0].date() + timedelta(days=i) for i in range((sessions[-1] - sessions[0]).days + 1)]
+    all_days = [
+        sessions[0].date() + timedelta(days=i) for i in range((sessions[-1] - sessions[0]).days + 1)
+    ]
     session_set = set(sessions.date)
     assert [tm.is_trading_day(d) for d in all_days] == [d in session_set for d in all_days]
 

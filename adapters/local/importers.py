@@ -137,9 +137,10 @@ def read_table(
     if "timestamp" not in frame.columns:
         raise DataError(f"{path}: no timestamp column (map one with --columns timestamp=NAME)")
 
-    if frame.schema["timestamp"] == pl.String and frame["timestamp"].drop_nulls().str.contains(
-        r"^\d+$"
-    ).all():
+    if (
+        frame.schema["timestamp"] == pl.String
+        and frame["timestamp"].drop_nulls().str.contains(r"^\d+$").all()
+    ):
         frame = frame.with_columns(pl.col("timestamp").cast(pl.Int64))  # CSV text of epoch numbers
     frame = frame.with_columns(_timestamp_expr(frame.schema["timestamp"], source_tz, epoch_unit))
     numeric = [c for c, t in SCHEMAS[dataset.kind].items() if t.is_numeric() and c in frame.columns]

@@ -1,0 +1,114 @@
+"""The synthetic generator: deterministic, calendar-aware, realistic enough to test against."""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+import polars as pl
+from polars.testing import assert_frame_equal
+
+from adapters.local.sample import SAMPLE_SPEC, ensure_sample
+from adapters.local.store import BARS_1D, BARS_1M, QUOTES, ParquetStore
+from adapters.local.synth import SynthSpec, generate, write_synthetic
+from simcore.time import TimeManager
+
+SPEC = SynthSpec(
+    ("AAA", "BBB"), date(2025, 6, 30), date(2025, 7, 8), date(2025, 6, 2), seed=11, quotes=True
+)
+
+
+def test_same_spec_same_data_and_another_seed_differs(tm: TimeManager):
+    first, second = generate(SPEC, tm), generate(SPEC, TimeManager())
+    for dataset in first:
+        assert_frame_equal(first[dataset], second[dataset])
+    other = generate(SynthSpec(SPEC.symbols, SPEC.minute_start, SPEC.minute_end, seed=12), tm)
+    assert not first[BARS_1M]["close"].equals(other[BARS_1M]["close"])
+
+
+def test_symbols_are_independent_of_each_other(tm: TimeManager):
+    alone_spec = SynthSpec(("BBB",), SPEC.minute_start, SPEC.minute_end, SPEC.daily_start, seed=11)
+    alone = generate(alone_spec, tm)[BARS_1M]
+    together = generate(SPEC, tm)[BARS_1M].filter(pl.col("symbol") == "BBB")
+    assert_frame_equal(alone, together)
+
+
+def test_follows_the_calendar_with_holiday_and_early_close(tm: TimeManager):
+    bars = generate(SPEC, tm)[BARS_1M].with_columns(
+        pl.col("timestamp").dt.convert_time_zone(tm.timezone).alias("local")
+    )
+    days = bars.group_by(pl.col("local").dt.date().alias("day"), "symbol").agg(
+        pl.len(), pl.col("local").min().alias("first"), pl.col("local").max().alias("last")
+    )
+    assert date(2025, 7, 4) not in days["day"].to_list()  # Independence Day
+    early = days.filter(pl.col("day") == date(2025, 7, 3)).row(0, named=True)
+    assert (early["len"], early["first"].time(), early["last"].time()) == (
+        210,
+        time(9, 30),
+        time(12, 59),
+    )
+    full = days.filter(pl.col("day") == date(2025, 7, 2)).row(0, named=True)
+    assert full["len"] == 390 and full["last"].time() == time(15, 59)
+
+
+def test_intraday_volume_is_u_shaped(tm: TimeManager):
+    bars = generate(SPEC, tm)[BARS_1M]
+    local_time = pl.col("timestamp").dt.convert_time_zone(tm.timezone).dt.time()
+    minute = bars.filter(tm.utc_to_local_date_expr(pl.col("timestamp")) != date(2025, 7, 3))
+    minute = minute.with_columns(local_time.alias("t"))
+    open_hour = minute.filter(pl.col("t") < time(10, 0))["volume"].mean()
+    midday = minute.filter((pl.col("t") >= time(12, 0)) & (pl.col("t") < time(13, 0)))[
+        "volume"
+    ].mean()
+    last_half_hour = minute.filter(pl.col("t") >= time(15, 30))["volume"].mean()
+    assert open_hour > 1.8 * midday and last_half_hour > 1.8 * midday
+
+
+def test_daily_bars_agree_with_the_minute_bars(tm: TimeManager):
+    data = generate(SPEC, tm)
+    minute = data[BARS_1M].with_columns(tm.utc_to_local_date_expr(pl.col("timestamp")).alias("day"))
+    agg = (
+        minute.sort("timestamp")
+        .group_by("symbol", "day")
+        .agg(
+            pl.col("open").first(),
+            pl.col("high").max(),
+            pl.col("low").min(),
+            pl.col("close").last(),
+            pl.col("volume").sum(),
+        )
+    )
+    daily = data[BARS_1D].with_columns(tm.utc_to_local_date_expr(pl.col("timestamp")).alias("day"))
+    joined = agg.join(daily, on=["symbol", "day"], suffix="_d")
+    assert joined.height == agg.height == 2 * 6
+    for col in ("open", "high", "low", "close", "volume"):
+        assert (joined[col] == joined[f"{col}_d"]).all(), col
+    history = daily.filter(pl.col("day") < date(2025, 6, 30))
+    assert tm.count_trading_days(date(2025, 6, 2), date(2025, 6, 27)) == 19  # Juneteenth closed
+    assert history.height == 2 * 19
+
+
+def test_gaps_and_bad_rows_are_injected_and_counted(tmp_path, tm: TimeManager):
+    spec = SynthSpec(
+        ("AAA",), date(2025, 7, 7), date(2025, 7, 11), seed=3, gap_rate=0.05, bad_rows=8
+    )
+    report = write_synthetic(ParquetStore(tmp_path), spec, tm)
+    minute = next(p for p in report.parts if p.clean.dataset == BARS_1M).clean
+    assert minute.rejected_by_reason == {
+        "duplicate": 2,
+        "high_below_low": 2,
+        "missing_value": 2,
+        "negative_volume": 2,
+    }
+    kept = minute.clean.height
+    assert 0.9 * 5 * 390 < kept < 0.99 * 5 * 390  # about 5% of 1,950 minutes missing
+
+
+def test_bundled_sample_is_generated_once_with_the_configs_symbols(tmp_path):
+    store = ParquetStore(tmp_path / "store")
+    assert ensure_sample(store) is not None
+    assert ensure_sample(store) is None  # a store with data is left alone
+    assert store.symbols(BARS_1M) == list(SAMPLE_SPEC.symbols) == store.symbols(QUOTES)
+    summary = {(s.dataset.label, s.symbol): s for s in store.summary()}
+    assert summary[("bars 1d", "ALFA")].first.date() <= date(2024, 7, 1)  # a year of history
+    size = sum(p.stat().st_size for p in store.root.rglob("*.parquet"))
+    assert size < 5_000_000
