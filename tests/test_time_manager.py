@@ -156,3 +156,35 @@ def test_dates_outside_the_calendar_are_reported(tm: TimeManager):
         tm.get_trading_session(date(1980, 1, 2))
     with pytest.raises(TypeError, match="datetime"):
         tm.get_trading_session(datetime(2025, 7, 2, 10, 0, tzinfo=UTC))  # type: ignore[arg-type]
+
+
+def test_system_api_is_the_way_to_change_the_timezone():
+    from simcore.config import SessionConfig
+    from simcore.system import SystemManager
+
+    config = SessionConfig.model_validate(
+        {
+            "session_name": "t",
+            "mode": "live",
+            "session_data_config": {"symbols": ["ESZ5"], "streams": ["1m"]},
+            "trading_config": {
+                "max_buying_power": 1.0,
+                "max_per_trade": 1.0,
+                "max_per_symbol": 1.0,
+                "max_open_positions": 1,
+            },
+        }
+    )
+    system = SystemManager(config)
+    assert system.timezone == "America/New_York"
+    with pytest.raises(ValueError, match="not a supported market"):
+        system.set_exchange_group("COMMODITIES")  # COMMODITIES/EQUITY does not exist
+    assert system.timezone == "America/New_York" and system.exchange_group == "US_EQUITY"
+    system.set_market("COMMODITIES", "FUTURES")
+    assert system.timezone == "America/Chicago" == system.get_time_manager().timezone
+    assert system.config.exchange_group == "COMMODITIES" and system.asset_class == "FUTURES"
+    system.set_asset_class("FUTURES")
+    system.set_exchange_group("FOREX")
+    assert system.get_time_manager().calendar_name == "CMES"
+    with pytest.raises(AttributeError):
+        system.timezone = "UTC"  # type: ignore[misc]
