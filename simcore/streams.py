@@ -1,0 +1,169 @@
+"""Stream marking: which requested streams are STREAMED, GENERATED or IGNORED, per symbol.
+
+The session coordinator decides this once per session from the mode and from what the data
+source actually holds (Architecture Rule 1):
+
+* **backtest** — one base bar interval per symbol is streamed, the smallest one needed: the
+  largest stored base (1s, 1m, 1d) that is no longer than the smallest requested bar interval.
+  With ``["1s", "1m", "10m"]`` requested and 1s stored, 1s is streamed and 1m and 10m are
+  generated, as in the seed's example; with ``["1m", "5m"]`` requested and both 1s and 1m
+  stored, 1m is streamed (generating 1m from 1s would give the same bars at 60x the work).
+  When no stored base is that small, the smallest useful one is streamed and the requests
+  below it are IGNORED (``1s`` cannot be made from 1m bars).
+  Every other requested bar interval is generated from that base. Quotes are streamed if
+  stored; ticks are never streamed in backtest.
+* **live** — a requested stream the provider offers is streamed; a bar interval it does not
+  offer is generated from the smallest streamed base.
+
+Whatever cannot be streamed or generated is IGNORED, with the reason recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+from simcore.config.vocabulary import BAR_INTERVALS, BASE_INTERVALS, interval_sort_key
+
+
+class Mark(StrEnum):
+    STREAMED = "STREAMED"
+    GENERATED = "GENERATED"
+    IGNORED = "IGNORED"
+
+
+@dataclass(frozen=True, slots=True)
+class StreamDecision:
+    symbol: str
+    stream: str
+    mark: Mark
+    requested: bool  # False for a base interval streamed only to generate others
+    reason: str
+
+
+@dataclass(frozen=True)
+class StreamPlan:
+    """The marking of every stream of every symbol, and each symbol's streamed base."""
+
+    decisions: tuple[StreamDecision, ...]
+    base: Mapping[str, str | None]  # symbol -> streamed base bar interval (None: no bars)
+
+    def mark(self, symbol: str, stream: str) -> Mark:
+        for d in self.decisions:
+            if d.symbol == symbol and d.stream == stream:
+                return d.mark
+        raise KeyError(f"{symbol} {stream} was not marked")
+
+    def streams(self, symbol: str, mark: Mark) -> list[str]:
+        return [d.stream for d in self.decisions if d.symbol == symbol and d.mark is mark]
+
+    def generated_intervals(self, symbol: str) -> list[str]:
+        """Bar intervals to derive for ``symbol``, in ascending order (5m before 15m)."""
+        return sorted(self.streams(symbol, Mark.GENERATED), key=interval_sort_key)
+
+    def as_rows(self) -> list[dict[str, object]]:
+        """A plain, ordered table for the outputs (symbol, stream, mark, requested, reason)."""
+        return [
+            {
+                "symbol": d.symbol,
+                "stream": d.stream,
+                "mark": d.mark.value,
+                "requested": d.requested,
+                "reason": d.reason,
+            }
+            for d in self.decisions
+        ]
+
+
+def _choose_backtest_base(requested_bars: list[str], stored: set[str]) -> str | None:
+    """The largest stored base no longer than the smallest requested bar interval; failing
+    that, the smallest stored base that serves any request (smaller requests are IGNORED)."""
+    useful = [
+        b
+        for b in BASE_INTERVALS
+        if b in stored
+        and any(
+            b == r or (interval_sort_key(b) < interval_sort_key(r) and _divides(b, r))
+            for r in requested_bars
+        )
+    ]
+    if not useful:
+        return None
+    smallest_requested = interval_sort_key(min(requested_bars, key=interval_sort_key))
+    fitting = [b for b in useful if interval_sort_key(b) <= smallest_requested]
+    return max(fitting, key=interval_sort_key) if fitting else min(useful, key=interval_sort_key)
+
+
+def _divides(base: str, interval: str) -> bool:
+    """Whether bars of ``interval`` can be built from whole bars of ``base``."""
+    if interval == "1d":
+        return True  # a session is a whole number of 1s or 1m bars, early closes included
+    if base == "1d":
+        return False
+    return interval_sort_key(interval) % interval_sort_key(base) == timedelta(0)
+
+
+def mark_streams(
+    symbols: Iterable[str],
+    requested: Iterable[str],
+    mode: str,
+    available: Mapping[str, set[str]],
+) -> StreamPlan:
+    """Mark ``requested`` streams for each symbol.
+
+    ``available[symbol]`` is what the source holds (backtest: the store's datasets among
+    ``1s 1m 1d quotes ticks``) or offers (live: what the provider streams).
+    """
+    requested = list(requested)
+    requested_bars = [s for s in requested if s in BAR_INTERVALS]
+    decisions: list[StreamDecision] = []
+    bases: dict[str, str | None] = {}
+    for symbol in symbols:
+        have = set(available.get(symbol, set()))
+        if mode == "backtest":
+            base = _choose_backtest_base(requested_bars, have)
+        else:
+            offered = [b for b in BASE_INTERVALS if b in have]
+            base = min(offered, key=interval_sort_key) if offered and requested_bars else None
+        bases[symbol] = base
+        if base is not None and base not in requested:
+            decisions.append(
+                StreamDecision(symbol, base, Mark.STREAMED, False, "base for generated bars")
+            )
+        for stream in requested:
+            decisions.append(_decide(symbol, stream, mode, have, base))
+    return StreamPlan(tuple(decisions), bases)
+
+
+def _decide(
+    symbol: str, stream: str, mode: str, have: set[str], base: str | None
+) -> StreamDecision:
+    if stream == "ticks":
+        if mode == "backtest":
+            return StreamDecision(
+                symbol, stream, Mark.IGNORED, True, "ticks are not streamed in backtest"
+            )
+        if "ticks" in have:
+            return StreamDecision(symbol, stream, Mark.STREAMED, True, "offered by the provider")
+        return StreamDecision(symbol, stream, Mark.IGNORED, True, "not offered by the provider")
+    if stream == "quotes":
+        if "quotes" in have:
+            source = "stored" if mode == "backtest" else "offered by the provider"
+            return StreamDecision(symbol, stream, Mark.STREAMED, True, source)
+        return StreamDecision(symbol, stream, Mark.IGNORED, True, "no quotes available")
+    # a bar interval
+    if stream == base:
+        return StreamDecision(symbol, stream, Mark.STREAMED, True, "smallest base interval needed")
+    if mode == "live" and stream in have:
+        return StreamDecision(symbol, stream, Mark.STREAMED, True, "offered by the provider")
+    if base is None:
+        return StreamDecision(
+            symbol, stream, Mark.IGNORED, True, "no stored bars it can be built from"
+        )
+    if interval_sort_key(stream) < interval_sort_key(base) or not _divides(base, stream):
+        return StreamDecision(
+            symbol, stream, Mark.IGNORED, True, f"cannot be built from {base} bars"
+        )
+    return StreamDecision(symbol, stream, Mark.GENERATED, True, f"derived from {base}")
