@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from adapters.local.schema import ohlcv_aggregations
 from adapters.local.store import BARS_1M
 from adapters.local.synth import SynthSpec, generate
 from simcore.consolidation import BarConsolidator
@@ -51,13 +52,7 @@ def reference(frame: pl.DataFrame, minutes: int, offset: str) -> list[Bar]:
     ref = (
         frame.sort("timestamp")
         .group_by_dynamic("timestamp", every=f"{minutes}m", offset=offset, label="left")
-        .agg(
-            pl.col("open").first(),
-            pl.col("high").max(),
-            pl.col("low").min(),
-            pl.col("close").last(),
-            pl.col("volume").sum(),
-        )
+        .agg(*ohlcv_aggregations())
     )
     return [
         Bar(r[0], r[1], r[2], r[3], r[4], r[5])

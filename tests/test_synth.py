@@ -8,6 +8,7 @@ import polars as pl
 from polars.testing import assert_frame_equal
 
 from adapters.local.sample import SAMPLE_SPEC, ensure_sample
+from adapters.local.schema import ohlcv_aggregations
 from adapters.local.store import BARS_1D, BARS_1M, QUOTES, ParquetStore
 from adapters.local.synth import SynthSpec, generate, write_synthetic
 from simcore.time import TimeManager
@@ -66,17 +67,7 @@ def test_intraday_volume_is_u_shaped(tm: TimeManager):
 def test_daily_bars_agree_with_the_minute_bars(tm: TimeManager):
     data = generate(SPEC, tm)
     minute = data[BARS_1M].with_columns(tm.utc_to_local_date_expr(pl.col("timestamp")).alias("day"))
-    agg = (
-        minute.sort("timestamp")
-        .group_by("symbol", "day")
-        .agg(
-            pl.col("open").first(),
-            pl.col("high").max(),
-            pl.col("low").min(),
-            pl.col("close").last(),
-            pl.col("volume").sum(),
-        )
-    )
+    agg = minute.sort("timestamp").group_by("symbol", "day").agg(*ohlcv_aggregations())
     daily = data[BARS_1D].with_columns(tm.utc_to_local_date_expr(pl.col("timestamp")).alias("day"))
     joined = agg.join(daily, on=["symbol", "day"], suffix="_d")
     assert joined.height == agg.height == 2 * 6

@@ -22,6 +22,7 @@ import numpy as np
 import polars as pl
 
 from adapters.local.importers import ImportReport, import_frame
+from adapters.local.schema import ohlcv_aggregations
 from adapters.local.store import BARS_1D, BARS_1M, QUOTES, Dataset, ParquetStore
 from simcore.time import TimeManager
 
@@ -178,14 +179,7 @@ def _daily_from_minutes(bars: pl.DataFrame, tm: TimeManager) -> pl.DataFrame:
     daily = (
         bars.sort("timestamp")
         .group_by(local_day, maintain_order=True)
-        .agg(
-            pl.col("symbol").first(),
-            pl.col("open").first(),
-            pl.col("high").max(),
-            pl.col("low").min(),
-            pl.col("close").last(),
-            pl.col("volume").sum(),
-        )
+        .agg(pl.col("symbol").first(), *ohlcv_aggregations())
     )
     return daily.with_columns(
         TimeManager.local_to_utc_expr(pl.col("day").cast(pl.Datetime("us")), tm.timezone).alias(
