@@ -152,21 +152,92 @@ class BarSeries:
         self._n = 0
 
 
-class SessionData:
-    """Historical and session bars, historical indicators and quality, per symbol and interval.
+class StreamedBars:
+    """A session's streamed base bars: the prefetched grid, revealed slot by slot.
 
-    ``now_ns`` gives the current time in UTC nanoseconds (the TimeManager's clock); it guards
-    every session append against look-ahead.
+    The coordinator loads the whole session into the stream queue (prefetch); streaming a slot
+    moves the per-symbol cursors, which is the "append by reference" of the seed at the cost of
+    one integer increment per symbol. Per-symbol compact columns (no gaps) are built once, so
+    ``view(symbol)`` is a slice up to the cursor: zero-copy, and nothing past the cursor exists
+    for a reader.
     """
 
-    def __init__(self, now_ns: Callable[[], int]):
+    def __init__(self, grid) -> None:  # grid: adapters.local.source.SessionBars
+        self.grid = grid
+        count = len(grid.symbols)
+        self.cursor = np.zeros(count, dtype=np.int64)
+        self._columns: list[dict[str, np.ndarray]] = []
+        for s in range(count):
+            slots = np.flatnonzero(grid.present[s])
+            columns = {"timestamp": grid.open_ns + slots * grid.slot_ns}
+            for name in COLUMNS[1:]:
+                columns[name] = grid.values[name][s, slots]
+            for column in columns.values():
+                column.flags.writeable = False
+            self._columns.append(columns)
+
+    def reveal(self, slot: int) -> np.ndarray:
+        """Stream one slot: the symbols that have a bar in it (their cursors advance)."""
+        symbols = np.flatnonzero(self.grid.present[:, slot])
+        self.cursor[symbols] += 1
+        return symbols
+
+    def view(self, symbol_index: int) -> BarView:
+        n = int(self.cursor[symbol_index])
+        columns = self._columns[symbol_index]
+        return BarView(**{name: columns[name][:n] for name in COLUMNS})
+
+
+class SessionData:
+    """Everything the analysis engine may read, and nothing from the future.
+
+    Per symbol and interval: historical bars (reloaded before every session), the session's
+    streamed base bars (``StreamedBars``), derived bars (``BarSeries``, appended only once
+    complete), quotes (visible up to the current time), historical indicators (scalars, or
+    arrays indexed by minute of the session for O(1) lookup), real-time indicators and quality.
+    ``now_ns`` is the TimeManager's clock in UTC nanoseconds.
+    """
+
+    def __init__(self, now_ns: Callable[[], int], symbols: tuple[str, ...] = ()):
         self._now_ns = now_ns
+        self.symbols: tuple[str, ...] = tuple(symbols)
+        self.index: dict[str, int] = {s: i for i, s in enumerate(symbols)}
+        self._streamed: dict[str, StreamedBars] = {}
         self._session: dict[tuple[str, str], BarSeries] = {}
         self._historical: dict[tuple[str, str], BarSeries] = {}
         self._indicators: dict[tuple[str, str], object] = {}
-        self._quality: dict[tuple[str, str], float] = {}
+        self._realtime: dict[tuple[str, str], object] = {}
+        self._quality: dict[str, np.ndarray] = {}  # interval -> percent per symbol
+        self._historical_quality: dict[tuple[str, str], float] = {}
+        self._quotes = None  # adapters.local.source.SessionQuotes of the session
 
-    # ------------------------------------------------------------------ bars
+    def _symbol_index(self, symbol: str) -> int:
+        try:
+            return self.index[symbol]
+        except KeyError:
+            raise KeyError(f"{symbol} is not a symbol of this session") from None
+
+    # ------------------------------------------------------------------ streamed bars and quotes
+    def attach_streamed(self, interval: str, streamed: StreamedBars) -> None:
+        self._streamed[interval] = streamed
+
+    def streamed(self, interval: str) -> StreamedBars | None:
+        return self._streamed.get(interval)
+
+    def attach_quotes(self, quotes) -> None:
+        self._quotes = quotes
+
+    def get_quotes(self, symbol: str) -> dict[str, np.ndarray]:
+        """The session's quotes of ``symbol`` stamped at or before now (zero-copy slices)."""
+        if self._quotes is None or symbol not in self._quotes.timestamp:
+            return {}
+        stamps = self._quotes.timestamp[symbol]
+        n = int(np.searchsorted(stamps, self._now_ns(), side="right"))
+        out = {"timestamp": stamps[:n]}
+        out.update({name: column[:n] for name, column in self._quotes.values[symbol].items()})
+        return out
+
+    # ------------------------------------------------------------------ derived bars
     def session_series(self, symbol: str, interval: str) -> BarSeries:
         key = (symbol, interval)
         series = self._session.get(key)
@@ -184,10 +255,14 @@ class SessionData:
         self.session_series(symbol, interval).append(*bar)
 
     def get_bars(self, symbol: str, interval: str) -> BarView:
-        """The session's bars so far (zero-copy view; empty if none yet)."""
+        """The session's bars so far, streamed or derived (zero-copy view; empty if none)."""
+        streamed = self._streamed.get(interval)
+        if streamed is not None:
+            return streamed.view(self._symbol_index(symbol))
         series = self._session.get((symbol, interval))
         return series.view() if series is not None else BarSeries(1).view()
 
+    # ------------------------------------------------------------------ history
     def set_historical_bars(
         self, symbol: str, interval: str, columns: dict[str, np.ndarray]
     ) -> None:
@@ -200,32 +275,67 @@ class SessionData:
         series = self._historical.get((symbol, interval))
         return series.view() if series is not None else BarSeries(1).view()
 
+    def historical_keys(self) -> list[tuple[str, str]]:
+        return sorted(self._historical)
+
     # ------------------------------------------------------------------ indicators and quality
     def set_historical_indicator(self, symbol: str, name: str, value: object) -> None:
         self._indicators[(symbol, name)] = value
 
     def get_historical_indicator(self, symbol: str, name: str) -> object:
+        """A scalar, or for minute granularity an array indexed by minute of the session."""
         try:
             return self._indicators[(symbol, name)]
         except KeyError:
             raise KeyError(f"no historical indicator {name!r} for {symbol}") from None
 
-    def set_quality(self, symbol: str, interval: str, percent: float) -> None:
-        if not 0.0 <= percent <= 100.0:
-            raise ValueError(f"quality must be a percentage, got {percent}")
-        self._quality[(symbol, interval)] = percent
+    def historical_indicators(self) -> dict[tuple[str, str], object]:
+        return dict(self._indicators)
+
+    def register_indicator(self, interval: str, name: str, indicator: object) -> None:
+        self._realtime[(interval, name)] = indicator
+
+    def get_indicator(self, symbol: str, interval: str, name: str) -> float:
+        """Current value of a real-time indicator for a symbol (NaN until it is warm)."""
+        try:
+            indicator = self._realtime[(interval, name)]
+        except KeyError:
+            raise KeyError(f"no real-time indicator {name!r} on {interval}") from None
+        return indicator.value(self._symbol_index(symbol))  # type: ignore[attr-defined]
+
+    def set_quality(self, interval: str, percent: np.ndarray) -> None:
+        """Publish the quality of ``interval`` for every symbol (an array shared, not copied,
+        by the derived intervals that are pointed at it)."""
+        self._quality[interval] = percent
+
+    def share_quality(self, derived: str, base: str) -> None:
+        """``derived`` reports the quality of ``base``: the same array, so it follows changes."""
+        self._quality[derived] = self._quality[base]
 
     def get_quality(self, symbol: str, interval: str) -> float | None:
-        return self._quality.get((symbol, interval))
+        percent = self._quality.get(interval)
+        return None if percent is None else float(percent[self._symbol_index(symbol)])
+
+    def set_historical_quality(self, symbol: str, interval: str, percent: float) -> None:
+        if not 0.0 <= percent <= 100.0:
+            raise ValueError(f"quality must be a percentage, got {percent}")
+        self._historical_quality[(symbol, interval)] = percent
+
+    def get_historical_quality(self, symbol: str, interval: str) -> float | None:
+        return self._historical_quality.get((symbol, interval))
 
     # ------------------------------------------------------------------ lifecycle
     def clear_session(self) -> None:
-        """Drop the session's bars and quality (end of session); history stays."""
+        """Drop the session's bars, quotes and quality (end of session); history stays."""
+        self._streamed.clear()
         self._session.clear()
         self._quality.clear()
+        self._quotes = None
 
     def clear(self) -> None:
         """Drop everything (the coordinator's stop())."""
         self.clear_session()
         self._historical.clear()
         self._indicators.clear()
+        self._realtime.clear()
+        self._historical_quality.clear()

@@ -1,21 +1,47 @@
-"""SystemManager: the owner of a session's config and of the TimeManager.
+"""SystemManager: owns the config and the TimeManager, and launches a session.
 
 The seed's system API is the only way to change the market of a running system: changing
 ``exchange_group`` or ``asset_class`` here re-derives the timezone and calendar in the
-TimeManager; nobody sets a timezone directly. The session lifecycle (``start``/``stop``) is
-built with the backtest engine.
+TimeManager; nobody sets a timezone directly.
+
+Launch sequence (the seed's): ``start()`` → the analysis engine → the session coordinator,
+whose ``start()`` stops any previous state and marks the streams → the data processor and the
+data quality manager → the coordinator's loop, run here by the SimPy runtime. ``stop()`` stops
+the streams, resets the backtest dates and clears the queues and session_data.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from simcore.analysis import AnalysisEngine, Strategy
 from simcore.config import SessionConfig
+from simcore.coordinator import SessionCoordinator
+from simcore.errors import NotAvailableError
+from simcore.metrics import PerformanceMetrics
+from simcore.processor import DataProcessor
+from simcore.quality import DataQualityManager
+from simcore.session_data import SessionData
 from simcore.time import TimeManager, market_for
+
+
+@dataclass
+class Components:
+    session_data: SessionData
+    engine: AnalysisEngine
+    coordinator: SessionCoordinator
+    processor: DataProcessor
+    quality: DataQualityManager
+    metrics: PerformanceMetrics
 
 
 class SystemManager:
     def __init__(self, config: SessionConfig):
         self._config = config
         self._time_manager = TimeManager(config.exchange_group, config.asset_class, config.mode)
+        self.components: Components | None = None
 
     @property
     def config(self) -> SessionConfig:
@@ -53,3 +79,50 @@ class SystemManager:
             update={"exchange_group": exchange_group, "asset_class": asset_class}
         )
         self._time_manager.set_market(exchange_group, asset_class)
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(
+        self,
+        strategy: Strategy,
+        source,
+        on_session_end: Callable[[date], None] | None = None,
+    ) -> Components:
+        """Build the components in the seed's launch order and run the session loop."""
+        config = self._config
+        if config.mode != "backtest":
+            raise NotAvailableError(
+                "live mode is not built yet (`simcore live` comes with the real-time runtime)"
+            )
+        assert config.backtest_config is not None
+        if config.backtest_config.speed_multiplier > 0:
+            raise NotAvailableError(
+                f"backtest_config.speed_multiplier is {config.backtest_config.speed_multiplier:g}: "
+                "clock-driven replay needs the real-time runtime, which is not built yet; "
+                "set it to 0 for a data-driven backtest"
+            )
+        from simcore.runtime.sim import SimRuntime
+
+        tm = self._time_manager
+        metrics = PerformanceMetrics()
+        metrics.backtest_started = metrics.clock()
+        data_cfg = config.session_data_config
+        session_data = SessionData(tm.current_time_ns, tuple(data_cfg.symbols))
+        engine = AnalysisEngine(session_data, tm, strategy)
+        coordinator = SessionCoordinator(config, tm, source, session_data, metrics)
+        coordinator.start()
+        processor = DataProcessor(
+            session_data, coordinator.plan, tm, data_cfg.bar_alignment, tuple(strategy.indicators)
+        )
+        quality = DataQualityManager(
+            session_data, coordinator.plan, data_cfg.gap_filler.enable_session_quality
+        )
+        self.components = Components(session_data, engine, coordinator, processor, quality, metrics)
+        engine.start()
+        SimRuntime(coordinator, processor, quality, engine, metrics, on_session_end).run()
+        metrics.bars_generated = processor.bars_generated
+        metrics.backtest_ended = metrics.clock()
+        return self.components
+
+    def stop(self) -> None:
+        if self.components is not None:
+            self.components.coordinator.stop()

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.local.schema import ohlcv_aggregations
 from adapters.local.store import BARS_1M
 from adapters.local.synth import SynthSpec, generate
+from simcore.bars import ohlcv_aggregations
 from simcore.consolidation import BarConsolidator
 from simcore.session_data import Bar
 from simcore.time import TimeManager

@@ -64,7 +64,7 @@ def test_time_order_is_enforced():
 
 def test_a_bar_cannot_be_appended_before_it_is_complete():
     now = [0]
-    data = SessionData(now_ns=lambda: now[0])
+    data = SessionData(now_ns=lambda: now[0], symbols=("A",))
     bar = make_bar(0)  # the 00:00 one-minute bar, complete at 00:01
     with pytest.raises(ClockError, match="look-ahead"):
         data.append_bar("A", "1m", bar, end_ns=MINUTE)
@@ -75,7 +75,7 @@ def test_a_bar_cannot_be_appended_before_it_is_complete():
 
 
 def test_history_is_kept_apart_from_the_session_and_survives_clear_session():
-    data = SessionData(now_ns=lambda: 10**18)
+    data = SessionData(now_ns=lambda: 10**18, symbols=("A",))
     history = {
         name: np.array(values)
         for name, values in zip(
@@ -84,7 +84,7 @@ def test_history_is_kept_apart_from_the_session_and_survives_clear_session():
     }
     data.set_historical_bars("A", "1d", history)
     data.append_bar("A", "1m", make_bar(10), end_ns=11 * MINUTE)
-    data.set_quality("A", "1m", 98.5)
+    data.set_quality("1m", np.array([98.5]))
     data.set_historical_indicator("A", "avg_volume", 1234.0)
     data.clear_session()
     assert len(data.get_historical_bars("A", "1d")) == 3
@@ -94,7 +94,7 @@ def test_history_is_kept_apart_from_the_session_and_survives_clear_session():
     with pytest.raises(KeyError, match="avg_volume"):
         data.get_historical_indicator("A", "avg_volume")
     with pytest.raises(ValueError, match="percentage"):
-        data.set_quality("A", "1m", 101.0)
+        data.set_historical_quality("A", "1m", 101.0)
 
 
 def test_view_to_polars_keeps_values_and_utc_times():

@@ -8,9 +8,9 @@ import polars as pl
 from polars.testing import assert_frame_equal
 
 from adapters.local.sample import SAMPLE_SPEC, ensure_sample
-from adapters.local.schema import ohlcv_aggregations
 from adapters.local.store import BARS_1D, BARS_1M, QUOTES, ParquetStore
 from adapters.local.synth import SynthSpec, generate, write_synthetic
+from simcore.bars import ohlcv_aggregations
 from simcore.time import TimeManager
 
 SPEC = SynthSpec(

@@ -64,15 +64,3 @@ def conform(frame: pl.DataFrame, kind: str) -> pl.DataFrame:
             for name, dtype in schema.items()
         ]
     )
-
-
-def ohlcv_aggregations() -> list[pl.Expr]:
-    """How bars of a window combine into one (rows sorted by time): the one definition shared by
-    the generator's daily bars and the tests' Polars references."""
-    return [
-        pl.col("open").first(),
-        pl.col("high").max(),
-        pl.col("low").min(),
-        pl.col("close").last(),
-        pl.col("volume").sum(),
-    ]

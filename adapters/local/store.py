@@ -26,6 +26,7 @@ import polars as pl
 
 from adapters.local.schema import KINDS, SCHEMAS, STORE_INTERVALS, conform
 from simcore.errors import DataError
+from simcore.time import TimeManager
 
 # strftime pattern of a file's period, by dataset (kind, interval)
 _PERIODS: dict[tuple[str, str | None], str] = {
@@ -223,7 +224,7 @@ class ParquetStore:
 def _utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise DataError(f"store queries take aware datetimes, got naive {moment}")
-    return moment
+    return TimeManager.to_utc(moment)
 
 
 def _atomic_write(frame: pl.DataFrame, path: Path) -> None:

@@ -22,8 +22,8 @@ import numpy as np
 import polars as pl
 
 from adapters.local.importers import ImportReport, import_frame
-from adapters.local.schema import ohlcv_aggregations
 from adapters.local.store import BARS_1D, BARS_1M, QUOTES, Dataset, ParquetStore
+from simcore.bars import ohlcv_aggregations
 from simcore.time import TimeManager
 
 MINUTE_NS = 60_000_000_000

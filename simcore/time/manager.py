@@ -67,6 +67,7 @@ class TimeManager:
         self.mode: Mode = mode
         self._cache_size = cache_size
         self._backtest_time: datetime | None = None
+        self._backtest_time_ns: int | None = None
         self._apply_market(market_for(exchange_group, asset_class))
 
     # ------------------------------------------------------------------ market and timezone
@@ -119,6 +120,7 @@ class TimeManager:
         """Put the virtual clock at ``moment`` (aware). Used at backtest start and by the engine."""
         self._require_backtest()
         self._backtest_time = self._as_system_time(moment)
+        self._backtest_time_ns = self.to_utc_ns(moment)
 
     def advance_to(self, moment: datetime) -> None:
         """Move the virtual clock forward to ``moment``; going backwards is a ClockError."""
@@ -128,10 +130,35 @@ class TimeManager:
         if current is not None and moment < current:
             raise ClockError(f"virtual time cannot go backwards: {current} -> {moment}")
         self._backtest_time = moment
+        self._backtest_time_ns = self.to_utc_ns(moment)
+
+    def advance_to_ns(self, ns: int) -> None:
+        """advance_to() for the streaming loop, in UTC nanoseconds (the engine's unit).
+
+        The seed allows direct, fast access on the critical path; this keeps the check that
+        time never goes backwards and the datetime delivered by get_current_time().
+        """
+        self._require_backtest()
+        if self._backtest_time_ns is not None and ns < self._backtest_time_ns:
+            raise ClockError(
+                f"virtual time cannot go backwards: {self.from_utc_ns(self._backtest_time_ns)} -> "
+                f"{self.from_utc_ns(ns)}"
+            )
+        self._backtest_time_ns = ns
+        self._backtest_time = self.from_utc_ns(ns)
+
+    def current_time_ns(self) -> int:
+        """get_current_time() as UTC nanoseconds."""
+        if self.mode == "live":
+            return self.to_utc_ns(datetime.now(tz=UTC))
+        if self._backtest_time_ns is None:
+            raise ClockError("backtest time is not set yet; the session coordinator sets it")
+        return self._backtest_time_ns
 
     def reset_backtest_time(self) -> None:
         """Forget the virtual time (the coordinator's stop() resets backtest dates)."""
         self._backtest_time = None
+        self._backtest_time_ns = None
 
     def _require_backtest(self) -> None:
         if self.mode != "backtest":
@@ -238,7 +265,8 @@ class TimeManager:
         """An aware datetime expressed in the system timezone."""
         return self._as_system_time(moment)
 
-    def to_utc(self, moment: datetime) -> datetime:
+    @staticmethod
+    def to_utc(moment: datetime) -> datetime:
         if moment.tzinfo is None:
             raise ClockError(f"naive datetime {moment}: say which timezone it is in")
         return moment.astimezone(UTC)
@@ -249,9 +277,20 @@ class TimeManager:
             raise ClockError(f"{naive} is already aware")
         return naive.replace(tzinfo=ZoneInfo(tz) if tz else self._tz)
 
+    @staticmethod
+    def to_utc_ns(moment: datetime) -> int:
+        """An aware datetime as UTC nanoseconds since the epoch (exact, no float rounding)."""
+        if moment.tzinfo is None:
+            raise ClockError(f"naive datetime {moment}: say which timezone it is in")
+        return (moment - _EPOCH) // timedelta(microseconds=1) * 1_000
+
     def from_utc_ns(self, ns: int) -> datetime:
         """UTC nanoseconds since the epoch (the stores' unit) to a system-timezone datetime."""
         return (_EPOCH + timedelta(microseconds=ns // 1000)).astimezone(self._tz)
+
+    def daily_bar_label_ns(self, day: date) -> int:
+        """How daily bars are stamped: 00:00 exchange time of the session date, in UTC ns."""
+        return self.to_utc_ns(datetime.combine(day, datetime.min.time(), tzinfo=self._tz))
 
     def session_date_of(self, moment: datetime) -> date:
         """The exchange-local calendar date of an aware moment."""

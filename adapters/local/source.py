@@ -1,0 +1,201 @@
+"""The local store as a data source for the engine: what it holds, session loads, history.
+
+The coordinator asks a data source three things (the seed's "use the API" principle):
+``available(symbol)`` for stream marking, ``start_bars`` / ``start_quotes`` to load its stream
+queues for one or more sessions (prefetch), and ``history`` for the trailing windows.
+
+A session's bars come back on a dense grid: one row per symbol, one column per base-interval
+slot of the regular session, NaN where a bar is missing. One column is one timestamp for every
+symbol, which is what lets the engine release all symbols' bars of a timestamp as one event and
+derive longer bars for all symbols in one vectorised step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+import polars as pl
+
+from adapters.local.store import BARS_1D, QUOTES, TICKS, Dataset, ParquetStore
+from simcore.time import TimeManager, TradingSession
+
+FIELDS = ("open", "high", "low", "close", "volume")
+_BASE_LENGTH_NS = {"1s": 1_000_000_000, "1m": 60_000_000_000}
+
+
+@dataclass
+class SessionBars:
+    """One session's base bars for all symbols on a (symbol x slot) grid."""
+
+    day: date
+    interval: str
+    symbols: tuple[str, ...]
+    open_ns: int
+    close_ns: int
+    slot_ns: int  # length of one slot (the base interval; the whole session for 1d)
+    present: np.ndarray  # bool (S, M)
+    values: dict[str, np.ndarray]  # field -> float64 (S, M), NaN where absent
+    outside_session: int  # stored regular bars that fell outside the grid (should be 0)
+
+    @property
+    def slots(self) -> int:
+        return self.present.shape[1]
+
+    def release_ns(self, slot: int) -> int:
+        """When the bar of ``slot`` is complete: its end, cut at the close."""
+        return min(self.open_ns + (slot + 1) * self.slot_ns, self.close_ns)
+
+    def slot_start_ns(self, slot: int) -> int:
+        return self.open_ns + slot * self.slot_ns
+
+
+@dataclass
+class SessionQuotes:
+    """One session's quotes per symbol, in time order (point-in-time, regular session)."""
+
+    day: date
+    timestamp: dict[str, np.ndarray]  # symbol -> int64 UTC ns
+    values: dict[str, dict[str, np.ndarray]]  # symbol -> column -> values
+
+
+class LocalDataSource:
+    """Reads a ParquetStore for the engine; every time question goes to the TimeManager."""
+
+    def __init__(self, store: ParquetStore, time_manager: TimeManager):
+        self.store = store
+        self.tm = time_manager
+
+    def available(self, symbol: str) -> set[str]:
+        """Datasets the store holds for ``symbol``: among 1s, 1m, 1d, quotes, ticks."""
+        held = {
+            d.interval
+            for d in (Dataset("bars", "1s"), Dataset("bars", "1m"), BARS_1D)
+            if self.store.has(d, symbol)
+        }
+        if self.store.has(QUOTES, symbol):
+            held.add("quotes")
+        if self.store.has(TICKS, symbol):
+            held.add("ticks")
+        return held  # type: ignore[return-value]
+
+    def _session(self, day: date) -> TradingSession:
+        session = self.tm.get_trading_session(day)
+        if session is None:
+            raise ValueError(f"{day} is not a trading day")
+        return session
+
+    def start_bars(
+        self, symbols: Sequence[str], interval: str, days: Iterable[date]
+    ) -> dict[date, SessionBars]:
+        """Load the regular-session base bars of ``days`` (one scan) onto per-session grids."""
+        days = list(days)
+        if not days:
+            return {}
+        sessions = {d: self._session(d) for d in days}
+        first, last = sessions[days[0]], sessions[days[-1]]
+        dataset = BARS_1D if interval == "1d" else Dataset("bars", interval)
+        if interval == "1d":
+            start = first.regular_open - timedelta(days=1)
+            frame = self.store.read(dataset, symbols, start, last.regular_close)
+            frame = frame.with_columns(
+                self.tm.utc_to_local_date_expr(pl.col("timestamp")).alias("day")
+            )
+        else:
+            frame = self.store.read(
+                dataset, symbols, first.regular_open, last.regular_close, regular_only=True
+            )
+            frame = frame.with_columns(
+                self.tm.utc_to_local_date_expr(pl.col("timestamp")).alias("day")
+            )
+        index = {s: i for i, s in enumerate(symbols)}
+        out = {}
+        for day in days:
+            part = frame.filter(pl.col("day") == day)
+            out[day] = _grid(day, interval, tuple(symbols), sessions[day], part, index)
+        return out
+
+    def start_quotes(
+        self, symbols: Sequence[str], days: Iterable[date]
+    ) -> dict[date, SessionQuotes]:
+        days = list(days)
+        if not days:
+            return {}
+        sessions = {d: self._session(d) for d in days}
+        start = sessions[days[0]].regular_open
+        end = sessions[days[-1]].regular_close + timedelta(microseconds=1)
+        frame = self.store.read(QUOTES, symbols, start, end, regular_only=True).with_columns(
+            self.tm.utc_to_local_date_expr(pl.col("timestamp")).alias("day"),
+            pl.col("timestamp").dt.epoch("ns").alias("ns"),
+        )
+        out = {}
+        for day in days:
+            part = frame.filter(pl.col("day") == day).sort("symbol", "ns")
+            stamps, values = {}, {}
+            for symbol in symbols:
+                rows = part.filter(pl.col("symbol") == symbol)
+                stamps[symbol] = rows["ns"].to_numpy()
+                values[symbol] = {
+                    c: rows[c].to_numpy()
+                    for c in ("bid_price", "bid_size", "ask_price", "ask_size")
+                }
+            out[day] = SessionQuotes(day, stamps, values)
+        return out
+
+    def history(self, symbols: Sequence[str], interval: str, days: Sequence[date]) -> pl.LazyFrame:
+        """Regular-session bars of ``interval`` on the given (past) trading days, lazily, with
+        an exchange-local ``day`` column. Daily bars are matched by their session date."""
+        if not days:
+            return pl.LazyFrame(
+                schema={"symbol": pl.String, "timestamp": pl.Datetime("us", "UTC"), "day": pl.Date}
+            )
+        first, last = self._session(days[0]), self._session(days[-1])
+        local_day = self.tm.utc_to_local_date_expr(pl.col("timestamp")).alias("day")
+        if interval == "1d":
+            scan = self.store.scan(
+                BARS_1D, symbols, first.regular_open - timedelta(days=1), last.regular_close
+            )
+        else:
+            scan = self.store.scan(
+                Dataset("bars", interval),
+                symbols,
+                first.regular_open,
+                last.regular_close,
+                regular_only=True,
+            )
+        return scan.with_columns(local_day).filter(
+            pl.col("day").is_in(pl.Series(list(days)).implode())
+        )
+
+
+def _grid(
+    day: date,
+    interval: str,
+    symbols: tuple[str, ...],
+    session: TradingSession,
+    frame: pl.DataFrame,
+    index: dict[str, int],
+) -> SessionBars:
+    open_ns = TimeManager.to_utc_ns(session.regular_open)
+    close_ns = TimeManager.to_utc_ns(session.regular_close)
+    slot_ns = close_ns - open_ns if interval == "1d" else _BASE_LENGTH_NS[interval]
+    slots = max(1, (close_ns - open_ns + slot_ns - 1) // slot_ns)
+    present = np.zeros((len(symbols), slots), dtype=bool)
+    values = {f: np.full((len(symbols), slots), np.nan) for f in FIELDS}
+    outside = 0
+    if frame.height:
+        rows = np.array([index[s] for s in frame["symbol"].to_list()], dtype=np.int64)
+        if interval == "1d":
+            cols = np.zeros(frame.height, dtype=np.int64)
+        else:
+            ns = frame["timestamp"].dt.epoch("ns").to_numpy()
+            cols = (ns - open_ns) // slot_ns
+        inside = (cols >= 0) & (cols < slots)
+        outside = int((~inside).sum())
+        rows, cols = rows[inside], cols[inside]
+        present[rows, cols] = True
+        for f in FIELDS:
+            values[f][rows, cols] = frame[f].to_numpy()[inside]
+    return SessionBars(day, interval, symbols, open_ns, close_ns, slot_ns, present, values, outside)

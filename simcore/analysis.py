@@ -1,0 +1,174 @@
+"""Analysis engine and the Strategy API.
+
+A strategy is the user's own class. It declares the bar intervals it subscribes to (for all
+symbols) and the real-time indicators it wants; it receives ``on_session_start``, ``on_bar`` for
+each new bar of a subscribed interval, and ``on_session_end``. It reads **only** through its
+``StrategyContext``, a read-only face of session_data, and emits signals through it. Only the
+streams a strategy subscribes to are sync points: nothing else waits on it.
+
+    class MyStrategy(Strategy):
+        subscriptions = ("5m",)
+        indicators = (IndicatorRequest("sma20", "5m", "sma", period=20),)
+
+        def on_bar(self, ctx, symbol, interval, bar):
+            if bar.close > ctx.indicator(symbol, "5m", "sma20"):
+                ctx.signal(symbol, "buy", "close above SMA(20)", close=bar.close)
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+
+import numpy as np
+
+from simcore.errors import UserError
+from simcore.events import DataUpdate
+from simcore.indicators.realtime import IndicatorRequest
+from simcore.session_data import Bar, BarView, SessionData
+from simcore.time import TimeManager, TradingSession
+
+SIDES = ("buy", "sell", "short", "cover", "flat")
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    time_ns: int
+    symbol: str
+    side: str
+    reason: str
+    values: str  # JSON object of the values that motivated it (sorted keys)
+
+
+class StrategyContext:
+    """What a strategy may see and do. Every read goes to session_data; time to the TimeManager."""
+
+    def __init__(self, session_data: SessionData, time_manager: TimeManager):
+        self._data = session_data
+        self._tm = time_manager
+        self.signals: list[Signal] = []
+        self.session: TradingSession | None = None
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        return self._data.symbols
+
+    def now(self) -> datetime:
+        return self._tm.get_current_time()
+
+    def now_ns(self) -> int:
+        return self._tm.current_time_ns()
+
+    @property
+    def time_manager(self) -> TimeManager:
+        return self._tm
+
+    def bars(self, symbol: str, interval: str) -> BarView:
+        return self._data.get_bars(symbol, interval)
+
+    def historical_bars(self, symbol: str, interval: str) -> BarView:
+        return self._data.get_historical_bars(symbol, interval)
+
+    def historical(self, symbol: str, name: str):
+        return self._data.get_historical_indicator(symbol, name)
+
+    def indicator(self, symbol: str, interval: str, name: str) -> float:
+        return self._data.get_indicator(symbol, interval, name)
+
+    def quality(self, symbol: str, interval: str) -> float | None:
+        return self._data.get_quality(symbol, interval)
+
+    def quotes(self, symbol: str) -> dict[str, np.ndarray]:
+        return self._data.get_quotes(symbol)
+
+    def minute_index(self, bar_start_ns: int) -> int:
+        """Minute of the regular session a bar starting at ``bar_start_ns`` belongs to (0 at the
+        open): the index into minute-granularity historical indicators."""
+        assert self.session is not None
+        return (bar_start_ns - self._tm.to_utc_ns(self.session.regular_open)) // 60_000_000_000
+
+    def signal(self, symbol: str, side: str, reason: str, **values: float) -> None:
+        if side not in SIDES:
+            raise ValueError(f"side must be one of {SIDES}, not {side!r}")
+        if symbol not in self._data.index:
+            raise ValueError(f"{symbol} is not a symbol of this session")
+        clean = {
+            k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in values.items()
+        }
+        self.signals.append(
+            Signal(self.now_ns(), symbol, side, reason, json.dumps(clean, sort_keys=True))
+        )
+
+
+class Strategy:
+    """Base class of user strategies; override what you need."""
+
+    subscriptions: ClassVar[tuple[str, ...]] = ("1m",)
+    indicators: ClassVar[tuple[IndicatorRequest, ...]] = ()
+
+    def on_start(self, ctx: StrategyContext) -> None:
+        """Once, before the first session."""
+
+    def on_session_start(self, ctx: StrategyContext, session: TradingSession) -> None:
+        """Before each session's first bar; historical data and indicators are loaded."""
+
+    def on_bar(self, ctx: StrategyContext, symbol: str, interval: str, bar: Bar) -> None:
+        """A new complete bar of a subscribed interval."""
+
+    def on_session_end(self, ctx: StrategyContext, session: TradingSession) -> None:
+        """After the session's last bar, at the close."""
+
+
+def load_strategy(spec: str) -> Strategy:
+    """Instantiate ``module:Class``; a clear UserError when it cannot be found or is not one."""
+    module_name, sep, class_name = spec.partition(":")
+    if not sep or not module_name or not class_name:
+        raise UserError(f"strategy {spec!r} must look like 'package.module:ClassName'")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise UserError(f"strategy module {module_name!r} cannot be imported: {exc}") from None
+    cls = getattr(module, class_name, None)
+    if not (isinstance(cls, type) and issubclass(cls, Strategy)):
+        raise UserError(f"{spec!r} is not a Strategy subclass")
+    return cls()
+
+
+class AnalysisEngine:
+    """Calls the strategy for the bars it subscribed to; collects its signals."""
+
+    def __init__(self, session_data: SessionData, time_manager: TimeManager, strategy: Strategy):
+        self.session_data = session_data
+        self.strategy = strategy
+        self.ctx = StrategyContext(session_data, time_manager)
+        self.subscriptions = frozenset(strategy.subscriptions)
+        self.cycles = 0
+
+    def start(self) -> None:
+        self.strategy.on_start(self.ctx)
+
+    def begin_session(self, session: TradingSession) -> None:
+        self.ctx.session = session
+        self.strategy.on_session_start(self.ctx, session)
+
+    def wants(self, update: DataUpdate) -> bool:
+        return update.end_of_session or any(i in self.subscriptions for i, _ in update.bars)
+
+    def handle(self, update: DataUpdate) -> None:
+        self.cycles += 1
+        names = self.session_data.symbols
+        on_bar = self.strategy.on_bar
+        for interval, symbols in update.bars:
+            if interval not in self.subscriptions:
+                continue
+            for s in symbols:
+                symbol = names[s]
+                view = self.session_data.get_bars(symbol, interval)
+                on_bar(self.ctx, symbol, interval, view.bar(len(view) - 1))
+
+    def end_session(self, session: TradingSession) -> None:
+        self.strategy.on_session_end(self.ctx, session)

@@ -1,0 +1,330 @@
+"""Session coordinator: the session lifecycle, historical data and indicators, and streaming.
+
+Per trading day (the seed's SESSION_COORDINATOR_LOOP):
+
+1. initialisation — the clock goes to the open; trailing historical bars are reloaded for every
+   ``historical.data`` entry (plus what indicators need: the augmentation); every historical
+   indicator is recomputed with Polars; historical quality is assigned; the stream queues are
+   loaded with up to ``prefetch_days`` sessions through the data source's ``start_bars`` /
+   ``start_quotes``; the session is activated;
+2. streaming — the clock advances to the next timestamp that has data (the end of the next base
+   slot with a bar for any symbol) and every symbol's bar of that timestamp is released as one
+   event; on exhaustion the clock advances to the close; the session ends exactly when
+   time >= close, and a time past the close is a critical error;
+3. end of session — deactivate, and back to 1 for the next trading day.
+
+Component logic only: a runtime (``simcore.runtime.sim``) decides when each step runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import polars as pl
+
+from simcore.bars import ohlcv_aggregations
+from simcore.config.models import HistoricalData, SessionConfig
+from simcore.config.vocabulary import INTERVAL_LENGTH
+from simcore.errors import ClockError, DataError
+from simcore.events import StreamNotification
+from simcore.indicators import historical
+from simcore.metrics import PerformanceMetrics
+from simcore.session_data import COLUMNS, SessionData, StreamedBars
+from simcore.streams import Mark, StreamPlan, mark_streams
+from simcore.time import TimeManager, TradingSession
+
+STORED_INTERVALS = ("1s", "1m", "1d")
+
+
+@dataclass(frozen=True)
+class HistoryNeed:
+    """One trailing window to load: symbols, interval, trailing days; ``added_for`` names the
+    indicator that required it when the coordinator added it (the augmentation)."""
+
+    symbols: tuple[str, ...]
+    interval: str
+    trailing_days: int
+    added_for: str | None = None
+
+
+class SessionCoordinator:
+    def __init__(
+        self,
+        config: SessionConfig,
+        time_manager: TimeManager,
+        source,
+        session_data: SessionData,
+        metrics: PerformanceMetrics,
+    ):
+        self.config = config
+        self.tm = time_manager
+        self.source = source
+        self.session_data = session_data
+        self.metrics = metrics
+        self.symbols = tuple(config.session_data_config.symbols)
+        self.plan: StreamPlan | None = None
+        self.history_needs: list[HistoryNeed] = []
+        self.days: list[date] = []
+        self.session: TradingSession | None = None
+        self.active = False
+        self._queue: dict[date, dict[str, object]] = {}  # prefetched sessions
+        self.historical_rows: list[dict[str, object]] = []  # per-day indicator values, for outputs
+
+    # ------------------------------------------------------------------ start / stop
+    def start(self) -> None:
+        """The seed's start(): stop first, mark streams, plan history, resolve the dates."""
+        self.stop()
+        data_cfg = self.config.session_data_config
+        missing = [s for s in self.symbols if not self.source.available(s)]
+        if missing:
+            raise DataError(f"the data source has no data at all for: {', '.join(missing)}")
+        self.plan = mark_streams(
+            self.symbols,
+            data_cfg.streams,
+            self.config.mode,
+            {s: self.source.available(s) for s in self.symbols},
+        )
+        self.history_needs = self._plan_history()
+        bt = self.config.backtest_config
+        assert bt is not None
+        start, end = self.tm.get_session_boundary_times(bt.start_date, bt.end_date)
+        self.days = self.tm.trading_days(start.date(), end.date())
+
+    def stop(self) -> None:
+        """Stop streams, reset the backtest dates, clear the queues and session_data."""
+        self.active = False
+        self._queue.clear()
+        self.session = None
+        self.tm.reset_backtest_time()
+        self.session_data.clear()
+
+    def _plan_history(self) -> list[HistoryNeed]:
+        """historical.data as configured, plus what the indicators need and it lacks."""
+        hist = self.config.session_data_config.historical
+        needs: list[HistoryNeed] = []
+        for entry in hist.data:
+            symbols = self._targets(entry)
+            for interval in entry.intervals:
+                needs.append(HistoryNeed(symbols, interval, entry.trailing_days))
+        for name, spec in hist.indicators.items():
+            interval = "1m" if spec.granularity == "minute" else "1d"
+            days = historical.trading_days_needed(spec)
+            covered = any(
+                n.interval == interval
+                and n.trailing_days >= days
+                and set(self.symbols) <= set(n.symbols)
+                for n in needs
+            )
+            if not covered:
+                needs.append(HistoryNeed(self.symbols, interval, days, added_for=name))
+        return needs
+
+    def _targets(self, entry: HistoricalData) -> tuple[str, ...]:
+        return self.symbols if entry.apply_to == "all" else tuple(entry.apply_to)
+
+    # ------------------------------------------------------------------ initialisation phase
+    def begin_session(self, day: date) -> TradingSession:
+        """Everything before the session's first bar; returns the session."""
+        started = self.metrics.clock()
+        session = self.tm.get_trading_session(day)
+        if session is None:
+            raise ClockError(f"{day} is not a trading day")
+        self.tm.invalidate_caches()
+        self.tm.advance_to_ns(self.tm.to_utc_ns(session.regular_open))
+        self.session = session
+        self.session_data.clear_session()
+        self._load_history(day)
+        self._compute_indicators(day)
+        self._load_queues(day)
+        self.metrics.record_load(self.metrics.clock() - started)
+        self.active = True
+        return session
+
+    def _load_history(self, day: date) -> None:
+        enable_quality = self.config.session_data_config.historical.enable_quality
+        for need in self.history_needs:
+            days = self.tm.trailing_trading_days(day, need.trailing_days)
+            frame = self._history_frame(need, days)
+            for symbol in need.symbols:
+                rows = frame.filter(pl.col("symbol") == symbol).sort("timestamp")
+                columns = {"timestamp": rows["timestamp"].dt.epoch("ns").to_numpy()}
+                columns.update({c: rows[c].to_numpy() for c in COLUMNS[1:]})
+                self.session_data.set_historical_bars(symbol, need.interval, columns)
+                expected = self._expected_bars(need.interval, days)
+                quality = (
+                    100.0 * min(rows.height, expected) / expected
+                    if enable_quality and expected
+                    else 100.0
+                )
+                self.session_data.set_historical_quality(symbol, need.interval, quality)
+
+    def _history_frame(self, need: HistoryNeed, days: list[date]) -> pl.DataFrame:
+        symbols = list(need.symbols)
+        if not days:
+            return _empty_bars()
+        if need.interval in STORED_INTERVALS and any(
+            need.interval in self.source.available(s) for s in symbols
+        ):
+            return self.source.history(symbols, need.interval, days).collect()
+        if need.interval == "1d":  # no stored daily bars: aggregate the 1m history per day
+            daily = historical.daily_bars(self.source, symbols, days, self.tm).collect()
+            labels = [self.tm.daily_bar_label_ns(d) for d in daily["day"]]
+            stamps = pl.Series("timestamp", labels, dtype=pl.Int64).cast(pl.Datetime("ns", "UTC"))
+            return daily.with_columns(stamps)
+        return self._derive_history(symbols, need.interval, days)
+
+    def _derive_history(self, symbols: list[str], interval: str, days: list[date]) -> pl.DataFrame:
+        """Historical bars of an interval the store does not hold, from 1m, session-aligned."""
+        length = INTERVAL_LENGTH[interval] // INTERVAL_LENGTH["1s"] * 1_000_000_000
+        opens = (
+            self.tm.sessions_frame(days[0], days[-1])
+            .select(pl.col("session_date").alias("day"), pl.col("open").alias("_open"))
+            .lazy()
+        )
+        ns = pl.col("timestamp").dt.epoch("ns")
+        open_ns = pl.col("_open").dt.epoch("ns")
+        bin_start = (open_ns + (ns - open_ns) // length * length).cast(pl.Datetime("ns", "UTC"))
+        return (
+            self.source.history(symbols, "1m", days)
+            .join(opens, on="day")
+            .with_columns(bin_start.alias("timestamp"))
+            .sort("timestamp")
+            .group_by("symbol", "timestamp", maintain_order=True)
+            .agg(*ohlcv_aggregations())
+            .collect()
+        )
+
+    def _expected_bars(self, interval: str, days: list[date]) -> int:
+        if interval == "1d":
+            return len(days)
+        length = INTERVAL_LENGTH[interval].total_seconds()
+        total = 0
+        for d in days:
+            session = self.tm.get_trading_session(d)
+            total += int(-(-session.duration.total_seconds() // length))
+        return total
+
+    def _compute_indicators(self, day: date) -> None:
+        for name, spec in self.config.session_data_config.historical.indicators.items():
+            values = historical.compute(name, spec, self.source, self.symbols, day, self.tm)
+            for symbol, value in values.items():
+                self.session_data.set_historical_indicator(symbol, name, value)
+                if isinstance(value, np.ndarray):
+                    for offset, v in enumerate(value):
+                        self.historical_rows.append(
+                            {
+                                "session_date": day,
+                                "symbol": symbol,
+                                "indicator": name,
+                                "minute": offset,
+                                "value": float(v),
+                            }
+                        )
+                else:
+                    self.historical_rows.append(
+                        {
+                            "session_date": day,
+                            "symbol": symbol,
+                            "indicator": name,
+                            "minute": None,
+                            "value": float(value),
+                        }
+                    )
+
+    def _load_queues(self, day: date) -> None:
+        """Prefetch: when today's session is not queued, load it and up to prefetch_days - 1
+        following sessions of the backtest in one read."""
+        if day not in self._queue:
+            prefetch = (
+                self.config.backtest_config.prefetch_days if self.config.backtest_config else 1
+            )
+            position = self.days.index(day)
+            batch = self.days[position : position + prefetch]
+            bases = sorted({b for b in self.plan.base.values() if b})
+            loaded: dict[date, dict[str, object]] = {d: {} for d in batch}
+            for base in bases:
+                symbols = [s for s in self.symbols if self.plan.base[s] == base]
+                for d, grid in self.source.start_bars(symbols, base, batch).items():
+                    loaded[d][base] = _widen(grid, self.symbols)
+            quote_symbols = [
+                s for s in self.symbols if "quotes" in self.plan.streams(s, Mark.STREAMED)
+            ]
+            if quote_symbols:
+                for d, quotes in self.source.start_quotes(quote_symbols, batch).items():
+                    loaded[d]["quotes"] = quotes
+            self._queue.update(loaded)
+        today = self._queue.pop(day)
+        for key, item in today.items():
+            if key == "quotes":
+                self.session_data.attach_quotes(item)
+            else:
+                self.session_data.attach_streamed(key, StreamedBars(item))
+
+    # ------------------------------------------------------------------ streaming phase
+    def events(self) -> Iterator[StreamNotification]:
+        """The session's events in time order: one per timestamp that has data for any symbol."""
+        assert self.session is not None
+        releases: dict[int, dict[str, tuple[int, np.ndarray]]] = {}
+        for base in sorted({b for b in self.plan.base.values() if b}):
+            streamed = self.session_data.streamed(base)
+            if streamed is None:
+                continue
+            grid = streamed.grid
+            for slot in np.flatnonzero(grid.present.any(axis=0)):
+                releases.setdefault(grid.release_ns(int(slot)), {})[base] = (int(slot), None)
+        for ns in sorted(releases):
+            yield StreamNotification(ns, releases[ns])
+
+    def release(self, note: StreamNotification) -> StreamNotification:
+        """Advance the clock to the event and stream its bars into session_data."""
+        close_ns = self.tm.to_utc_ns(self.session.regular_close)
+        if note.ns > close_ns:
+            raise ClockError(
+                f"critical: streaming time {self.tm.from_utc_ns(note.ns)} is past the close"
+            )
+        self.tm.advance_to_ns(note.ns)
+        released = {}
+        for base, (slot, _) in note.released.items():
+            symbols = self.session_data.streamed(base).reveal(slot)
+            released[base] = (slot, symbols)
+            self.metrics.bars_streamed += int(symbols.size)
+        return StreamNotification(note.ns, released)
+
+    def finish_session(self) -> StreamNotification:
+        """Data exhausted: advance to the close; end of session is exactly time >= close."""
+        close_ns = self.tm.to_utc_ns(self.session.regular_close)
+        now = self.tm.current_time_ns()
+        if now > close_ns:
+            raise ClockError(f"critical: time {self.tm.get_current_time()} passed the close")
+        if now < close_ns:
+            self.tm.advance_to_ns(close_ns)
+        assert self.tm.current_time_ns() >= close_ns
+        return StreamNotification(close_ns, {}, end_of_session=True)
+
+    def end_session(self) -> None:
+        self.active = False
+
+
+def _empty_bars() -> pl.DataFrame:
+    schema = {"symbol": pl.String, "timestamp": pl.Datetime("ns", "UTC")}
+    return pl.DataFrame(schema=schema | dict.fromkeys(COLUMNS[1:], pl.Float64))
+
+
+def _widen(grid, symbols: tuple[str, ...]):
+    """A grid over a subset of symbols, re-laid over all symbols (rows of absent symbols empty),
+    so that every grid of a session shares the session's symbol indices."""
+    if grid.symbols == symbols:
+        return grid
+    index = [symbols.index(s) for s in grid.symbols]
+    present = np.zeros((len(symbols), grid.slots), dtype=bool)
+    present[index] = grid.present
+    values = {}
+    for name, column in grid.values.items():
+        wide = np.full((len(symbols), grid.slots), np.nan)
+        wide[index] = column
+        values[name] = wide
+    grid.symbols, grid.present, grid.values = symbols, present, values
+    return grid

@@ -1,0 +1,32 @@
+"""The light notifications passed between components (tuples of indices, never bar data).
+
+The seed's rule: queues carry only "what is new"; the data itself is read from session_data by
+reference. Here "what is new" is a timestamp and, per interval, the indices of the symbols that
+got a bar.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(slots=True)
+class StreamNotification:
+    """Coordinator -> processor and quality manager: base bars released at ``ns``."""
+
+    ns: int
+    released: dict[str, tuple[int, np.ndarray]] = field(
+        default_factory=dict
+    )  # interval -> (slot, symbols)
+    end_of_session: bool = False
+
+
+@dataclass(slots=True)
+class DataUpdate:
+    """Processor -> analysis engine: bars now complete, per interval, in processing order."""
+
+    ns: int
+    bars: list[tuple[str, np.ndarray]] = field(default_factory=list)  # (interval, symbol indices)
+    end_of_session: bool = False

@@ -1,0 +1,240 @@
+"""A backtest's results: deterministic tables, written as Parquet with a manifest of digests.
+
+Everything here follows from the config and the data alone, so the same inputs give the same
+bytes of content whatever PYTHONHASHSEED or machine. Digests are taken over the frames'
+canonical content (column names, types and values), not over Parquet file bytes, which carry
+writer metadata. Wall-clock metrics go to a separate ``metrics.json``, outside the manifest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from simcore.session_data import COLUMNS, SessionData
+
+BAR_SCHEMA = {
+    "session_date": pl.Date,
+    "symbol": pl.String,
+    "interval": pl.String,
+    "source": pl.String,
+    "timestamp": pl.Datetime("ns", "UTC"),
+    "open": pl.Float64,
+    "high": pl.Float64,
+    "low": pl.Float64,
+    "close": pl.Float64,
+    "volume": pl.Float64,
+}
+
+
+def frame_digest(frame: pl.DataFrame) -> str:
+    """SHA-256 over a frame's schema and values, column by column."""
+    digest = hashlib.sha256()
+    for name, dtype in frame.schema.items():
+        digest.update(f"{name}:{dtype}\n".encode())
+        series = frame[name]
+        if dtype.is_numeric() or dtype == pl.Boolean:
+            digest.update(series.fill_null(0).to_numpy().tobytes())
+            digest.update(series.is_null().to_numpy().tobytes())
+        elif isinstance(dtype, pl.Datetime | pl.Date):
+            digest.update(series.to_physical().fill_null(0).to_numpy().tobytes())
+            digest.update(series.is_null().to_numpy().tobytes())
+        else:
+            digest.update(
+                "\x1f".join("\x00" if v is None else str(v) for v in series.to_list()).encode()
+            )
+    return digest.hexdigest()
+
+
+@dataclass
+class BacktestRecorder:
+    """Collects each session's results before session_data is cleared for the next one."""
+
+    bars: list[pl.DataFrame] = field(default_factory=list)
+    quality: list[dict[str, object]] = field(default_factory=list)
+    gaps: list[dict[str, object]] = field(default_factory=list)
+
+    def record_session(self, day: date, session_data: SessionData, plan, quality_manager) -> None:
+        for interval in sorted({b for b in plan.base.values() if b}):
+            streamed = session_data.streamed(interval)
+            if streamed is None:
+                continue
+            parts = []
+            for i, symbol in enumerate(session_data.symbols):
+                view = streamed.view(i)
+                if len(view):
+                    parts.append(_bars_frame(day, symbol, interval, "STREAMED", view))
+            self.bars.extend(parts)
+        for symbol in session_data.symbols:
+            for interval in plan.generated_intervals(symbol):
+                view = session_data.get_bars(symbol, interval)
+                if len(view):
+                    self.bars.append(_bars_frame(day, symbol, interval, "GENERATED", view))
+        for symbol, interval, percent in quality_manager.quality_rows():
+            self.quality.append(
+                {
+                    "session_date": day,
+                    "symbol": symbol,
+                    "interval": interval,
+                    "quality": round(percent, 6),
+                }
+            )
+        for symbol, interval in session_data.historical_keys():
+            percent = session_data.get_historical_quality(symbol, interval)
+            self.quality.append(
+                {
+                    "session_date": day,
+                    "symbol": symbol,
+                    "interval": f"historical {interval}",
+                    "quality": round(percent or 0.0, 6),
+                }
+            )
+        for gap in quality_manager.gaps:
+            self.gaps.append(
+                {
+                    "session_date": day,
+                    "symbol": gap.symbol,
+                    "interval": gap.interval,
+                    "start_ns": gap.start_ns,
+                    "end_ns": gap.end_ns,
+                    "retries": gap.retries,
+                }
+            )
+
+
+def _bars_frame(day: date, symbol: str, interval: str, source: str, view) -> pl.DataFrame:
+    n = len(view)
+    data = {
+        "session_date": [day] * n,
+        "symbol": [symbol] * n,
+        "interval": [interval] * n,
+        "source": [source] * n,
+        "timestamp": np.asarray(view.timestamp),
+    }
+    data.update({name: np.asarray(getattr(view, name)) for name in COLUMNS[1:]})
+    return pl.DataFrame(data).with_columns(pl.col("timestamp").cast(pl.Datetime("ns", "UTC")))
+
+
+def build_tables(recorder: BacktestRecorder, coordinator, engine) -> dict[str, pl.DataFrame]:
+    """Every deterministic output table, sorted so that row order never depends on timing."""
+    bars = (pl.concat(recorder.bars) if recorder.bars else pl.DataFrame(schema=BAR_SCHEMA)).sort(
+        "symbol", "interval", "timestamp"
+    )
+    marking = pl.DataFrame(
+        coordinator.plan.as_rows(),
+        schema={
+            "symbol": pl.String,
+            "stream": pl.String,
+            "mark": pl.String,
+            "requested": pl.Boolean,
+            "reason": pl.String,
+        },
+    )
+    history = pl.DataFrame(
+        [
+            {
+                "symbols": ",".join(n.symbols),
+                "interval": n.interval,
+                "trailing_days": n.trailing_days,
+                "added_for": n.added_for,
+            }
+            for n in coordinator.history_needs
+        ],
+        schema={
+            "symbols": pl.String,
+            "interval": pl.String,
+            "trailing_days": pl.Int64,
+            "added_for": pl.String,
+        },
+    )
+    indicators = pl.DataFrame(
+        coordinator.historical_rows,
+        schema={
+            "session_date": pl.Date,
+            "symbol": pl.String,
+            "indicator": pl.String,
+            "minute": pl.Int64,
+            "value": pl.Float64,
+        },
+    ).sort("session_date", "symbol", "indicator", "minute", nulls_last=False)
+    quality = pl.DataFrame(
+        recorder.quality,
+        schema={
+            "session_date": pl.Date,
+            "symbol": pl.String,
+            "interval": pl.String,
+            "quality": pl.Float64,
+        },
+    ).sort("session_date", "symbol", "interval")
+    gaps = (
+        pl.DataFrame(
+            recorder.gaps,
+            schema={
+                "session_date": pl.Date,
+                "symbol": pl.String,
+                "interval": pl.String,
+                "start_ns": pl.Int64,
+                "end_ns": pl.Int64,
+                "retries": pl.Int64,
+            },
+        )
+        .with_columns(
+            pl.col("start_ns").cast(pl.Datetime("ns", "UTC")).alias("start"),
+            pl.col("end_ns").cast(pl.Datetime("ns", "UTC")).alias("end"),
+        )
+        .drop("start_ns", "end_ns")
+        .sort("session_date", "symbol", "start")
+    )
+    signals = pl.DataFrame(
+        [
+            {
+                "time": s.time_ns,
+                "symbol": s.symbol,
+                "side": s.side,
+                "reason": s.reason,
+                "values": s.values,
+            }
+            for s in engine.ctx.signals
+        ],
+        schema={
+            "time": pl.Int64,
+            "symbol": pl.String,
+            "side": pl.String,
+            "reason": pl.String,
+            "values": pl.String,
+        },
+    ).with_columns(pl.col("time").cast(pl.Datetime("ns", "UTC")))
+    return {
+        "marking": marking,
+        "history_plan": history,
+        "historical_indicators": indicators,
+        "bars": bars,
+        "quality": quality,
+        "gaps": gaps,
+        "signals": signals,
+    }
+
+
+def write_outputs(
+    out_dir: Path, tables: dict[str, pl.DataFrame], summary: dict[str, object]
+) -> dict[str, object]:
+    """Write each table as Parquet plus manifest.json (row counts and content digests)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    manifest: dict[str, object] = {"summary": summary, "tables": {}}
+    for name, frame in tables.items():
+        frame.write_parquet(out_dir / f"{name}.parquet", compression="zstd")
+        manifest["tables"][name] = {
+            "file": f"{name}.parquet",
+            "rows": frame.height,
+            "sha256": frame_digest(frame),
+        }  # type: ignore[index]
+    (out_dir / "manifest.json").write_text(
+        json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n"
+    )
+    return manifest

@@ -1,0 +1,159 @@
+"""Data processor: derived bars and real-time indicators, for all symbols of a timestamp at once.
+
+For every GENERATED interval the session is cut into windows (aligned to the session open, or
+to the clock), each window knowing its range of base slots. When the clock reaches a window's
+end, the window is complete — whatever base bars are missing — and its bars are built for every
+symbol in one vectorised step over the session grid, then appended to session_data. Intervals
+are processed in ascending order (5m before 15m). The last window of the day ends at the close
+(an early close cuts it). Real-time indicators update on the bars of their interval.
+
+This module has no runtime in it: the SimPy runtime (or a wall-clock one) calls ``handle``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from simcore.config.vocabulary import INTERVAL_LENGTH, interval_sort_key
+from simcore.events import DataUpdate, StreamNotification
+from simcore.indicators.realtime import FIELDS, IndicatorRequest, RealtimeIndicator
+from simcore.session_data import Bar, SessionData
+from simcore.streams import StreamPlan
+from simcore.time import TimeManager
+
+
+@dataclass
+class _Windows:
+    interval: str
+    base: str
+    label_ns: np.ndarray  # bar timestamps (window starts; the daily label for 1d)
+    end_ns: np.ndarray  # when each window is complete
+    slot_from: np.ndarray
+    slot_to: np.ndarray
+    next: int = 0
+
+
+class DataProcessor:
+    def __init__(
+        self,
+        session_data: SessionData,
+        plan: StreamPlan,
+        time_manager: TimeManager,
+        alignment: str = "session",
+        indicators: tuple[IndicatorRequest, ...] = (),
+    ):
+        self.session_data = session_data
+        self.plan = plan
+        self.tm = time_manager
+        self.alignment = alignment
+        symbols = len(session_data.symbols)
+        self.indicators: dict[str, list[tuple[str, RealtimeIndicator]]] = {}
+        for request in indicators:
+            indicator = request.build(symbols)
+            self.indicators.setdefault(request.interval, []).append((request.name, indicator))
+            session_data.register_indicator(request.interval, request.name, indicator)
+        self._windows: list[_Windows] = []
+        self.bars_generated = 0
+
+    # ------------------------------------------------------------------ session
+    def begin_session(self, day: date) -> None:
+        """Lay out the windows of every generated interval over today's base grids."""
+        self._windows = []
+        generated = sorted(
+            {i for s in self.session_data.symbols for i in self.plan.generated_intervals(s)},
+            key=interval_sort_key,
+        )
+        for interval in generated:
+            for base in sorted({b for b in self.plan.base.values() if b}, key=interval_sort_key):
+                streamed = self.session_data.streamed(base)
+                if streamed is None or interval_sort_key(interval) <= interval_sort_key(base):
+                    continue
+                self._windows.append(self._layout(interval, base, streamed.grid, day))
+        for indicators in self.indicators.values():
+            for _, indicator in indicators:
+                if indicator.session_scoped:
+                    indicator.reset()
+
+    def _layout(self, interval: str, base: str, grid, day: date) -> _Windows:
+        open_ns, close_ns, slot_ns = grid.open_ns, grid.close_ns, grid.slot_ns
+        if interval == "1d":
+            return _Windows(
+                interval,
+                base,
+                np.array([self.tm.daily_bar_label_ns(day)]),
+                np.array([close_ns]),
+                np.array([0]),
+                np.array([grid.slots]),
+            )
+        length = INTERVAL_LENGTH[interval] // INTERVAL_LENGTH["1s"] * 1_000_000_000
+        if self.alignment == "session":
+            starts = np.arange(open_ns, close_ns, length, dtype=np.int64)
+        else:
+            first = open_ns // length * length
+            starts = np.arange(first, close_ns, length, dtype=np.int64)
+        ends = np.minimum(starts + length, close_ns)
+        slot_from = np.maximum(starts - open_ns, 0) // slot_ns
+        slot_to = -(-(ends - open_ns) // slot_ns)  # ceil
+        return _Windows(interval, base, starts, ends, slot_from, slot_to)
+
+    # ------------------------------------------------------------------ streaming
+    def handle(self, note: StreamNotification) -> DataUpdate:
+        """Process one released timestamp; return what became available, per interval."""
+        update = DataUpdate(note.ns, end_of_session=note.end_of_session)
+        for base, (slot, symbols) in note.released.items():
+            if symbols.size:
+                streamed = self.session_data.streamed(base)
+                grid = streamed.grid
+                bars = {f: grid.values[f][symbols, slot] for f in FIELDS}
+                self._update_indicators(base, symbols, bars)
+                update.bars.append((base, symbols))
+        for windows in self._windows:
+            while windows.next < len(windows.end_ns) and windows.end_ns[windows.next] <= note.ns:
+                symbols = self._emit(windows, windows.next)
+                windows.next += 1
+                if symbols.size:
+                    update.bars.append((windows.interval, symbols))
+        return update
+
+    def _emit(self, w: _Windows, k: int) -> np.ndarray:
+        grid = self.session_data.streamed(w.base).grid
+        a, b = int(w.slot_from[k]), int(w.slot_to[k])
+        present = grid.present[:, a:b]
+        symbols = np.flatnonzero(present.any(axis=1))
+        if not symbols.size:
+            return symbols
+        p = present[symbols]
+        first = a + p.argmax(axis=1)
+        last = b - 1 - p[:, ::-1].argmax(axis=1)
+        v = grid.values
+        bars = {
+            "open": v["open"][symbols, first],
+            "high": np.nanmax(v["high"][symbols, a:b], axis=1),
+            "low": np.nanmin(v["low"][symbols, a:b], axis=1),
+            "close": v["close"][symbols, last],
+            "volume": np.nansum(v["volume"][symbols, a:b], axis=1),
+        }
+        label, end = int(w.label_ns[k]), int(w.end_ns[k])
+        names = self.session_data.symbols
+        for j, s in enumerate(symbols):
+            bar = Bar(
+                label,
+                bars["open"][j],
+                bars["high"][j],
+                bars["low"][j],
+                bars["close"][j],
+                bars["volume"][j],
+            )
+            self.session_data.append_bar(names[s], w.interval, bar, end_ns=end)
+        self.bars_generated += symbols.size
+        self._update_indicators(w.interval, symbols, bars)
+        return symbols
+
+    def _update_indicators(
+        self, interval: str, symbols: np.ndarray, bars: dict[str, np.ndarray]
+    ) -> None:
+        for _, indicator in self.indicators.get(interval, ()):
+            indicator.update(symbols, bars)

@@ -1,0 +1,111 @@
+"""Data quality manager: quality per symbol per streamed bar interval, and the gap list.
+
+Quality = bars received / bars expected so far, where "expected" counts the base slots of the
+regular session that have elapsed by the calendar (an early close has fewer). It is measured on
+STREAMED bar intervals only; every derived interval shares its base's quality array, so it
+follows every change without copying. ``enable_session_quality: false`` publishes 100%.
+
+The gap list (symbol, start, end, retry count) is internal: it is what a live gap filler would
+work from. Gap filling runs only in live mode and is not part of the backtest. Never blocks:
+the runtime does not wait on this component.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from simcore.events import StreamNotification
+from simcore.session_data import SessionData
+from simcore.streams import StreamPlan
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    symbol: str
+    interval: str
+    start_ns: int  # first missing bar's start
+    end_ns: int  # end of the last missing bar
+    retries: int = 0
+
+
+class DataQualityManager:
+    def __init__(self, session_data: SessionData, plan: StreamPlan, enabled: bool = True):
+        self.session_data = session_data
+        self.plan = plan
+        self.enabled = enabled
+        self.gaps: list[Gap] = []
+        self._last_slot: dict[str, np.ndarray] = {}
+        self._quality: dict[str, np.ndarray] = {}
+
+    def begin_session(self) -> None:
+        self.gaps = []
+        self._last_slot = {}
+        self._quality = {}
+        count = len(self.session_data.symbols)
+        for base in sorted({b for b in self.plan.base.values() if b}):
+            if self.session_data.streamed(base) is None:
+                continue
+            percent = np.full(count, 100.0 if not self.enabled else 0.0)
+            self._quality[base] = percent
+            self._last_slot[base] = np.full(count, -1, dtype=np.int64)
+            self.session_data.set_quality(base, percent)
+        for symbol in self.session_data.symbols:
+            base = self.plan.base.get(symbol)
+            for interval in self.plan.generated_intervals(symbol):
+                if base in self._quality:
+                    self.session_data.share_quality(interval, base)
+
+    def handle(self, note: StreamNotification) -> None:
+        if not self.enabled:
+            return
+        for base, (slot, symbols) in note.released.items():
+            streamed = self.session_data.streamed(base)
+            percent = self._quality[base]
+            percent[:] = 100.0 * streamed.cursor / (slot + 1)
+            self._record_gaps(base, symbols, slot)
+        if note.end_of_session:
+            self._close_session()
+
+    def _record_gaps(self, base: str, symbols: np.ndarray, slot: int) -> None:
+        last = self._last_slot[base]
+        jumped = symbols[slot - last[symbols] > 1]
+        grid = self.session_data.streamed(base).grid
+        for s in jumped:
+            self.gaps.append(
+                Gap(
+                    self.session_data.symbols[s],
+                    base,
+                    grid.slot_start_ns(int(last[s]) + 1),
+                    grid.slot_start_ns(slot),
+                )
+            )
+        last[symbols] = slot
+
+    def _close_session(self) -> None:
+        for base, percent in self._quality.items():
+            streamed = self.session_data.streamed(base)
+            grid = streamed.grid
+            percent[:] = 100.0 * streamed.cursor / grid.slots
+            last = self._last_slot[base]
+            for s in np.flatnonzero(last < grid.slots - 1):
+                self.gaps.append(
+                    Gap(
+                        self.session_data.symbols[s],
+                        base,
+                        grid.slot_start_ns(int(last[s]) + 1),
+                        grid.close_ns,
+                    )
+                )
+
+    def quality_rows(self) -> list[tuple[str, str, float]]:
+        """(symbol, interval, percent) for every streamed and derived bar interval."""
+        rows = []
+        for symbol in self.session_data.symbols:
+            base = self.plan.base.get(symbol)
+            for interval in [base, *self.plan.generated_intervals(symbol)] if base else []:
+                value = self.session_data.get_quality(symbol, interval)
+                if value is not None:
+                    rows.append((symbol, interval, value))
+        return rows

@@ -1,0 +1,193 @@
+"""The data-driven runtime: the four components as SimPy processes on a virtual clock.
+
+One ``simpy.Environment`` whose time is the TimeManager's virtual time in UTC nanoseconds. The
+coordinator process sleeps until the next timestamp that has data, releases it, and hands a
+notification to the processor through a one-shot subscription; the processor hands what became
+available to the analysis engine the same way, and the quality manager to the side (nobody
+waits on it). All work of one timestamp happens at one virtual instant, in a fixed order, so a
+run is deterministic. A consumer that never signals ready stalls the simulation; that is
+reported as a SubscriptionTimeout naming the link, not as a hang.
+
+Sync points are per stream kind rather than per symbol: one event carries every symbol's bars
+of a timestamp, so one subscription per link covers them (the seed's selective subscriptions:
+the processor link exists for the streamed base intervals, the analysis link only for what the
+strategy subscribed to).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from datetime import date
+
+import simpy
+
+from simcore.analysis import AnalysisEngine
+from simcore.coordinator import SessionCoordinator
+from simcore.metrics import PerformanceMetrics, RunningStats
+from simcore.processor import DataProcessor
+from simcore.quality import DataQualityManager
+from simcore.sync import StreamSubscription, SubscriptionTimeout
+
+
+class SimFlag:
+    """A ready flag a SimPy process can wait on."""
+
+    def __init__(self, env: simpy.Environment):
+        self._env = env
+        self._set = True
+        self._waiter: simpy.Event | None = None
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def set(self) -> None:
+        self._set = True
+        if self._waiter is not None and not self._waiter.triggered:
+            self._waiter.succeed()
+
+    def clear(self) -> None:
+        self._set = False
+
+    def wait(self) -> Generator[simpy.Event, None, None]:
+        if not self._set:
+            self._waiter = self._env.event()
+            yield self._waiter
+            self._waiter = None
+
+
+class Link:
+    """Producer -> consumer: a notification store plus the one-shot subscription that gates it.
+    Times the consumer from delivery to its ready signal (the seed's metrics 1 and 2)."""
+
+    def __init__(
+        self, env: simpy.Environment, subscription_key: tuple[str, str, str], stats: RunningStats
+    ):
+        self.flag = SimFlag(env)
+        self.subscription = StreamSubscription(*subscription_key, ready=self.flag)
+        self.queue = simpy.Store(env)
+        self.stats = stats
+        self.waiting = False
+        self._delivered_at = 0.0
+
+    def deliver(self, item: object) -> Generator[simpy.Event, None, None]:
+        self.waiting = True
+        yield from self.flag.wait()
+        self.waiting = False
+        taken = self.subscription.take_if_ready()
+        assert taken
+        self._delivered_at = PerformanceMetrics.clock()
+        self.queue.put(item)
+
+    def wait_done(self) -> Generator[simpy.Event, None, None]:
+        self.waiting = True
+        yield from self.flag.wait()
+        self.waiting = False
+
+    def signal_ready(self) -> None:
+        self.stats.add(PerformanceMetrics.clock() - self._delivered_at)
+        self.subscription.signal_ready()
+
+
+class SimRuntime:
+    def __init__(
+        self,
+        coordinator: SessionCoordinator,
+        processor: DataProcessor,
+        quality: DataQualityManager,
+        engine: AnalysisEngine,
+        metrics: PerformanceMetrics,
+        on_session_end: Callable[[date], None] | None = None,
+    ):
+        self.coordinator = coordinator
+        self.processor = processor
+        self.quality = quality
+        self.engine = engine
+        self.metrics = metrics
+        self.on_session_end = on_session_end
+        self.env: simpy.Environment | None = None
+
+    def run(self) -> None:
+        days = self.coordinator.days
+        if not days:
+            return
+        first_open = self.coordinator.tm.get_trading_session(days[0]).regular_open
+        env = self.env = simpy.Environment(initial_time=self.coordinator.tm.to_utc_ns(first_open))
+        bases = ",".join(sorted({b for b in self.coordinator.plan.base.values() if b}))
+        to_processor = Link(env, ("*", "bars", bases), self.metrics.data_processor)
+        to_analysis = Link(
+            env,
+            ("*", "bars", ",".join(sorted(self.engine.subscriptions))),
+            self.metrics.analysis_engine,
+        )
+        to_quality = simpy.Store(env)
+        env.process(self._analysis(to_analysis))  # the seed's launch order: analysis engine,
+        main = env.process(self._coordinator(to_processor))  # then the coordinator, which
+        env.process(self._processor(to_processor, to_analysis, to_quality))  # starts the processor
+        env.process(self._quality(to_quality))  # and the quality manager
+        try:
+            env.run(until=main)
+        except RuntimeError as exc:
+            if "No scheduled events left" not in str(exc):
+                raise
+            stuck = [
+                name
+                for name, link in (
+                    ("data processor", to_processor),
+                    ("analysis engine", to_analysis),
+                )
+                if link.waiting
+            ]
+            raise SubscriptionTimeout(
+                f"the pipeline stalled waiting for the {' and '.join(stuck) or 'components'} to signal ready"
+            ) from None
+
+    # ------------------------------------------------------------------ processes
+    def _coordinator(self, out: Link):
+        env, c, m = self.env, self.coordinator, self.metrics
+        deactivated_at: float | None = None
+        for day in c.days:
+            session = c.begin_session(day)
+            self.processor.begin_session(day)
+            self.quality.begin_session()
+            self.engine.begin_session(session)
+            activated_at = m.clock()
+            if deactivated_at is not None:
+                m.session_gap.add(activated_at - deactivated_at)
+            yield env.timeout(c.tm.current_time_ns() - env.now)
+            for event in c.events():
+                yield env.timeout(event.ns - env.now)
+                yield from out.wait_done()
+                yield from out.deliver(c.release(event))
+            end = c.finish_session()
+            yield env.timeout(end.ns - env.now)
+            yield from out.deliver(end)
+            yield from out.wait_done()
+            self.engine.end_session(session)
+            c.end_session()
+            m.session_market_hours.add(session.duration.total_seconds() / 3600)
+            if self.on_session_end is not None:
+                self.on_session_end(day)
+            deactivated_at = m.clock()
+            m.session_duration.add(deactivated_at - activated_at)
+            m.trading_days += 1
+
+    def _processor(self, inbox: Link, out: Link, quality: simpy.Store):
+        while True:
+            note = yield inbox.queue.get()
+            update = self.processor.handle(note)
+            quality.put(note)
+            if self.engine.wants(update):
+                yield from out.deliver(update)
+                yield from out.wait_done()
+            inbox.signal_ready()
+
+    def _quality(self, inbox: simpy.Store):
+        while True:
+            note = yield inbox.get()
+            self.quality.handle(note)
+
+    def _analysis(self, inbox: Link):
+        while True:
+            update = yield inbox.queue.get()
+            self.engine.handle(update)
+            inbox.signal_ready()

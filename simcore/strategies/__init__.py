@@ -1,0 +1,1 @@
+"""Example strategies shipped with simcore: read them to learn the Strategy API."""

@@ -1,0 +1,48 @@
+"""Relative-volume breakout: unusual volume for the time of day, confirmed by a new session high.
+
+Uses the historical indicator ``avg_volume_intraday`` (trailing_average, minute granularity):
+an array indexed by minute of the session, so the "normal" volume of this minute is one O(1)
+lookup. A 1m bar whose volume is ``threshold`` times that normal, and whose close is above every
+earlier 5m high of the session, signals a buy — once per symbol per session.
+"""
+
+from __future__ import annotations
+
+import math
+
+from simcore.analysis import Strategy, StrategyContext
+from simcore.indicators.realtime import IndicatorRequest
+from simcore.session_data import Bar
+from simcore.time import TradingSession
+
+
+class RelativeVolumeBreakout(Strategy):
+    subscriptions = ("1m",)
+    indicators = (IndicatorRequest("vwap", "1m", "vwap"),)
+    threshold = 2.5
+
+    def on_session_start(self, ctx: StrategyContext, session: TradingSession) -> None:
+        self.signalled: set[str] = set()
+
+    def on_bar(self, ctx: StrategyContext, symbol: str, interval: str, bar: Bar) -> None:
+        if symbol in self.signalled:
+            return
+        normal = ctx.historical(symbol, "avg_volume_intraday")
+        minute = ctx.minute_index(bar.timestamp)
+        if minute >= len(normal) or not normal[minute] > 0:
+            return
+        ratio = bar.volume / normal[minute]
+        highs = ctx.bars(symbol, "5m").high
+        if ratio >= self.threshold and len(highs) and bar.close > highs.max():
+            vwap = ctx.indicator(symbol, "1m", "vwap")
+            if not math.isnan(vwap) and bar.close > vwap:
+                self.signalled.add(symbol)
+                ctx.signal(
+                    symbol,
+                    "buy",
+                    "relative volume breakout",
+                    close=bar.close,
+                    relative_volume=round(ratio, 4),
+                    session_high_5m=float(highs.max()),
+                    vwap=round(vwap, 4),
+                )
