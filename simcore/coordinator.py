@@ -144,22 +144,31 @@ class SessionCoordinator:
         return session
 
     def _load_history(self, day: date) -> None:
+        """Clear-and-reload (the seed's option B) of every trailing window, once per interval
+        and depth: entries asking for the same interval share one load of the deepest window."""
         enable_quality = self.config.session_data_config.historical.enable_quality
+        depth: dict[tuple[str, str], int] = {}
         for need in self.history_needs:
-            days = self.tm.trailing_trading_days(day, need.trailing_days)
-            frame = self._history_frame(need, days)
             for symbol in need.symbols:
+                key = (symbol, need.interval)
+                depth[key] = max(depth.get(key, 0), need.trailing_days)
+        loads: dict[tuple[str, int], list[str]] = {}
+        for (symbol, interval), days in depth.items():
+            loads.setdefault((interval, days), []).append(symbol)
+        for (interval, trailing), symbols in sorted(loads.items()):
+            days = self.tm.trailing_trading_days(day, trailing)
+            need = HistoryNeed(tuple(symbols), interval, trailing)
+            frame = self._history_frame(need, days)
+            expected = self._expected_bars(interval, days)
+            for symbol in symbols:
                 rows = frame.filter(pl.col("symbol") == symbol).sort("timestamp")
                 columns = {"timestamp": rows["timestamp"].dt.epoch("ns").to_numpy()}
                 columns.update({c: rows[c].to_numpy() for c in COLUMNS[1:]})
-                self.session_data.set_historical_bars(symbol, need.interval, columns)
-                expected = self._expected_bars(need.interval, days)
-                quality = (
-                    100.0 * min(rows.height, expected) / expected
-                    if enable_quality and expected
-                    else 100.0
-                )
-                self.session_data.set_historical_quality(symbol, need.interval, quality)
+                self.session_data.set_historical_bars(symbol, interval, columns)
+                quality = 100.0
+                if enable_quality and expected:
+                    quality = 100.0 * min(rows.height, expected) / expected
+                self.session_data.set_historical_quality(symbol, interval, quality)
 
     def _history_frame(self, need: HistoryNeed, days: list[date]) -> pl.DataFrame:
         symbols = list(need.symbols)

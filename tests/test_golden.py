@@ -1,0 +1,72 @@
+"""End-to-end golden snapshots of the bundled backtest configs on the bundled sample.
+
+Each snapshot holds what a reviewer can read (marking, history plan, historical indicator
+values, quality, signals, bar counts per interval) plus the content digest of every output
+table. Update with ``pytest --snapshot-update`` only after reading the diff.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from adapters.local.sample import SAMPLE_SPEC
+from adapters.local.store import ParquetStore
+from adapters.local.synth import write_synthetic
+from simcore.backtest import resolve_strategy, run_backtest
+from simcore.config import load_config
+from simcore.outputs import frame_digest
+from simcore.time import TimeManager
+from tests.golden_support import GoldenJSON
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def sample_store(tmp_path_factory) -> ParquetStore:
+    store = ParquetStore(tmp_path_factory.mktemp("sample") / "store")
+    write_synthetic(store, SAMPLE_SPEC, TimeManager())
+    return store
+
+
+def _rows(frame: pl.DataFrame) -> list[dict]:
+    out = []
+    for row in frame.iter_rows(named=True):
+        out.append(
+            {
+                k: (
+                    None
+                    if isinstance(v, float) and math.isnan(v)
+                    else (str(v) if not isinstance(v, int | float | bool | type(None)) else v)
+                )
+                for k, v in row.items()
+            }
+        )
+    return out
+
+
+@pytest.mark.parametrize("name", ["example_backtest", "single_day"])
+def test_backtest_outputs_match_golden(name, sample_store, snapshot):
+    config = load_config(REPO / "configs" / f"{name}.json")
+    result = run_backtest(config, sample_store, resolve_strategy(config, None))
+    t = result.tables
+    scalar_indicators = t["historical_indicators"].filter(pl.col("minute").is_null()).drop("minute")
+    minute_indicators = t["historical_indicators"].filter(pl.col("minute").is_not_null())
+    golden = {
+        "summary": result.summary,
+        "marking": _rows(t["marking"]),
+        "history_plan": _rows(t["history_plan"]),
+        "historical_indicators": _rows(scalar_indicators.with_columns(pl.col("value").round(6))),
+        "minute_indicators_sha256": frame_digest(minute_indicators),
+        "quality": _rows(t["quality"]),
+        "gaps": _rows(t["gaps"]),
+        "signals": _rows(t["signals"]),
+        "bars_per_interval": _rows(
+            t["bars"].group_by("interval", "source").len().sort("interval", "source")
+        ),
+        "table_sha256": {k: frame_digest(v) for k, v in sorted(t.items())},
+    }
+    assert golden == snapshot(extension_class=GoldenJSON)
