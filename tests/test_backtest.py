@@ -1,0 +1,337 @@
+"""The data-driven backtest end to end: no look-ahead, time invariants, derived bars against a
+Polars reference, historical indicators from the past only, quality by hand, clear refusals."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+import polars as pl
+import pytest
+
+from adapters.local.schema import conform
+from adapters.local.store import BARS_1D, BARS_1M, ParquetStore
+from adapters.local.synth import SynthSpec, write_synthetic
+from simcore.analysis import Strategy, StrategyContext
+from simcore.backtest import run_backtest
+from simcore.config import SessionConfig
+from simcore.config.vocabulary import INTERVAL_LENGTH
+from simcore.errors import DataError, NotAvailableError
+from simcore.session_data import Bar
+from simcore.time import TimeManager, TradingSession
+
+INTERVALS = ("1m", "5m", "15m", "1h", "1d")
+NS = 1_000_000_000
+
+
+def make_config(symbols, start, end, streams=INTERVALS, historical=None, **extra) -> SessionConfig:
+    doc = {
+        "session_name": "test",
+        "backtest_config": {"start_date": start, "end_date": end, "speed_multiplier": 0.0},
+        "session_data_config": {"symbols": list(symbols), "streams": list(streams), **extra},
+        "trading_config": {
+            "max_buying_power": 1e5,
+            "max_per_trade": 1e4,
+            "max_per_symbol": 2e4,
+            "max_open_positions": 5,
+        },
+        "api_config": {"data_api": "local", "trade_api": "paper"},
+    }
+    if historical:
+        doc["session_data_config"]["historical"] = historical
+    return SessionConfig.model_validate(doc)
+
+
+@pytest.fixture(scope="module")
+def gappy_store(tmp_path_factory) -> ParquetStore:
+    """Two symbols, 2025-06-02..07-09 (07-03 early close, 07-04 holiday), 3% of minutes missing."""
+    store = ParquetStore(tmp_path_factory.mktemp("gappy") / "store")
+    spec = SynthSpec(
+        ("AAA", "BBB"),
+        date(2025, 6, 2),
+        date(2025, 7, 9),
+        date(2025, 1, 2),
+        seed=99,
+        gap_rate=0.03,
+        quotes=True,
+    )
+    write_synthetic(store, spec, TimeManager())
+    return store
+
+
+class Probe(Strategy):
+    """Checks, at every callback, that nothing visible lies in the future."""
+
+    subscriptions = INTERVALS
+
+    def on_start(self, ctx):
+        self.calls = 0
+        self.session_ends: list[tuple[int, int]] = []
+
+    def on_session_start(self, ctx: StrategyContext, session: TradingSession):
+        now = ctx.now_ns()
+        open_ns = ctx.time_manager.to_utc_ns(session.regular_open)
+        assert now == open_ns  # the session starts exactly at the open
+        for symbol in ctx.symbols:
+            for interval in ("1m", "1d"):
+                history = ctx.historical_bars(symbol, interval)
+                assert (history.timestamp < open_ns).all()  # history is strictly before the session
+
+    def on_bar(self, ctx: StrategyContext, symbol: str, interval: str, bar: Bar):
+        self.calls += 1
+        now = ctx.now_ns()
+        session = ctx.session
+        open_ns = ctx.time_manager.to_utc_ns(session.regular_open)
+        close_ns = ctx.time_manager.to_utc_ns(session.regular_close)
+        assert open_ns <= now <= close_ns
+        for other in INTERVALS:
+            view = ctx.bars(symbol, other)
+            if not len(view):
+                continue
+            if other == "1d":
+                ends = np.full(len(view), close_ns)
+            else:
+                length = INTERVAL_LENGTH[other] // timedelta(microseconds=1) * 1000
+                ends = np.minimum(view.timestamp + length, close_ns)
+            assert (ends <= now).all(), f"{other} bar visible before its end"
+        quotes = ctx.quotes(symbol)
+        if quotes:
+            assert (quotes["timestamp"] <= now).all()
+
+    def on_session_end(self, ctx: StrategyContext, session: TradingSession):
+        self.session_ends.append((ctx.now_ns(), ctx.time_manager.to_utc_ns(session.regular_close)))
+
+
+def test_no_callback_sees_the_future_and_time_stays_in_session(gappy_store):
+    probe = Probe()
+    result = run_backtest(
+        make_config(["AAA", "BBB"], "2025-07-01", "2025-07-09"), gappy_store, probe
+    )
+    assert probe.calls > 5000
+    assert len(probe.session_ends) == 6  # 07-04 (holiday) is skipped
+    assert all(
+        now == close for now, close in probe.session_ends
+    )  # end of session exactly at the close
+    early = [
+        close
+        for _, close in probe.session_ends
+        if datetime.fromtimestamp(close / NS).date() == date(2025, 7, 3)
+    ]
+    assert early and datetime.fromtimestamp(early[0] / NS).hour == 17  # 13:00 New York = 17:00 UTC
+    assert result.summary["bars_streamed"] > 0
+
+
+def _reference(streamed: pl.DataFrame, minutes: int, offset: str) -> pl.DataFrame:
+    return (
+        streamed.sort("timestamp")
+        .group_by_dynamic(
+            "timestamp", every=f"{minutes}m", offset=offset, group_by="symbol", label="left"
+        )
+        .agg(
+            pl.col("open").first(),
+            pl.col("high").max(),
+            pl.col("low").min(),
+            pl.col("close").last(),
+            pl.col("volume").sum(),
+        )
+        .sort("symbol", "timestamp")
+    )
+
+
+@pytest.mark.parametrize(
+    ("alignment", "interval", "minutes", "offset"),
+    [
+        ("session", "5m", 5, "0m"),
+        ("session", "15m", 15, "0m"),
+        ("session", "1h", 60, "30m"),
+        ("clock", "1h", 60, "0m"),
+    ],
+)
+def test_derived_bars_equal_group_by_dynamic(gappy_store, alignment, interval, minutes, offset):
+    config = make_config(["AAA", "BBB"], "2025-07-01", "2025-07-09", bar_alignment=alignment)
+    bars = run_backtest(config, gappy_store, Strategy()).tables["bars"]
+    streamed = bars.filter(pl.col("interval") == "1m").select(
+        "symbol", "timestamp", "open", "high", "low", "close", "volume"
+    )
+    derived = (
+        bars.filter(pl.col("interval") == interval)
+        .select(streamed.columns)
+        .sort("symbol", "timestamp")
+    )
+    expected = _reference(streamed, minutes, offset).with_columns(
+        pl.col("timestamp").cast(derived.schema["timestamp"])
+    )
+    assert derived.height == expected.height > 0
+    assert derived.equals(expected)
+
+
+def test_derived_daily_bars_aggregate_the_session_and_carry_the_daily_label(gappy_store):
+    tm = TimeManager()
+    bars = run_backtest(
+        make_config(["AAA"], "2025-07-02", "2025-07-03"), gappy_store, Strategy()
+    ).tables["bars"]
+    minute = bars.filter(pl.col("interval") == "1m").sort("timestamp")
+    daily = bars.filter(pl.col("interval") == "1d").sort("timestamp")
+    assert daily.height == 2
+    for row in daily.iter_rows(named=True):
+        day = row["session_date"]
+        part = minute.filter(pl.col("session_date") == day)
+        assert row["timestamp"] == datetime.fromtimestamp(
+            tm.daily_bar_label_ns(day) / NS, tz=row["timestamp"].tzinfo
+        )
+        assert (row["open"], row["close"]) == (part["open"][0], part["close"][-1])
+        assert (row["high"], row["low"], row["volume"]) == (
+            part["high"].max(),
+            part["low"].min(),
+            part["volume"].sum(),
+        )
+
+
+def test_historical_indicators_use_only_earlier_sessions(gappy_store, tmp_path):
+    historical = {
+        "indicators": {
+            "avg_volume": {"type": "trailing_average", "period": "5d", "granularity": "daily"},
+            "avg_minute": {"type": "trailing_average", "period": "3d", "granularity": "minute"},
+            "high_4w": {"type": "trailing_max", "period": "4w", "field": "high"},
+        }
+    }
+    config = make_config(["AAA"], "2025-07-07", "2025-07-08", historical=historical)
+    base = run_backtest(config, gappy_store, Strategy()).tables["historical_indicators"]
+
+    # the same store with the session days and after made absurd: day N's indicators must not move
+    altered = ParquetStore(tmp_path / "altered")
+    for dataset in (BARS_1M, BARS_1D):
+        frame = gappy_store.read(dataset, ["AAA"])
+        future = pl.col("timestamp") >= datetime(2025, 7, 7, 4, 0, tzinfo=UTC)  # 00:00 New York
+        frame = frame.with_columns(
+            pl.when(future)
+            .then(pl.col("volume") * 1000)
+            .otherwise(pl.col("volume"))
+            .alias("volume"),
+            pl.when(future).then(pl.col("high") * 10).otherwise(pl.col("high")).alias("high"),
+        )
+        altered.write(dataset, frame)
+    changed = run_backtest(config, altered, Strategy()).tables["historical_indicators"]
+    on_day = pl.col("session_date") == date(2025, 7, 7)
+    assert base.filter(on_day).height == 2 + 390  # two scalars and one value per minute
+    assert base.filter(on_day).equals(changed.filter(on_day))  # 07-07 sees none of the change
+    assert not base.filter(~on_day).equals(changed.filter(~on_day))  # 07-08 sees 07-07 in its past
+
+    # and they equal an independent computation over the sessions before 07-07
+    tm = TimeManager()
+    days = tm.trailing_trading_days(date(2025, 7, 7), 5)
+    assert days == [
+        date(2025, 6, 27),
+        date(2025, 6, 30),
+        date(2025, 7, 1),
+        date(2025, 7, 2),
+        date(2025, 7, 3),
+    ]
+    daily = gappy_store.read(BARS_1D, ["AAA"]).with_columns(
+        tm.utc_to_local_date_expr(pl.col("timestamp")).alias("day")
+    )
+    expected_avg = daily.filter(pl.col("day").is_in(days))["volume"].mean()
+    got = base.filter(
+        (pl.col("session_date") == date(2025, 7, 7)) & (pl.col("indicator") == "avg_volume")
+    )["value"].item()
+    assert got == pytest.approx(expected_avg, rel=1e-12)
+    four_weeks = tm.trading_days(
+        date(2025, 6, 9), date(2025, 7, 3)
+    )  # 4 calendar weeks before 07-07
+    expected_high = daily.filter(pl.col("day").is_in(four_weeks))["high"].max()
+    got_high = base.filter(
+        (pl.col("session_date") == date(2025, 7, 7)) & (pl.col("indicator") == "high_4w")
+    )["value"].item()
+    assert got_high == expected_high
+
+
+def test_outputs_before_a_change_do_not_depend_on_data_after_it(gappy_store, tmp_path):
+    """Change every bar from 2025-07-08 12:00 New York on; everything stamped before must not move."""
+    from simcore.strategies.sma_cross import SmaCrossCounter
+
+    cutoff = datetime(2025, 7, 8, 16, 0, tzinfo=UTC)  # 12:00 New York
+    altered = ParquetStore(tmp_path / "altered")
+    for dataset in (BARS_1M, BARS_1D):
+        frame = gappy_store.read(dataset, ["AAA", "BBB"])
+        late = pl.col("timestamp") >= cutoff
+        frame = frame.with_columns(
+            *[
+                pl.when(late).then(pl.col(c) * 1.5).otherwise(pl.col(c)).alias(c)
+                for c in ("open", "high", "low", "close")
+            ]
+        )
+        altered.write(dataset, frame)
+    config = make_config(["AAA", "BBB"], "2025-07-07", "2025-07-08", streams=("1m", "5m", "15m"))
+    a = run_backtest(config, gappy_store, SmaCrossCounter()).tables
+    b = run_backtest(config, altered, SmaCrossCounter()).tables
+    for name, stamp in (("bars", "timestamp"), ("signals", "time")):
+        before_a = a[name].filter(pl.col(stamp) < cutoff)
+        before_b = b[name].filter(pl.col(stamp) < cutoff)
+        assert before_a.height > 0 and before_a.equals(before_b), name
+    assert not a["bars"].equals(b["bars"])  # the change itself is visible after the cutoff
+
+
+def test_quality_and_gaps_match_a_hand_count(tmp_path):
+    tm = TimeManager()
+    store = ParquetStore(tmp_path / "s")
+    session = tm.get_trading_session(date(2025, 7, 2))
+    open_ns = tm.to_utc_ns(session.regular_open)
+    missing = {0, 100, 101, 389}  # the first minute, two in a row, the last minute
+    stamps = [open_ns + m * 60 * NS for m in range(390) if m not in missing]
+    frame = pl.DataFrame(
+        {
+            "symbol": "QQQ",
+            "timestamp": stamps,
+            "open": 10.0,
+            "high": 11.0,
+            "low": 9.0,
+            "close": 10.5,
+            "volume": 100.0,
+        }
+    ).with_columns(pl.col("timestamp").cast(pl.Datetime("ns", "UTC")).dt.cast_time_unit("us"))
+    store.write(BARS_1M, conform(frame.with_columns(pl.lit(False).alias("extended")), "bars"))
+    result = run_backtest(
+        make_config(["QQQ"], "2025-07-02", "2025-07-02", streams=("1m", "5m")), store, Strategy()
+    )
+    quality = {r["interval"]: r["quality"] for r in result.tables["quality"].iter_rows(named=True)}
+    assert quality["1m"] == pytest.approx(100 * 386 / 390, abs=1e-6)
+    assert quality["5m"] == quality["1m"]  # derived intervals carry their base's quality
+    gaps = [(r["start"], r["end"]) for r in result.tables["gaps"].iter_rows(named=True)]
+    to_dt = lambda m: datetime.fromtimestamp((open_ns + m * 60 * NS) / NS, tz=gaps[0][0].tzinfo)  # noqa: E731
+    assert gaps == [(to_dt(0), to_dt(1)), (to_dt(100), to_dt(102)), (to_dt(389), to_dt(390))]
+    five = result.tables["bars"].filter(pl.col("interval") == "5m")
+    assert five.height == 78  # every window has at least one bar
+
+
+def test_session_quality_disabled_reports_100(gappy_store):
+    config = make_config(
+        ["AAA"], "2025-07-02", "2025-07-02", gap_filler={"enable_session_quality": False}
+    )
+    tables = run_backtest(config, gappy_store, Strategy()).tables
+    session_rows = tables["quality"].filter(~pl.col("interval").str.starts_with("historical"))
+    assert (session_rows["quality"] == 100.0).all() and tables["gaps"].height == 0
+
+
+def test_refusals_are_clear(gappy_store):
+    clock_driven = make_config(["AAA"], "2025-07-02", "2025-07-02").model_copy(
+        update={
+            "backtest_config": make_config(
+                ["AAA"], "2025-07-02", "2025-07-02"
+            ).backtest_config.model_copy(update={"speed_multiplier": 60.0})
+        }
+    )
+    with pytest.raises(NotAvailableError, match="speed_multiplier"):
+        run_backtest(clock_driven, gappy_store, Strategy())
+    with pytest.raises(DataError, match="no data at all for: ZZZ"):
+        run_backtest(
+            make_config(["AAA", "ZZZ"], "2025-07-02", "2025-07-02"), gappy_store, Strategy()
+        )
+    alpaca = make_config(["AAA"], "2025-07-02", "2025-07-02").model_copy(
+        update={
+            "api_config": make_config(["AAA"], "2025-07-02", "2025-07-02").api_config.model_copy(
+                update={"data_api": "alpaca"}
+            )
+        }
+    )
+    with pytest.raises(NotAvailableError, match="local store"):
+        run_backtest(alpaca, gappy_store, Strategy())
