@@ -162,13 +162,12 @@ class AnalysisEngine:
         self.cycles += 1
         names = self.session_data.symbols
         on_bar = self.strategy.on_bar
+        last_bar = self.session_data.last_bar
         for interval, symbols in update.bars:
             if interval not in self.subscriptions:
                 continue
-            for s in symbols:
-                symbol = names[s]
-                view = self.session_data.get_bars(symbol, interval)
-                on_bar(self.ctx, symbol, interval, view.bar(len(view) - 1))
+            for s in symbols.tolist():
+                on_bar(self.ctx, names[s], interval, last_bar(s, interval))
 
     def end_session(self, session: TradingSession) -> None:
         self.strategy.on_session_end(self.ctx, session)

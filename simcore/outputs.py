@@ -61,21 +61,25 @@ class BacktestRecorder:
     gaps: list[dict[str, object]] = field(default_factory=list)
 
     def record_session(self, day: date, session_data: SessionData, plan, quality_manager) -> None:
+        names = np.array(session_data.symbols, dtype=object)
         for interval in sorted({b for b in plan.base.values() if b}):
             streamed = session_data.streamed(interval)
             if streamed is None:
                 continue
-            parts = []
-            for i, symbol in enumerate(session_data.symbols):
-                view = streamed.view(i)
-                if len(view):
-                    parts.append(_bars_frame(day, symbol, interval, "STREAMED", view))
-            self.bars.extend(parts)
-        for symbol in session_data.symbols:
-            for interval in plan.generated_intervals(symbol):
-                view = session_data.get_bars(symbol, interval)
-                if len(view):
-                    self.bars.append(_bars_frame(day, symbol, interval, "GENERATED", view))
+            grid = streamed.grid
+            rows, slots = np.nonzero(grid.present)  # row-major: by symbol, then time
+            columns = {name: grid.values[name][rows, slots] for name in COLUMNS[1:]}
+            columns["timestamp"] = grid.open_ns + slots * grid.slot_ns
+            self.bars.append(_bars_frame(day, names[rows], interval, "STREAMED", columns))
+        for interval in sorted({i for s in session_data.symbols for i in plan.generated_intervals(s)}):
+            derived = session_data.derived(interval)
+            if derived is None:
+                continue
+            width = derived.columns["timestamp"].shape[1]
+            filled = np.arange(width)[None, :] < derived.count[:, None]
+            rows, slots = np.nonzero(filled)
+            columns = {name: derived.columns[name][rows, slots] for name in COLUMNS}
+            self.bars.append(_bars_frame(day, names[rows], interval, "GENERATED", columns))
         for symbol, interval, percent in quality_manager.quality_rows():
             self.quality.append(
                 {
@@ -108,17 +112,22 @@ class BacktestRecorder:
             )
 
 
-def _bars_frame(day: date, symbol: str, interval: str, source: str, view) -> pl.DataFrame:
-    n = len(view)
-    data = {
-        "session_date": [day] * n,
-        "symbol": [symbol] * n,
-        "interval": [interval] * n,
-        "source": [source] * n,
-        "timestamp": np.asarray(view.timestamp),
-    }
-    data.update({name: np.asarray(getattr(view, name)) for name in COLUMNS[1:]})
-    return pl.DataFrame(data).with_columns(pl.col("timestamp").cast(pl.Datetime("ns", "UTC")))
+def _bars_frame(day: date, symbols: np.ndarray, interval: str, source: str, columns: dict) -> pl.DataFrame:
+    n = len(symbols)
+    frame = pl.DataFrame(
+        {
+            "symbol": pl.Series(symbols.tolist(), dtype=pl.String),
+            "timestamp": pl.Series(columns["timestamp"], dtype=pl.Int64).cast(pl.Datetime("ns", "UTC")),
+            **{name: pl.Series(columns[name], dtype=pl.Float64) for name in COLUMNS[1:]},
+        }
+    )
+    return frame.select(
+        pl.lit(day, dtype=pl.Date).alias("session_date"),
+        "symbol",
+        pl.lit(interval).alias("interval"),
+        pl.lit(source).alias("source"),
+        *[pl.col(name) for name in COLUMNS],
+    ) if n else pl.DataFrame(schema=BAR_SCHEMA)
 
 
 def build_tables(recorder: BacktestRecorder, coordinator, engine) -> dict[str, pl.DataFrame]:

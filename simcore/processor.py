@@ -20,7 +20,7 @@ import numpy as np
 from simcore.config.vocabulary import INTERVAL_LENGTH, interval_sort_key
 from simcore.events import DataUpdate, StreamNotification
 from simcore.indicators.realtime import FIELDS, IndicatorRequest, RealtimeIndicator
-from simcore.session_data import Bar, SessionData
+from simcore.session_data import DerivedBars, SessionData
 from simcore.streams import StreamPlan
 from simcore.time import TimeManager
 
@@ -71,7 +71,11 @@ class DataProcessor:
                 streamed = self.session_data.streamed(base)
                 if streamed is None or interval_sort_key(interval) <= interval_sort_key(base):
                     continue
-                self._windows.append(self._layout(interval, base, streamed.grid, day))
+                windows = self._layout(interval, base, streamed.grid, day)
+                self._windows.append(windows)
+                self.session_data.attach_derived(
+                    interval, DerivedBars(len(self.session_data.symbols), len(windows.end_ns))
+                )
         for indicators in self.indicators.values():
             for _, indicator in indicators:
                 if indicator.session_scoped:
@@ -105,10 +109,10 @@ class DataProcessor:
         update = DataUpdate(note.ns, end_of_session=note.end_of_session)
         for base, (slot, symbols) in note.released.items():
             if symbols.size:
-                streamed = self.session_data.streamed(base)
-                grid = streamed.grid
-                bars = {f: grid.values[f][symbols, slot] for f in FIELDS}
-                self._update_indicators(base, symbols, bars)
+                if base in self.indicators:
+                    grid = self.session_data.streamed(base).grid
+                    bars = {f: grid.values[f][symbols, slot] for f in FIELDS}
+                    self._update_indicators(base, symbols, bars)
                 update.bars.append((base, symbols))
         for windows in self._windows:
             while windows.next < len(windows.end_ns) and windows.end_ns[windows.next] <= note.ns:
@@ -136,18 +140,7 @@ class DataProcessor:
             "close": v["close"][symbols, last],
             "volume": np.nansum(v["volume"][symbols, a:b], axis=1),
         }
-        label, end = int(w.label_ns[k]), int(w.end_ns[k])
-        names = self.session_data.symbols
-        for j, s in enumerate(symbols):
-            bar = Bar(
-                label,
-                bars["open"][j],
-                bars["high"][j],
-                bars["low"][j],
-                bars["close"][j],
-                bars["volume"][j],
-            )
-            self.session_data.append_bar(names[s], w.interval, bar, end_ns=end)
+        self.session_data.append_bars(w.interval, symbols, int(w.label_ns[k]), int(w.end_ns[k]), bars)
         self.bars_generated += symbols.size
         self._update_indicators(w.interval, symbols, bars)
         return symbols

@@ -187,6 +187,67 @@ class StreamedBars:
         columns = self._columns[symbol_index]
         return BarView(**{name: columns[name][:n] for name in COLUMNS})
 
+    def last_bar(self, symbol_index: int) -> Bar:
+        k = int(self.cursor[symbol_index]) - 1
+        c = self._columns[symbol_index]
+        return Bar(
+            int(c["timestamp"][k]),
+            float(c["open"][k]),
+            float(c["high"][k]),
+            float(c["low"][k]),
+            float(c["close"][k]),
+            float(c["volume"][k]),
+        )
+
+
+class DerivedBars:
+    """A session's derived bars of one interval for all symbols: (symbol x window) columns and
+    a count per symbol. Appending a window's bars for many symbols is one vectorised write;
+    ``view(i)`` is a slice of row ``i`` (contiguous, no copy)."""
+
+    def __init__(self, symbols: int, capacity: int = 8):
+        self.count = np.zeros(symbols, dtype=np.int64)
+        self.columns = {
+            name: np.empty((symbols, max(capacity, 1)), dtype=np.int64 if name == "timestamp" else np.float64)
+            for name in COLUMNS
+        }
+
+    def append(self, symbols: np.ndarray, label_ns: int, values: dict[str, np.ndarray]) -> None:
+        positions = self.count[symbols]
+        if positions.size and positions.max() >= self.columns["timestamp"].shape[1]:
+            self._grow()
+        self.columns["timestamp"][symbols, positions] = label_ns
+        for name in COLUMNS[1:]:
+            self.columns[name][symbols, positions] = values[name]
+        self.count[symbols] += 1
+
+    def _grow(self) -> None:
+        for name, column in self.columns.items():
+            grown = np.empty((column.shape[0], column.shape[1] * 2), dtype=column.dtype)
+            grown[:, : column.shape[1]] = column
+            self.columns[name] = grown
+
+    def view(self, symbol_index: int) -> BarView:
+        n = int(self.count[symbol_index])
+        parts = {}
+        for name, column in self.columns.items():
+            part = column[symbol_index, :n]
+            part.flags.writeable = False
+            parts[name] = part
+        return BarView(**parts)
+
+    def last_bar(self, symbol_index: int) -> Bar:
+        k = int(self.count[symbol_index]) - 1
+        c = self.columns
+        return Bar(
+            int(c["timestamp"][symbol_index, k]),
+            float(c["open"][symbol_index, k]),
+            float(c["high"][symbol_index, k]),
+            float(c["low"][symbol_index, k]),
+            float(c["close"][symbol_index, k]),
+            float(c["volume"][symbol_index, k]),
+        )
+
 
 class SessionData:
     """Everything the analysis engine may read, and nothing from the future.
@@ -203,7 +264,7 @@ class SessionData:
         self.symbols: tuple[str, ...] = tuple(symbols)
         self.index: dict[str, int] = {s: i for i, s in enumerate(symbols)}
         self._streamed: dict[str, StreamedBars] = {}
-        self._session: dict[tuple[str, str], BarSeries] = {}
+        self._derived: dict[str, DerivedBars] = {}
         self._historical: dict[tuple[str, str], BarSeries] = {}
         self._indicators: dict[tuple[str, str], object] = {}
         self._realtime: dict[tuple[str, str], object] = {}
@@ -238,29 +299,45 @@ class SessionData:
         return out
 
     # ------------------------------------------------------------------ derived bars
-    def session_series(self, symbol: str, interval: str) -> BarSeries:
-        key = (symbol, interval)
-        series = self._session.get(key)
-        if series is None:
-            series = self._session[key] = BarSeries()
-        return series
+    def attach_derived(self, interval: str, derived: DerivedBars) -> None:
+        self._derived[interval] = derived
 
-    def append_bar(self, symbol: str, interval: str, bar: Bar, end_ns: int) -> None:
-        """Append a complete bar of the session; ``end_ns`` is when it became complete."""
+    def derived(self, interval: str) -> DerivedBars | None:
+        return self._derived.get(interval)
+
+    def append_bars(
+        self, interval: str, symbols: np.ndarray, label_ns: int, end_ns: int, values: dict[str, np.ndarray]
+    ) -> None:
+        """Append one complete window's bars for ``symbols``; ``end_ns`` is when it completed."""
         if end_ns > self._now_ns():
             raise ClockError(
-                f"{symbol} {interval} bar ending at {end_ns} appended before its end "
+                f"{interval} bars ending at {end_ns} appended before their end "
                 f"(now {self._now_ns()}): that would be look-ahead"
             )
-        self.session_series(symbol, interval).append(*bar)
+        derived = self._derived.get(interval)
+        if derived is None:
+            derived = self._derived[interval] = DerivedBars(len(self.symbols))
+        derived.append(symbols, label_ns, values)
+
+    def append_bar(self, symbol: str, interval: str, bar: Bar, end_ns: int) -> None:
+        """Append one complete bar (the single-symbol form of append_bars)."""
+        values = {name: np.array([getattr(bar, name)]) for name in COLUMNS[1:]}
+        self.append_bars(interval, np.array([self._symbol_index(symbol)]), bar.timestamp, end_ns, values)
 
     def get_bars(self, symbol: str, interval: str) -> BarView:
         """The session's bars so far, streamed or derived (zero-copy view; empty if none)."""
         streamed = self._streamed.get(interval)
         if streamed is not None:
             return streamed.view(self._symbol_index(symbol))
-        series = self._session.get((symbol, interval))
-        return series.view() if series is not None else BarSeries(1).view()
+        derived = self._derived.get(interval)
+        if derived is not None:
+            return derived.view(self._symbol_index(symbol))
+        return BarSeries(1).view()
+
+    def last_bar(self, symbol_index: int, interval: str) -> Bar:
+        """The newest bar of a symbol (by index) and interval, without building a view."""
+        streamed = self._streamed.get(interval)
+        return (streamed or self._derived[interval]).last_bar(symbol_index)
 
     # ------------------------------------------------------------------ history
     def set_historical_bars(
@@ -328,7 +405,7 @@ class SessionData:
     def clear_session(self) -> None:
         """Drop the session's bars, quotes and quality (end of session); history stays."""
         self._streamed.clear()
-        self._session.clear()
+        self._derived.clear()
         self._quality.clear()
         self._quotes = None
 

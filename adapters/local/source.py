@@ -186,7 +186,7 @@ def _grid(
     values = {f: np.full((len(symbols), slots), np.nan) for f in FIELDS}
     outside = 0
     if frame.height:
-        rows = np.array([index[s] for s in frame["symbol"].to_list()], dtype=np.int64)
+        rows = frame["symbol"].replace_strict(index, return_dtype=pl.Int64).to_numpy()
         if interval == "1d":
             cols = np.zeros(frame.height, dtype=np.int64)
         else:

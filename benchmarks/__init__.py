@@ -1,0 +1,1 @@
+"""Speed measurements (run by hand, never as timed tests)."""

@@ -1,0 +1,77 @@
+"""Whole-pipeline throughput: 1m bars per second for N symbols x 20 trading days.
+
+    python -m benchmarks.pipeline                 # 1, 10 and 100 symbols
+    python -m benchmarks.pipeline --symbols 500 --rounds 1
+
+Data comes from the project's generator into a temporary store (not timed). Each round runs
+a real data-driven backtest (coordinator, processor, quality manager, analysis engine with
+SmaCrossCounter: 1m streamed, 5m and 15m derived, SMA(20) of the 5m close), historical loading
+included, and the figure is streamed 1m bars / wall seconds of the whole run_backtest call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+from adapters.local.store import ParquetStore
+from adapters.local.synth import SynthSpec, write_synthetic
+from simcore.backtest import run_backtest
+from simcore.config import SessionConfig
+from simcore.strategies.sma_cross import SmaCrossCounter
+from simcore.time import TimeManager
+
+START, END = date(2025, 6, 2), date(2025, 6, 30)  # 20 trading days (Juneteenth closed)
+
+
+def config(symbols: list[str]) -> SessionConfig:
+    return SessionConfig.model_validate(
+        {
+            "session_name": f"bench {len(symbols)}",
+            "backtest_config": {"start_date": START.isoformat(), "end_date": END.isoformat(), "speed_multiplier": 0.0, "prefetch_days": 5},
+            "session_data_config": {"symbols": symbols, "streams": ["1m", "5m", "15m"]},
+            "trading_config": {"max_buying_power": 1e6, "max_per_trade": 1e4, "max_per_symbol": 1e5, "max_open_positions": 10},
+            "api_config": {"data_api": "local", "trade_api": "paper"},
+        }
+    )
+
+
+def measure(count: int, rounds: int, folder: Path) -> dict[str, float]:
+    symbols = [f"S{i:04d}" for i in range(count)]
+    store = ParquetStore(folder / f"store{count}")
+    write_synthetic(store, SynthSpec(tuple(symbols), START, END, seed=42), TimeManager())
+    rates, crosses, bars = [], 0, 0
+    for _ in range(rounds):
+        strategy = SmaCrossCounter()
+        strategy.emit_signals = False
+        started = time.perf_counter()
+        result = run_backtest(config(symbols), store, strategy)
+        elapsed = time.perf_counter() - started
+        bars = result.summary["bars_streamed"]
+        rates.append(bars / elapsed)
+        crosses = strategy.crosses
+    return {"symbols": count, "bars": bars, "median": statistics.median(rates), "min": min(rates), "max": max(rates), "crosses": crosses}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--symbols", type=int, nargs="*", default=[1, 10, 100])
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        print(f"{'symbols':>8} {'1m bars':>10} {'bars/s median':>14} {'(min-max)':>22} {'per symbol':>11} {'crosses':>8}")
+        for count in args.symbols:
+            r = measure(count, args.rounds, Path(tmp))
+            spread = f"({r['min']:,.0f}-{r['max']:,.0f})"
+            print(
+                f"{r['symbols']:>8} {r['bars']:>10,} {r['median']:>14,.0f} {spread:>22} "
+                f"{r['median'] / count:>11,.0f} {r['crosses']:>8,}"
+            )
+
+
+if __name__ == "__main__":
+    main()
