@@ -32,9 +32,19 @@ def config(symbols: list[str]) -> SessionConfig:
     return SessionConfig.model_validate(
         {
             "session_name": f"bench {len(symbols)}",
-            "backtest_config": {"start_date": START.isoformat(), "end_date": END.isoformat(), "speed_multiplier": 0.0, "prefetch_days": 5},
+            "backtest_config": {
+                "start_date": START.isoformat(),
+                "end_date": END.isoformat(),
+                "speed_multiplier": 0.0,
+                "prefetch_days": 5,
+            },
             "session_data_config": {"symbols": symbols, "streams": ["1m", "5m", "15m"]},
-            "trading_config": {"max_buying_power": 1e6, "max_per_trade": 1e4, "max_per_symbol": 1e5, "max_open_positions": 10},
+            "trading_config": {
+                "max_buying_power": 1e6,
+                "max_per_trade": 1e4,
+                "max_per_symbol": 1e5,
+                "max_open_positions": 10,
+            },
             "api_config": {"data_api": "local", "trade_api": "paper"},
         }
     )
@@ -54,7 +64,14 @@ def measure(count: int, rounds: int, folder: Path) -> dict[str, float]:
         bars = result.summary["bars_streamed"]
         rates.append(bars / elapsed)
         crosses = strategy.crosses
-    return {"symbols": count, "bars": bars, "median": statistics.median(rates), "min": min(rates), "max": max(rates), "crosses": crosses}
+    return {
+        "symbols": count,
+        "bars": bars,
+        "median": statistics.median(rates),
+        "min": min(rates),
+        "max": max(rates),
+        "crosses": crosses,
+    }
 
 
 def main() -> None:
@@ -63,7 +80,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        print(f"{'symbols':>8} {'1m bars':>10} {'bars/s median':>14} {'(min-max)':>22} {'per symbol':>11} {'crosses':>8}")
+        print(
+            f"{'symbols':>8} {'1m bars':>10} {'bars/s median':>14} {'(min-max)':>22} {'per symbol':>11} {'crosses':>8}"
+        )
         for count in args.symbols:
             r = measure(count, args.rounds, Path(tmp))
             spread = f"({r['min']:,.0f}-{r['max']:,.0f})"

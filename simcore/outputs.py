@@ -71,7 +71,9 @@ class BacktestRecorder:
             columns = {name: grid.values[name][rows, slots] for name in COLUMNS[1:]}
             columns["timestamp"] = grid.open_ns + slots * grid.slot_ns
             self.bars.append(_bars_frame(day, names[rows], interval, "STREAMED", columns))
-        for interval in sorted({i for s in session_data.symbols for i in plan.generated_intervals(s)}):
+        for interval in sorted(
+            {i for s in session_data.symbols for i in plan.generated_intervals(s)}
+        ):
             derived = session_data.derived(interval)
             if derived is None:
                 continue
@@ -112,22 +114,30 @@ class BacktestRecorder:
             )
 
 
-def _bars_frame(day: date, symbols: np.ndarray, interval: str, source: str, columns: dict) -> pl.DataFrame:
+def _bars_frame(
+    day: date, symbols: np.ndarray, interval: str, source: str, columns: dict
+) -> pl.DataFrame:
     n = len(symbols)
     frame = pl.DataFrame(
         {
             "symbol": pl.Series(symbols.tolist(), dtype=pl.String),
-            "timestamp": pl.Series(columns["timestamp"], dtype=pl.Int64).cast(pl.Datetime("ns", "UTC")),
+            "timestamp": pl.Series(columns["timestamp"], dtype=pl.Int64).cast(
+                pl.Datetime("ns", "UTC")
+            ),
             **{name: pl.Series(columns[name], dtype=pl.Float64) for name in COLUMNS[1:]},
         }
     )
-    return frame.select(
-        pl.lit(day, dtype=pl.Date).alias("session_date"),
-        "symbol",
-        pl.lit(interval).alias("interval"),
-        pl.lit(source).alias("source"),
-        *[pl.col(name) for name in COLUMNS],
-    ) if n else pl.DataFrame(schema=BAR_SCHEMA)
+    return (
+        frame.select(
+            pl.lit(day, dtype=pl.Date).alias("session_date"),
+            "symbol",
+            pl.lit(interval).alias("interval"),
+            pl.lit(source).alias("source"),
+            *[pl.col(name) for name in COLUMNS],
+        )
+        if n
+        else pl.DataFrame(schema=BAR_SCHEMA)
+    )
 
 
 def build_tables(recorder: BacktestRecorder, coordinator, engine) -> dict[str, pl.DataFrame]:

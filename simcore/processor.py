@@ -140,7 +140,9 @@ class DataProcessor:
             "close": v["close"][symbols, last],
             "volume": np.nansum(v["volume"][symbols, a:b], axis=1),
         }
-        self.session_data.append_bars(w.interval, symbols, int(w.label_ns[k]), int(w.end_ns[k]), bars)
+        self.session_data.append_bars(
+            w.interval, symbols, int(w.label_ns[k]), int(w.end_ns[k]), bars
+        )
         self.bars_generated += symbols.size
         self._update_indicators(w.interval, symbols, bars)
         return symbols

@@ -208,7 +208,9 @@ class DerivedBars:
     def __init__(self, symbols: int, capacity: int = 8):
         self.count = np.zeros(symbols, dtype=np.int64)
         self.columns = {
-            name: np.empty((symbols, max(capacity, 1)), dtype=np.int64 if name == "timestamp" else np.float64)
+            name: np.empty(
+                (symbols, max(capacity, 1)), dtype=np.int64 if name == "timestamp" else np.float64
+            )
             for name in COLUMNS
         }
 
@@ -306,7 +308,12 @@ class SessionData:
         return self._derived.get(interval)
 
     def append_bars(
-        self, interval: str, symbols: np.ndarray, label_ns: int, end_ns: int, values: dict[str, np.ndarray]
+        self,
+        interval: str,
+        symbols: np.ndarray,
+        label_ns: int,
+        end_ns: int,
+        values: dict[str, np.ndarray],
     ) -> None:
         """Append one complete window's bars for ``symbols``; ``end_ns`` is when it completed."""
         if end_ns > self._now_ns():
@@ -322,7 +329,9 @@ class SessionData:
     def append_bar(self, symbol: str, interval: str, bar: Bar, end_ns: int) -> None:
         """Append one complete bar (the single-symbol form of append_bars)."""
         values = {name: np.array([getattr(bar, name)]) for name in COLUMNS[1:]}
-        self.append_bars(interval, np.array([self._symbol_index(symbol)]), bar.timestamp, end_ns, values)
+        self.append_bars(
+            interval, np.array([self._symbol_index(symbol)]), bar.timestamp, end_ns, values
+        )
 
     def get_bars(self, symbol: str, interval: str) -> BarView:
         """The session's bars so far, streamed or derived (zero-copy view; empty if none)."""

@@ -335,3 +335,62 @@ def test_refusals_are_clear(gappy_store):
     )
     with pytest.raises(NotAvailableError, match="local store"):
         run_backtest(alpaca, gappy_store, Strategy())
+
+
+def test_a_consumer_that_never_signals_ready_is_reported_not_hung(gappy_store, monkeypatch):
+    from simcore.runtime import sim
+    from simcore.sync import SubscriptionTimeout
+
+    def deaf_analysis(self, inbox):
+        while True:
+            update = yield inbox.queue.get()
+            self.engine.handle(update)  # ... and never signals ready
+
+    monkeypatch.setattr(sim.SimRuntime, "_analysis", deaf_analysis)
+
+    class FiveMinute(Strategy):
+        subscriptions = ("5m",)
+
+    with pytest.raises(SubscriptionTimeout, match="analysis engine"):
+        run_backtest(make_config(["AAA"], "2025-07-02", "2025-07-02"), gappy_store, FiveMinute())
+
+
+def test_one_shot_subscription_contract():
+    from simcore.sync import OverrunError, StreamSubscription
+
+    class Flag:
+        def __init__(self):
+            self.value = True
+
+        def is_set(self):
+            return self.value
+
+        def set(self):
+            self.value = True
+
+        def clear(self):
+            self.value = False
+
+    sub = StreamSubscription("*", "bars", "1m", Flag())
+    assert sub.take_if_ready() and not sub.take_if_ready()  # one-shot
+    with pytest.raises(OverrunError, match="overrun"):
+        sub.take_or_overrun()
+    sub.signal_ready()
+    sub.take_or_overrun()
+
+
+def test_strategy_loading_errors_are_user_errors():
+    from simcore.analysis import load_strategy
+    from simcore.errors import UserError
+
+    assert (
+        type(load_strategy("simcore.strategies.sma_cross:SmaCrossCounter")).__name__
+        == "SmaCrossCounter"
+    )
+    for spec, message in (
+        ("no_colon", "must look like"),
+        ("no.such.module:X", "cannot be imported"),
+        ("simcore.analysis:StrategyContext", "not a Strategy subclass"),
+    ):
+        with pytest.raises(UserError, match=message):
+            load_strategy(spec)

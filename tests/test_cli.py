@@ -86,3 +86,29 @@ def test_import_reports_rejects_and_writes_them(tmp_path: Path):
     assert result.returncode == 0, result.stderr
     assert "negative_volume 1" in result.stdout
     assert "negative_volume" in rejects.read_text()
+
+
+def test_backtest_runs_and_refusals_exit_1(tmp_path: Path):
+    store = tmp_path / "store"
+    result = simcore(
+        "backtest", "configs/single_day.json", "--out", str(tmp_path / "out"), store=store
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Performance Metrics Summary:" in result.stdout and "signals" in result.stdout
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert set(manifest["tables"]) == {
+        "bars",
+        "gaps",
+        "historical_indicators",
+        "history_plan",
+        "marking",
+        "quality",
+        "signals",
+    }
+    assert (tmp_path / "out" / "metrics.json").exists()
+    doc = json.loads((REPO / "configs" / "single_day.json").read_text())
+    doc["backtest_config"]["speed_multiplier"] = 360.0
+    clock = tmp_path / "clock.json"
+    clock.write_text(json.dumps(doc))
+    refused = simcore("backtest", str(clock), "--out", str(tmp_path / "o2"), store=store)
+    assert refused.returncode == 1 and "speed_multiplier" in refused.stderr

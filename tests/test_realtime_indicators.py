@@ -123,7 +123,9 @@ def test_bollinger_bands_are_k_population_deviations():
     for value in (1.0, 2.0, 3.0):
         indicator.update(np.array([0]), {"close": np.array([value])})
     lower, middle, upper = indicator.bands(0)
-    assert middle == 2.0 and upper - middle == middle - lower == pytest.approx(2 * np.std([1, 2, 3]))
+    assert middle == 2.0 and upper - middle == middle - lower == pytest.approx(
+        2 * np.std([1, 2, 3])
+    )
 
 
 def test_bad_requests_are_refused():
