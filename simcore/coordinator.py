@@ -273,33 +273,53 @@ class SessionCoordinator:
                 self.session_data.attach_streamed(key, StreamedBars(item))
 
     # ------------------------------------------------------------------ streaming phase
-    def events(self) -> Iterator[StreamNotification]:
-        """The session's events in time order: one per timestamp that has data for any symbol."""
+    def events(self, stops: np.ndarray | None = None) -> Iterator[StreamNotification]:
+        """The session's events in time order: one per timestamp that has data for any symbol.
+
+        ``stops`` (sorted UTC ns) are the only times a consumer needs to observe, e.g. the ends
+        of the windows a strategy subscribed to. Timestamps before the next stop are then
+        released together with the first timestamp at or after it: nobody could have seen the
+        clock in between, so every output is the same, with far fewer hand-offs. None: every
+        timestamp is an event.
+        """
         assert self.session is not None
-        releases: dict[int, dict[str, tuple[int, np.ndarray]]] = {}
+        releases: dict[int, dict[str, int]] = {}
         for base in sorted({b for b in self.plan.base.values() if b}):
             streamed = self.session_data.streamed(base)
             if streamed is None:
                 continue
             grid = streamed.grid
-            for slot in np.flatnonzero(grid.present.any(axis=0)):
-                releases.setdefault(grid.release_ns(int(slot)), {})[base] = (int(slot), None)
-        for ns in sorted(releases):
-            yield StreamNotification(ns, releases[ns])
+            for slot in np.flatnonzero(grid.present.any(axis=0)).tolist():
+                releases.setdefault(grid.release_ns(slot), {})[base] = slot
+        times = sorted(releases)
+        pending: dict[str, list[tuple[int, None]]] = {}
+        next_stop = 0
+        for position, ns in enumerate(times):
+            for base, slot in releases[ns].items():
+                pending.setdefault(base, []).append((slot, None))
+            if stops is not None:
+                while next_stop < len(stops) and stops[next_stop] < ns:
+                    next_stop += 1
+                last = position == len(times) - 1
+                if not last and (next_stop >= len(stops) or ns < stops[next_stop]):
+                    continue  # nobody listens before the next timestamp: keep accumulating
+            yield StreamNotification(ns, pending)
+            pending = {}
 
     def release(self, note: StreamNotification) -> StreamNotification:
         """Advance the clock to the event and stream its bars into session_data."""
         close_ns = self.tm.to_utc_ns(self.session.regular_close)
         if note.ns > close_ns:
-            raise ClockError(
-                f"critical: streaming time {self.tm.from_utc_ns(note.ns)} is past the close"
-            )
+            raise ClockError(f"critical: streaming time {self.tm.from_utc_ns(note.ns)} is past the close")
         self.tm.advance_to_ns(note.ns)
-        released = {}
-        for base, (slot, _) in note.released.items():
-            symbols = self.session_data.streamed(base).reveal(slot)
-            released[base] = (slot, symbols)
-            self.metrics.bars_streamed += int(symbols.size)
+        released: dict[str, list[tuple[int, np.ndarray]]] = {}
+        for base, slots in note.released.items():
+            streamed = self.session_data.streamed(base)
+            out = released[base] = []
+            for slot, _ in slots:
+                symbols = streamed.reveal(slot)
+                out.append((slot, symbols))
+                self.metrics.bars_streamed += int(symbols.size)
         return StreamNotification(note.ns, released)
 
     def finish_session(self) -> StreamNotification:

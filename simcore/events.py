@@ -14,12 +14,15 @@ import numpy as np
 
 @dataclass(slots=True)
 class StreamNotification:
-    """Coordinator -> processor and quality manager: base bars released at ``ns``."""
+    """Coordinator -> processor and quality manager: base slots released, the clock now at ``ns``.
+
+    Usually one slot per base interval (one timestamp). When no consumer listens between two
+    timestamps, the coordinator releases them together (see ``SessionCoordinator.events``);
+    the slots are then listed in time order.
+    """
 
     ns: int
-    released: dict[str, tuple[int, np.ndarray]] = field(
-        default_factory=dict
-    )  # interval -> (slot, symbols)
+    released: dict[str, list[tuple[int, np.ndarray | None]]] = field(default_factory=dict)  # interval -> [(slot, symbols)]
     end_of_session: bool = False
 
 

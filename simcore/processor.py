@@ -103,17 +103,28 @@ class DataProcessor:
         slot_to = -(-(ends - open_ns) // slot_ns)  # ceil
         return _Windows(interval, base, starts, ends, slot_from, slot_to)
 
+    def stop_times(self, subscriptions: frozenset[str]) -> np.ndarray | None:
+        """Times the analysis engine must observe this session: the ends of the windows of the
+        derived intervals it subscribed to; None (every timestamp) when it subscribed to a
+        streamed interval."""
+        streamed = {b for b in self.plan.base.values() if b}
+        if subscriptions & streamed:
+            return None
+        ends = [w.end_ns for w in self._windows if w.interval in subscriptions]
+        return np.unique(np.concatenate(ends)) if ends else np.array([], dtype=np.int64)
+
     # ------------------------------------------------------------------ streaming
     def handle(self, note: StreamNotification) -> DataUpdate:
         """Process one released timestamp; return what became available, per interval."""
         update = DataUpdate(note.ns, end_of_session=note.end_of_session)
-        for base, (slot, symbols) in note.released.items():
-            if symbols.size:
-                if base in self.indicators:
-                    grid = self.session_data.streamed(base).grid
-                    bars = {f: grid.values[f][symbols, slot] for f in FIELDS}
-                    self._update_indicators(base, symbols, bars)
-                update.bars.append((base, symbols))
+        for base, slots in note.released.items():
+            for slot, symbols in slots:
+                if symbols.size:
+                    if base in self.indicators:
+                        grid = self.session_data.streamed(base).grid
+                        bars = {f: grid.values[f][symbols, slot] for f in FIELDS}
+                        self._update_indicators(base, symbols, bars)
+                    update.bars.append((base, symbols))
         for windows in self._windows:
             while windows.next < len(windows.end_ns) and windows.end_ns[windows.next] <= note.ns:
                 symbols = self._emit(windows, windows.next)

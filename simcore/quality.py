@@ -60,11 +60,12 @@ class DataQualityManager:
     def handle(self, note: StreamNotification) -> None:
         if not self.enabled:
             return
-        for base, (slot, symbols) in note.released.items():
-            streamed = self.session_data.streamed(base)
-            percent = self._quality[base]
-            percent[:] = 100.0 * streamed.cursor / (slot + 1)
-            self._record_gaps(base, symbols, slot)
+        for base, slots in note.released.items():
+            for slot, symbols in slots:
+                self._record_gaps(base, symbols, slot)
+            if slots:
+                streamed = self.session_data.streamed(base)
+                self._quality[base][:] = 100.0 * streamed.cursor / (slots[-1][0] + 1)
         if note.end_of_session:
             self._close_session()
 

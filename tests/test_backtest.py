@@ -394,3 +394,26 @@ def test_strategy_loading_errors_are_user_errors():
     ):
         with pytest.raises(UserError, match=message):
             load_strategy(spec)
+
+
+def test_coalescing_timestamps_nobody_observes_changes_no_output(gappy_store, monkeypatch):
+    """With a 15m subscription the coordinator releases minutes in blocks; the results must be
+    those of releasing every minute on its own."""
+    from simcore.processor import DataProcessor
+
+    class Fifteen(Strategy):
+        subscriptions = ("15m",)
+
+        def on_bar(self, ctx, symbol, interval, bar):
+            five = ctx.bars(symbol, "5m")
+            minute = ctx.bars(symbol, "1m")
+            ctx.signal(symbol, "flat", "observed", n5=len(five), n1=len(minute), close=bar.close)
+
+    config = make_config(["AAA", "BBB"], "2025-07-02", "2025-07-03", streams=("1m", "5m", "15m"))
+    coalesced = run_backtest(config, gappy_store, Fifteen())
+    monkeypatch.setattr(DataProcessor, "stop_times", lambda self, subscriptions: None)
+    every_minute = run_backtest(config, gappy_store, Fifteen())
+    assert coalesced.metrics.data_processor.count < every_minute.metrics.data_processor.count / 10
+    for name, table in coalesced.tables.items():
+        assert table.equals(every_minute.tables[name]), name
+    assert coalesced.tables["signals"].height > 0

@@ -188,3 +188,21 @@ def test_system_api_is_the_way_to_change_the_timezone():
     assert system.get_time_manager().calendar_name == "CMES"
     with pytest.raises(AttributeError):
         system.timezone = "UTC"  # type: ignore[misc]
+
+
+def test_calendar_cache_reads_back_what_was_built(tmp_path, monkeypatch):
+    import numpy as np
+
+    from simcore.time import calendar_table
+
+    monkeypatch.setenv("SIMCORE_CACHE", str(tmp_path))
+    built = calendar_table._build("XNYS")
+    path = calendar_table._cache_path("XNYS")
+    calendar_table._write_cached(path, built)
+    assert path.exists() and str(path).startswith(str(tmp_path))
+    cached = calendar_table._read_cached(path, "XNYS")
+    assert cached is not None and cached.timezone == built.timezone and cached.weekmask == built.weekmask
+    for field in ("sessions", "opens_ns", "closes_ns", "early_close"):
+        assert np.array_equal(getattr(cached, field), getattr(built, field))
+    path.write_bytes(b"not a zip")  # a damaged cache file is rebuilt, not trusted
+    assert calendar_table._read_cached(path, "XNYS") is None

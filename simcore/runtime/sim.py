@@ -154,7 +154,7 @@ class SimRuntime:
             if deactivated_at is not None:
                 m.session_gap.add(activated_at - deactivated_at)
             yield env.timeout(c.tm.current_time_ns() - env.now)
-            for event in c.events():
+            for event in c.events(self.processor.stop_times(self.engine.subscriptions)):
                 yield env.timeout(event.ns - env.now)
                 yield from out.wait_done()
                 yield from out.deliver(c.release(event))

@@ -9,8 +9,10 @@ stay in UTC nanoseconds, and the TimeManager converts them for delivery.
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import exchange_calendars as xcals
 import numpy as np
@@ -71,22 +73,73 @@ class CalendarTable:
         return i
 
 
-@functools.lru_cache(maxsize=8)
-def load_calendar(name: str) -> CalendarTable:
-    """Build (once per process) the table of an exchange_calendars calendar."""
+def cache_dir() -> Path:
+    """Where built calendar tables are kept: $SIMCORE_CACHE, else the user's cache folder."""
+    explicit = os.environ.get("SIMCORE_CACHE")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "simcore"
+
+
+def _cache_path(name: str) -> Path:
+    safe = name.replace("/", "_")
+    return cache_dir() / "calendars" / f"{safe}-xcals{xcals.__version__}-{CALENDAR_START}.npz"
+
+
+def _build(name: str) -> CalendarTable:
     cal = xcals.get_calendar(name, start=CALENDAR_START)
     sessions = cal.sessions.values.astype("datetime64[D]")
     opens = cal.opens.dt.tz_convert(None).to_numpy().astype("datetime64[ns]").astype(np.int64)
     closes = cal.closes.dt.tz_convert(None).to_numpy().astype("datetime64[ns]").astype(np.int64)
     early = np.isin(sessions, cal.early_closes.values.astype("datetime64[D]"))
-    for arr in (sessions, opens, closes, early):
+    return CalendarTable(name, str(cal.tz), sessions, opens, closes, early, cal.weekmask)
+
+
+def _read_cached(path: Path, name: str) -> CalendarTable | None:
+    try:
+        with np.load(path) as data:
+            return CalendarTable(
+                name,
+                str(data["timezone"]),
+                data["sessions"],
+                data["opens_ns"],
+                data["closes_ns"],
+                data["early_close"],
+                str(data["weekmask"]),
+            )
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def _write_cached(path: Path, table: CalendarTable) -> None:
+    """Best effort: a cache that cannot be written only costs the next process a rebuild."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
+        np.savez(
+            tmp,
+            timezone=table.timezone,
+            sessions=table.sessions,
+            opens_ns=table.opens_ns,
+            closes_ns=table.closes_ns,
+            early_close=table.early_close,
+            weekmask=table.weekmask,
+        )
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
+@functools.lru_cache(maxsize=8)
+def load_calendar(name: str) -> CalendarTable:
+    """The table of an exchange_calendars calendar: built once per machine and exchange_calendars
+    version (building XNYS from 1990 takes about 0.4 s), then read from the cache folder."""
+    path = _cache_path(name)
+    table = _read_cached(path, name) if path.exists() else None
+    if table is None:
+        table = _build(name)
+        _write_cached(path, table)
+    for arr in (table.sessions, table.opens_ns, table.closes_ns, table.early_close):
         arr.setflags(write=False)
-    return CalendarTable(
-        name=name,
-        timezone=str(cal.tz),
-        sessions=sessions,
-        opens_ns=opens,
-        closes_ns=closes,
-        early_close=early,
-        weekmask=cal.weekmask,
-    )
+    return table
