@@ -71,6 +71,7 @@ class SessionCoordinator:
         self.session: TradingSession | None = None
         self.active = False
         self._queue: dict[date, dict[str, object]] = {}  # prefetched sessions
+        self._history_blocks: dict[tuple, tuple[frozenset[date], pl.DataFrame]] = {}
         self.historical_rows: list[dict[str, object]] = []  # per-day indicator values, for outputs
 
     # ------------------------------------------------------------------ start / stop
@@ -97,6 +98,7 @@ class SessionCoordinator:
         """Stop streams, reset the backtest dates, clear the queues and session_data."""
         self.active = False
         self._queue.clear()
+        self._history_blocks.clear()
         self.session = None
         self.tm.reset_backtest_time()
         self.session_data.clear()
@@ -157,18 +159,47 @@ class SessionCoordinator:
             loads.setdefault((interval, days), []).append(symbol)
         for (interval, trailing), symbols in sorted(loads.items()):
             days = self.tm.trailing_trading_days(day, trailing)
-            need = HistoryNeed(tuple(symbols), interval, trailing)
-            frame = self._history_frame(need, days)
+            frame = self._history_window(interval, trailing, tuple(symbols), day, days)
+            parts = frame.partition_by("symbol", as_dict=True)
             expected = self._expected_bars(interval, days)
             for symbol in symbols:
-                rows = frame.filter(pl.col("symbol") == symbol).sort("timestamp")
-                columns = {"timestamp": rows["timestamp"].dt.epoch("ns").to_numpy()}
-                columns.update({c: rows[c].to_numpy() for c in COLUMNS[1:]})
+                rows = parts.get((symbol,))
+                count = 0 if rows is None else rows.height
+                columns = (
+                    {"timestamp": rows["timestamp"].dt.epoch("ns").to_numpy()}
+                    | {c: rows[c].to_numpy() for c in COLUMNS[1:]}
+                    if rows is not None
+                    else {"timestamp": np.empty(0, np.int64)}
+                    | {c: np.empty(0) for c in COLUMNS[1:]}
+                )
                 self.session_data.set_historical_bars(symbol, interval, columns)
                 quality = 100.0
                 if enable_quality and expected:
-                    quality = 100.0 * min(rows.height, expected) / expected
+                    quality = 100.0 * min(count, expected) / expected
                 self.session_data.set_historical_quality(symbol, interval, quality)
+
+    def _history_window(
+        self, interval: str, trailing: int, symbols: tuple[str, ...], day: date, days: list[date]
+    ) -> pl.DataFrame:
+        """The trailing window of ``day``, sorted by symbol and time. History is read in blocks:
+        one read serves this session and the next prefetch_days - 1 (the union of their
+        windows), and each session then keeps exactly its own days — no disk read per session,
+        and still nothing from the session itself or after it."""
+        key = (interval, trailing, symbols)
+        block = self._history_blocks.get(key)
+        if block is None or day not in block[0]:
+            position = self.days.index(day)
+            sessions = self.days[position : position + self._prefetch_days()]
+            union = sorted(
+                {d for s in sessions for d in self.tm.trailing_trading_days(s, trailing)}
+            )
+            frame = self._history_frame(HistoryNeed(symbols, interval, trailing), union)
+            block = (frozenset(sessions), frame.sort("symbol", "timestamp"))
+            self._history_blocks[key] = block
+        return block[1].filter(pl.col("day").is_in(pl.Series(days, dtype=pl.Date).implode()))
+
+    def _prefetch_days(self) -> int:
+        return self.config.backtest_config.prefetch_days if self.config.backtest_config else 1
 
     def _history_frame(self, need: HistoryNeed, days: list[date]) -> pl.DataFrame:
         symbols = list(need.symbols)
@@ -201,7 +232,7 @@ class SessionCoordinator:
             .join(opens, on="day")
             .with_columns(bin_start.alias("timestamp"))
             .sort("timestamp")
-            .group_by("symbol", "timestamp", maintain_order=True)
+            .group_by("symbol", "day", "timestamp", maintain_order=True)
             .agg(*ohlcv_aggregations())
             .collect()
         )
@@ -310,7 +341,9 @@ class SessionCoordinator:
         """Advance the clock to the event and stream its bars into session_data."""
         close_ns = self.tm.to_utc_ns(self.session.regular_close)
         if note.ns > close_ns:
-            raise ClockError(f"critical: streaming time {self.tm.from_utc_ns(note.ns)} is past the close")
+            raise ClockError(
+                f"critical: streaming time {self.tm.from_utc_ns(note.ns)} is past the close"
+            )
         self.tm.advance_to_ns(note.ns)
         released: dict[str, list[tuple[int, np.ndarray]]] = {}
         for base, slots in note.released.items():
@@ -338,7 +371,7 @@ class SessionCoordinator:
 
 
 def _empty_bars() -> pl.DataFrame:
-    schema = {"symbol": pl.String, "timestamp": pl.Datetime("ns", "UTC")}
+    schema = {"symbol": pl.String, "day": pl.Date, "timestamp": pl.Datetime("ns", "UTC")}
     return pl.DataFrame(schema=schema | dict.fromkeys(COLUMNS[1:], pl.Float64))
 
 
@@ -352,7 +385,7 @@ def _widen(grid, symbols: tuple[str, ...]):
     present[index] = grid.present
     values = {}
     for name, column in grid.values.items():
-        wide = np.full((len(symbols), grid.slots), np.nan)
+        wide = np.full((len(symbols), grid.slots), 0.0 if name == "volume" else np.nan)
         wide[index] = column
         values[name] = wide
     grid.symbols, grid.present, grid.values = symbols, present, values

@@ -22,7 +22,9 @@ class StreamNotification:
     """
 
     ns: int
-    released: dict[str, list[tuple[int, np.ndarray | None]]] = field(default_factory=dict)  # interval -> [(slot, symbols)]
+    released: dict[str, list[tuple[int, np.ndarray | None]]] = field(
+        default_factory=dict
+    )  # interval -> [(slot, symbols)]
     end_of_session: bool = False
 
 

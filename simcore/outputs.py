@@ -53,15 +53,27 @@ def frame_digest(frame: pl.DataFrame) -> str:
 
 
 @dataclass
+class _BarChunk:
+    """One session's bars of one interval, as NumPy columns (framed once, at the end)."""
+
+    day: date
+    interval: str
+    source: str
+    symbol_index: np.ndarray
+    columns: dict[str, np.ndarray]
+
+
+@dataclass
 class BacktestRecorder:
     """Collects each session's results before session_data is cleared for the next one."""
 
-    bars: list[pl.DataFrame] = field(default_factory=list)
+    symbols: tuple[str, ...] = ()
+    chunks: list[_BarChunk] = field(default_factory=list)
     quality: list[dict[str, object]] = field(default_factory=list)
     gaps: list[dict[str, object]] = field(default_factory=list)
 
     def record_session(self, day: date, session_data: SessionData, plan, quality_manager) -> None:
-        names = np.array(session_data.symbols, dtype=object)
+        self.symbols = session_data.symbols
         for interval in sorted({b for b in plan.base.values() if b}):
             streamed = session_data.streamed(interval)
             if streamed is None:
@@ -70,7 +82,7 @@ class BacktestRecorder:
             rows, slots = np.nonzero(grid.present)  # row-major: by symbol, then time
             columns = {name: grid.values[name][rows, slots] for name in COLUMNS[1:]}
             columns["timestamp"] = grid.open_ns + slots * grid.slot_ns
-            self.bars.append(_bars_frame(day, names[rows], interval, "STREAMED", columns))
+            self.chunks.append(_BarChunk(day, interval, "STREAMED", rows, columns))
         for interval in sorted(
             {i for s in session_data.symbols for i in plan.generated_intervals(s)}
         ):
@@ -78,10 +90,9 @@ class BacktestRecorder:
             if derived is None:
                 continue
             width = derived.columns["timestamp"].shape[1]
-            filled = np.arange(width)[None, :] < derived.count[:, None]
-            rows, slots = np.nonzero(filled)
+            rows, slots = np.nonzero(np.arange(width)[None, :] < derived.count[:, None])
             columns = {name: derived.columns[name][rows, slots] for name in COLUMNS}
-            self.bars.append(_bars_frame(day, names[rows], interval, "GENERATED", columns))
+            self.chunks.append(_BarChunk(day, interval, "GENERATED", rows, columns))
         for symbol, interval, percent in quality_manager.quality_rows():
             self.quality.append(
                 {
@@ -113,38 +124,42 @@ class BacktestRecorder:
                 }
             )
 
+    def bars_frame(self) -> pl.DataFrame:
+        """Every recorded bar in one frame, built from the chunks in one go."""
+        if not self.chunks:
+            return pl.DataFrame(schema=BAR_SCHEMA)
+        sizes = [len(c.symbol_index) for c in self.chunks]
+        chunk_of_row = pl.Series(np.repeat(np.arange(len(self.chunks)), sizes))
 
-def _bars_frame(
-    day: date, symbols: np.ndarray, interval: str, source: str, columns: dict
-) -> pl.DataFrame:
-    n = len(symbols)
-    frame = pl.DataFrame(
-        {
-            "symbol": pl.Series(symbols.tolist(), dtype=pl.String),
-            "timestamp": pl.Series(columns["timestamp"], dtype=pl.Int64).cast(
-                pl.Datetime("ns", "UTC")
-            ),
-            **{name: pl.Series(columns[name], dtype=pl.Float64) for name in COLUMNS[1:]},
-        }
-    )
-    return (
-        frame.select(
-            pl.lit(day, dtype=pl.Date).alias("session_date"),
-            "symbol",
-            pl.lit(interval).alias("interval"),
-            pl.lit(source).alias("source"),
-            *[pl.col(name) for name in COLUMNS],
+        def per_chunk(values: list, dtype: pl.DataType) -> pl.Series:
+            return pl.Series(values, dtype=dtype).gather(chunk_of_row)
+
+        symbols = pl.Series(list(self.symbols), dtype=pl.String)
+        frame = pl.DataFrame(
+            {
+                "session_date": per_chunk([c.day for c in self.chunks], pl.Date),
+                "symbol": symbols.gather(
+                    pl.Series(np.concatenate([c.symbol_index for c in self.chunks]))
+                ),
+                "interval": per_chunk([c.interval for c in self.chunks], pl.String),
+                "source": per_chunk([c.source for c in self.chunks], pl.String),
+                "timestamp": pl.Series(
+                    np.concatenate([c.columns["timestamp"] for c in self.chunks])
+                ).cast(pl.Datetime("ns", "UTC")),
+                **{
+                    name: pl.Series(
+                        np.concatenate([c.columns[name] for c in self.chunks]), dtype=pl.Float64
+                    )
+                    for name in COLUMNS[1:]
+                },
+            }
         )
-        if n
-        else pl.DataFrame(schema=BAR_SCHEMA)
-    )
+        return frame
 
 
 def build_tables(recorder: BacktestRecorder, coordinator, engine) -> dict[str, pl.DataFrame]:
     """Every deterministic output table, sorted so that row order never depends on timing."""
-    bars = (pl.concat(recorder.bars) if recorder.bars else pl.DataFrame(schema=BAR_SCHEMA)).sort(
-        "symbol", "interval", "timestamp"
-    )
+    bars = recorder.bars_frame().sort("symbol", "interval", "timestamp")
     marking = pl.DataFrame(
         coordinator.plan.as_rows(),
         schema={

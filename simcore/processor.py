@@ -137,19 +137,25 @@ class DataProcessor:
         grid = self.session_data.streamed(w.base).grid
         a, b = int(w.slot_from[k]), int(w.slot_to[k])
         present = grid.present[:, a:b]
-        symbols = np.flatnonzero(present.any(axis=1))
-        if not symbols.size:
-            return symbols
-        p = present[symbols]
+        has_bar = present.any(axis=1)
+        v = grid.values
+        if has_bar.all():  # the common case: plain slices, no gathers
+            symbols = np.arange(present.shape[0])
+            rows: slice | np.ndarray = slice(None)
+            p = present
+        else:
+            symbols = np.flatnonzero(has_bar)
+            if not symbols.size:
+                return symbols
+            rows, p = symbols, present[symbols]
         first = a + p.argmax(axis=1)
         last = b - 1 - p[:, ::-1].argmax(axis=1)
-        v = grid.values
         bars = {
             "open": v["open"][symbols, first],
-            "high": np.nanmax(v["high"][symbols, a:b], axis=1),
-            "low": np.nanmin(v["low"][symbols, a:b], axis=1),
+            "high": np.fmax.reduce(v["high"][rows, a:b], axis=1),  # fmax/fmin skip NaN
+            "low": np.fmin.reduce(v["low"][rows, a:b], axis=1),
             "close": v["close"][symbols, last],
-            "volume": np.nansum(v["volume"][symbols, a:b], axis=1),
+            "volume": v["volume"][rows, a:b].sum(axis=1),  # absent bars hold 0 volume
         }
         self.session_data.append_bars(
             w.interval, symbols, int(w.label_ns[k]), int(w.end_ns[k]), bars

@@ -201,7 +201,11 @@ def test_calendar_cache_reads_back_what_was_built(tmp_path, monkeypatch):
     calendar_table._write_cached(path, built)
     assert path.exists() and str(path).startswith(str(tmp_path))
     cached = calendar_table._read_cached(path, "XNYS")
-    assert cached is not None and cached.timezone == built.timezone and cached.weekmask == built.weekmask
+    assert (
+        cached is not None
+        and cached.timezone == built.timezone
+        and cached.weekmask == built.weekmask
+    )
     for field in ("sessions", "opens_ns", "closes_ns", "early_close"):
         assert np.array_equal(getattr(cached, field), getattr(built, field))
     path.write_bytes(b"not a zip")  # a damaged cache file is rebuilt, not trusted

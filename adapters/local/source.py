@@ -37,7 +37,7 @@ class SessionBars:
     close_ns: int
     slot_ns: int  # length of one slot (the base interval; the whole session for 1d)
     present: np.ndarray  # bool (S, M)
-    values: dict[str, np.ndarray]  # field -> float64 (S, M), NaN where absent
+    values: dict[str, np.ndarray]  # field -> float64 (S, M); NaN (volume: 0) where absent
     outside_session: int  # stored regular bars that fell outside the grid (should be 0)
 
     @property
@@ -183,7 +183,8 @@ def _grid(
     slot_ns = close_ns - open_ns if interval == "1d" else _BASE_LENGTH_NS[interval]
     slots = max(1, (close_ns - open_ns + slot_ns - 1) // slot_ns)
     present = np.zeros((len(symbols), slots), dtype=bool)
-    values = {f: np.full((len(symbols), slots), np.nan) for f in FIELDS}
+    # prices are NaN where a bar is missing; volume is 0 there, so window sums need no NaN pass
+    values = {f: np.full((len(symbols), slots), 0.0 if f == "volume" else np.nan) for f in FIELDS}
     outside = 0
     if frame.height:
         rows = frame["symbol"].replace_strict(index, return_dtype=pl.Int64).to_numpy()

@@ -16,7 +16,9 @@ from benchmarks.workload import minute_bars
 class CrossCounter(bt.Strategy):
     def __init__(self):
         self.count = len(self.datas) // 3
-        self.sma = [bt.indicators.SMA(self.datas[3 * i + 1].close, period=20) for i in range(self.count)]
+        self.sma = [
+            bt.indicators.SMA(self.datas[3 * i + 1].close, period=20) for i in range(self.count)
+        ]
         self.seen5 = [0] * self.count
         self.seen15 = [0] * self.count
         self.side: list[bool | None] = [None] * self.count
@@ -52,8 +54,13 @@ def run(store: Path, count: int) -> dict:
         cerebro.resampledata(feed, timeframe=bt.TimeFrame.Minutes, compression=15)
     strategy = cerebro.run(runonce=False)[0]
     seconds = time.perf_counter() - started
-    return {"bars": frame.height, "bars_5m": sum(strategy.seen5), "bars_15m": sum(strategy.seen15),
-            "crosses": strategy.crosses, "seconds": seconds}
+    return {
+        "bars": frame.height,
+        "bars_5m": sum(strategy.seen5),
+        "bars_15m": sum(strategy.seen15),
+        "crosses": strategy.crosses,
+        "seconds": seconds,
+    }
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import pandas as pd
-import polars as pl
 from nautilus_trader.backtest.engine import BacktestEngine, BacktestEngineConfig
 from nautilus_trader.config import DataEngineConfig, LoggingConfig, StrategyConfig
 from nautilus_trader.indicators.averages import SimpleMovingAverage
@@ -71,25 +70,37 @@ def run(store: Path, count: int) -> dict:
             data_engine=DataEngineConfig(time_bars_build_with_no_updates=False),
         )
     )
-    engine.add_venue(Venue("XNAS"), oms_type=OmsType.NETTING, account_type=AccountType.CASH,
-                     base_currency=USD, starting_balances=[Money(1_000_000, USD)])
+    engine.add_venue(
+        Venue("XNAS"),
+        oms_type=OmsType.NETTING,
+        account_type=AccountType.CASH,
+        base_currency=USD,
+        starting_balances=[Money(1_000_000, USD)],
+    )
     names = []
     for (symbol,), part in frame.group_by("symbol", maintain_order=True):
         names.append(symbol)
         instrument = TestInstrumentProvider.equity(symbol=symbol, venue="XNAS")
         engine.add_instrument(instrument)
         df = part.drop("symbol").to_pandas()
-        df["timestamp"] = pd.to_datetime(df["timestamp"]) + pd.Timedelta(minutes=1)  # Nautilus stamps bars at their close
-        bars = BarDataWrangler(BarType.from_str(f"{symbol}.XNAS-1-MINUTE-LAST-EXTERNAL"), instrument).process(
-            df.set_index("timestamp")[["open", "high", "low", "close", "volume"]]
-        )
+        df["timestamp"] = pd.to_datetime(df["timestamp"]) + pd.Timedelta(
+            minutes=1
+        )  # Nautilus stamps bars at their close
+        bars = BarDataWrangler(
+            BarType.from_str(f"{symbol}.XNAS-1-MINUTE-LAST-EXTERNAL"), instrument
+        ).process(df.set_index("timestamp")[["open", "high", "low", "close", "volume"]])
         engine.add_data(bars)
     strategy = CrossCounter(Config(symbols=tuple(names)))
     engine.add_strategy(strategy)
     engine.run()
     seconds = time.perf_counter() - started
-    result = {"bars": frame.height, "bars_5m": strategy.seen[5], "bars_15m": strategy.seen[15],
-              "crosses": strategy.crosses, "seconds": seconds}
+    result = {
+        "bars": frame.height,
+        "bars_5m": strategy.seen[5],
+        "bars_15m": strategy.seen[15],
+        "crosses": strategy.crosses,
+        "seconds": seconds,
+    }
     engine.dispose()
     return result
 

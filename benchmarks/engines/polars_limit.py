@@ -17,14 +17,32 @@ def run(store: Path, count: int) -> dict:
 
     def agg(every: str) -> pl.DataFrame:
         return df.group_by_dynamic("timestamp", every=every, group_by="symbol", label="left").agg(
-            pl.col("open").first(), pl.col("high").max(), pl.col("low").min(), pl.col("close").last(), pl.col("volume").sum()
+            pl.col("open").first(),
+            pl.col("high").max(),
+            pl.col("low").min(),
+            pl.col("close").last(),
+            pl.col("volume").sum(),
         )
 
     b5, b15 = agg("5m"), agg("15m")
-    x = b5.with_columns(sma=pl.col("close").rolling_mean(20).over("symbol")).with_columns(side=pl.col("close") > pl.col("sma"))
-    x = x.with_columns(prev=pl.col("side").shift(1).over("symbol"), prev_sma=pl.col("sma").shift(1).over("symbol"))
-    crosses = x.filter(pl.col("sma").is_not_null() & pl.col("prev_sma").is_not_null() & (pl.col("side") != pl.col("prev"))).height
-    return {"bars": df.height, "bars_5m": b5.height, "bars_15m": b15.height, "crosses": crosses, "seconds": time.perf_counter() - started}
+    x = b5.with_columns(sma=pl.col("close").rolling_mean(20).over("symbol")).with_columns(
+        side=pl.col("close") > pl.col("sma")
+    )
+    x = x.with_columns(
+        prev=pl.col("side").shift(1).over("symbol"), prev_sma=pl.col("sma").shift(1).over("symbol")
+    )
+    crosses = x.filter(
+        pl.col("sma").is_not_null()
+        & pl.col("prev_sma").is_not_null()
+        & (pl.col("side") != pl.col("prev"))
+    ).height
+    return {
+        "bars": df.height,
+        "bars_5m": b5.height,
+        "bars_15m": b15.height,
+        "crosses": crosses,
+        "seconds": time.perf_counter() - started,
+    }
 
 
 if __name__ == "__main__":

@@ -19,13 +19,25 @@ def config(count: int) -> SessionConfig:
     return SessionConfig.model_validate(
         {
             "session_name": f"benchmark W{count}",
-            "backtest_config": {"start_date": START.isoformat(), "end_date": END.isoformat(), "speed_multiplier": 0.0, "prefetch_days": 5},
+            "backtest_config": {
+                "start_date": START.isoformat(),
+                "end_date": END.isoformat(),
+                "speed_multiplier": 0.0,
+                "prefetch_days": 5,
+            },
             "session_data_config": {
                 "symbols": symbols(count),
                 "streams": ["1m", "5m", "15m"],
-                "historical": {"data": [{"trailing_days": 10, "intervals": ["1d"], "apply_to": "all"}]},
+                "historical": {
+                    "data": [{"trailing_days": 10, "intervals": ["1d"], "apply_to": "all"}]
+                },
             },
-            "trading_config": {"max_buying_power": 1e6, "max_per_trade": 1e4, "max_per_symbol": 1e5, "max_open_positions": 10},
+            "trading_config": {
+                "max_buying_power": 1e6,
+                "max_per_trade": 1e4,
+                "max_per_symbol": 1e5,
+                "max_open_positions": 10,
+            },
             "api_config": {"data_api": "local", "trade_api": "paper"},
         }
     )
@@ -39,8 +51,14 @@ def run(store: Path, count: int) -> dict:
     seconds = time.perf_counter() - started
     bars = result.tables["bars"]
     per = dict(bars.group_by("interval").len().iter_rows())
-    return {"bars": per.get("1m", 0), "bars_5m": per.get("5m", 0), "bars_15m": per.get("15m", 0),
-            "crosses": strategy.crosses, "seconds": seconds, "streamed": int(bars.filter(pl.col("source") == "STREAMED").height)}
+    return {
+        "bars": per.get("1m", 0),
+        "bars_5m": per.get("5m", 0),
+        "bars_15m": per.get("15m", 0),
+        "crosses": strategy.crosses,
+        "seconds": seconds,
+        "streamed": int(bars.filter(pl.col("source") == "STREAMED").height),
+    }
 
 
 if __name__ == "__main__":
