@@ -42,8 +42,11 @@ class CrossCounter(bt.Strategy):
 
 def run(store: Path, count: int) -> dict:
     started = time.perf_counter()
+    # backtrader wants naive local times and stamps intraday bars at their end (close time)
     frame = minute_bars(store, count).with_columns(
-        pl.col("timestamp").dt.convert_time_zone("America/New_York").dt.replace_time_zone(None)
+        (pl.col("timestamp") + pl.duration(minutes=1))
+        .dt.convert_time_zone("America/New_York")
+        .dt.replace_time_zone(None)
     )
     cerebro = bt.Cerebro(stdstats=False)
     for _, part in frame.group_by("symbol", maintain_order=True):
@@ -52,6 +55,7 @@ def run(store: Path, count: int) -> dict:
         cerebro.adddata(feed)
         cerebro.resampledata(feed, timeframe=bt.TimeFrame.Minutes, compression=5)
         cerebro.resampledata(feed, timeframe=bt.TimeFrame.Minutes, compression=15)
+    cerebro.addstrategy(CrossCounter)
     strategy = cerebro.run(runonce=False)[0]
     seconds = time.perf_counter() - started
     return {
