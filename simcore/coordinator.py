@@ -308,52 +308,61 @@ class SessionCoordinator:
         """The session's events in time order: one per timestamp that has data for any symbol.
 
         ``stops`` (sorted UTC ns) are the only times a consumer needs to observe, e.g. the ends
-        of the windows a strategy subscribed to. Timestamps before the next stop are then
-        released together with the first timestamp at or after it: nobody could have seen the
-        clock in between, so every output is the same, with far fewer hand-offs. None: every
-        timestamp is an event.
+        of the windows a strategy subscribed to. A timestamp is then an event only if a stop
+        lies between the previous timestamp (exclusive) and it (inclusive) — exactly the
+        timestamps at which something would have been delivered — and the timestamps in
+        between are released with it: nobody could have seen the clock there, so every output
+        is the same, with far fewer hand-offs. None: every timestamp is an event.
         """
         assert self.session is not None
-        releases: dict[int, dict[str, int]] = {}
-        for base in sorted({b for b in self.plan.base.values() if b}):
+        times, bases, slots = [], [], []
+        base_names = sorted({b for b in self.plan.base.values() if b})
+        for number, base in enumerate(base_names):
             streamed = self.session_data.streamed(base)
             if streamed is None:
                 continue
             grid = streamed.grid
-            for slot in np.flatnonzero(grid.present.any(axis=0)).tolist():
-                releases.setdefault(grid.release_ns(slot), {})[base] = slot
-        times = sorted(releases)
-        pending: dict[str, list[tuple[int, None]]] = {}
-        next_stop = 0
-        for position, ns in enumerate(times):
-            for base, slot in releases[ns].items():
-                pending.setdefault(base, []).append((slot, None))
-            if stops is not None:
-                while next_stop < len(stops) and stops[next_stop] < ns:
-                    next_stop += 1
-                last = position == len(times) - 1
-                if not last and (next_stop >= len(stops) or ns < stops[next_stop]):
-                    continue  # nobody listens before the next timestamp: keep accumulating
-            yield StreamNotification(ns, pending)
-            pending = {}
+            data_slots = np.flatnonzero(grid.present.any(axis=0))
+            times.append(np.minimum(grid.open_ns + (data_slots + 1) * grid.slot_ns, grid.close_ns))
+            bases.append(np.full(data_slots.size, number))
+            slots.append(data_slots)
+        if not times:
+            return
+        time_of = np.concatenate(times)
+        base_of = np.concatenate(bases)
+        slot_of = np.concatenate(slots)
+        order = np.lexsort((base_of, time_of))
+        time_of, base_of, slot_of = time_of[order], base_of[order], slot_of[order]
+        unique_times, first_row = np.unique(time_of, return_index=True)
+        if stops is None:
+            emit = np.ones(unique_times.size, dtype=bool)
+        else:
+            passed = np.searchsorted(stops, unique_times, side="right")
+            emit = np.diff(np.concatenate(([0], passed))) > 0
+            emit[-1] = True  # the session's last data are released before the close
+        ends = np.concatenate((first_row[1:], [time_of.size]))
+        start_row = 0
+        for position in np.flatnonzero(emit).tolist():
+            end_row = int(ends[position])
+            released: dict[str, np.ndarray] = {}
+            for number, base in enumerate(base_names):
+                mask = base_of[start_row:end_row] == number
+                if mask.any():
+                    released[base] = slot_of[start_row:end_row][mask]
+            yield StreamNotification(int(unique_times[position]), released)
+            start_row = end_row
 
     def release(self, note: StreamNotification) -> StreamNotification:
-        """Advance the clock to the event and stream its bars into session_data."""
+        """Advance the clock to the event and stream its bars (all its slots) into session_data."""
         close_ns = self.tm.to_utc_ns(self.session.regular_close)
         if note.ns > close_ns:
             raise ClockError(
                 f"critical: streaming time {self.tm.from_utc_ns(note.ns)} is past the close"
             )
         self.tm.advance_to_ns(note.ns)
-        released: dict[str, list[tuple[int, np.ndarray]]] = {}
         for base, slots in note.released.items():
-            streamed = self.session_data.streamed(base)
-            out = released[base] = []
-            for slot, _ in slots:
-                symbols = streamed.reveal(slot)
-                out.append((slot, symbols))
-                self.metrics.bars_streamed += int(symbols.size)
-        return StreamNotification(note.ns, released)
+            self.metrics.bars_streamed += self.session_data.streamed(base).reveal_block(slots)
+        return note
 
     def finish_session(self) -> StreamNotification:
         """Data exhausted: advance to the close; end of session is exactly time >= close."""

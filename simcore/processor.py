@@ -57,6 +57,7 @@ class DataProcessor:
             session_data.register_indicator(request.interval, request.name, indicator)
         self._windows: list[_Windows] = []
         self.bars_generated = 0
+        self.listened: frozenset[str] = frozenset()  # intervals the analysis engine subscribed to
 
     # ------------------------------------------------------------------ session
     def begin_session(self, day: date) -> None:
@@ -118,7 +119,12 @@ class DataProcessor:
         """Process one released timestamp; return what became available, per interval."""
         update = DataUpdate(note.ns, end_of_session=note.end_of_session)
         for base, slots in note.released.items():
-            for slot, symbols in slots:
+            listened = base in self.indicators or base in self.listened
+            if not listened:
+                continue
+            present = self.session_data.streamed(base).grid.present
+            for slot in slots.tolist():
+                symbols = np.flatnonzero(present[:, slot])
                 if symbols.size:
                     if base in self.indicators:
                         grid = self.session_data.streamed(base).grid

@@ -61,28 +61,40 @@ class DataQualityManager:
         if not self.enabled:
             return
         for base, slots in note.released.items():
-            for slot, symbols in slots:
-                self._record_gaps(base, symbols, slot)
-            if slots:
-                streamed = self.session_data.streamed(base)
-                self._quality[base][:] = 100.0 * streamed.cursor / (slots[-1][0] + 1)
+            if not slots.size:
+                continue
+            self._record_gaps(base, slots)
+            streamed = self.session_data.streamed(base)
+            self._quality[base][:] = 100.0 * streamed.cursor / (int(slots[-1]) + 1)
         if note.end_of_session:
             self._close_session()
 
-    def _record_gaps(self, base: str, symbols: np.ndarray, slot: int) -> None:
-        last = self._last_slot[base]
-        jumped = symbols[slot - last[symbols] > 1]
+    def _record_gaps(self, base: str, slots: np.ndarray) -> None:
+        """Gaps closed by this block's bars: per symbol, a present slot more than one after the
+        symbol's previous present slot (vectorised over symbols and slots)."""
         grid = self.session_data.streamed(base).grid
-        for s in jumped:
+        last = self._last_slot[base]
+        rows, columns = np.nonzero(grid.present[:, slots])  # by symbol, then time
+        if not rows.size:
+            return
+        current = slots[columns]
+        first_of_row = np.concatenate(([True], rows[1:] != rows[:-1]))
+        previous = np.empty_like(current)
+        previous[1:] = current[:-1]
+        previous[first_of_row] = last[rows[first_of_row]]
+        for r, p, c in zip(
+            *(a[current - previous > 1].tolist() for a in (rows, previous, current)), strict=True
+        ):
             self.gaps.append(
                 Gap(
-                    self.session_data.symbols[s],
+                    self.session_data.symbols[r],
                     base,
-                    grid.slot_start_ns(int(last[s]) + 1),
-                    grid.slot_start_ns(slot),
+                    grid.slot_start_ns(p + 1),
+                    grid.slot_start_ns(c),
                 )
             )
-        last[symbols] = slot
+        last_of_row = np.concatenate((rows[1:] != rows[:-1], [True]))
+        last[rows[last_of_row]] = current[last_of_row]
 
     def _close_session(self) -> None:
         for base, percent in self._quality.items():

@@ -182,6 +182,12 @@ class StreamedBars:
         self.cursor[symbols] += 1
         return symbols
 
+    def reveal_block(self, slots: np.ndarray) -> int:
+        """Stream several slots at once (ascending); returns how many bars that released."""
+        counts = self.grid.present[:, slots].sum(axis=1)
+        self.cursor += counts
+        return int(counts.sum())
+
     def view(self, symbol_index: int) -> BarView:
         n = int(self.cursor[symbol_index])
         columns = self._columns[symbol_index]

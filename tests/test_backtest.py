@@ -417,3 +417,36 @@ def test_coalescing_timestamps_nobody_observes_changes_no_output(gappy_store, mo
     for name, table in coalesced.tables.items():
         assert table.equals(every_minute.tables[name]), name
     assert coalesced.tables["signals"].height > 0
+
+
+def test_a_window_end_with_no_data_for_anyone_is_delivered_at_the_next_timestamp(tmp_path, monkeypatch):
+    """Minute 09:34 is missing for every symbol, so 09:35 (the first 5m window's end) has no
+    data: the window must be delivered at 09:36 with or without coalescing."""
+    from simcore.processor import DataProcessor
+
+    tm = TimeManager()
+    open_ns = tm.to_utc_ns(tm.get_trading_session(date(2025, 7, 2)).regular_open)
+    store = ParquetStore(tmp_path / "s")
+    minutes = [m for m in range(390) if m != 4]
+    frame = pl.DataFrame(
+        {
+            "symbol": ["X"] * len(minutes) + ["Y"] * len(minutes),
+            "timestamp": [open_ns + m * 60 * NS for m in minutes] * 2,
+            "open": 10.0, "high": 11.0, "low": 9.0, "close": 10.5, "volume": 100.0,
+        }
+    ).with_columns(pl.col("timestamp").cast(pl.Datetime("ns", "UTC")).dt.cast_time_unit("us"), pl.lit(False).alias("extended"))
+    store.write(BARS_1M, conform(frame, "bars"))
+
+    class Times(Strategy):
+        subscriptions = ("5m",)
+
+        def on_bar(self, ctx, symbol, interval, bar):
+            ctx.signal(symbol, "flat", "seen", bar_start=bar.timestamp)
+
+    config = make_config(["X", "Y"], "2025-07-02", "2025-07-02", streams=("1m", "5m"))
+    coalesced = run_backtest(config, store, Times()).tables["signals"]
+    monkeypatch.setattr(DataProcessor, "stop_times", lambda self, subscriptions: None)
+    every_minute = run_backtest(config, store, Times()).tables["signals"]
+    assert coalesced.equals(every_minute)
+    first = coalesced.row(0, named=True)
+    assert first["time"] == datetime.fromtimestamp((open_ns + 6 * 60 * NS) / NS, tz=UTC)  # 09:36

@@ -120,6 +120,7 @@ class SimRuntime:
             self.metrics.analysis_engine,
         )
         to_quality = simpy.Store(env)
+        self.processor.listened = self.engine.subscriptions
         env.process(self._analysis(to_analysis))  # the seed's launch order: analysis engine,
         main = env.process(self._coordinator(to_processor))  # then the coordinator, which
         env.process(self._processor(to_processor, to_analysis, to_quality))  # starts the processor
