@@ -30,6 +30,7 @@ from simcore.config.models import HistoricalData, SessionConfig
 from simcore.config.vocabulary import INTERVAL_LENGTH
 from simcore.errors import ClockError, DataError
 from simcore.events import StreamNotification
+from simcore.history import HistoryBlock
 from simcore.indicators import historical
 from simcore.metrics import PerformanceMetrics
 from simcore.session_data import COLUMNS, SessionData, StreamedBars
@@ -71,7 +72,7 @@ class SessionCoordinator:
         self.session: TradingSession | None = None
         self.active = False
         self._queue: dict[date, dict[str, object]] = {}  # prefetched sessions
-        self._history_blocks: dict[tuple, tuple[frozenset[date], pl.DataFrame]] = {}
+        self._history_blocks: dict[tuple, HistoryBlock] = {}
         self.historical_rows: list[dict[str, object]] = []  # per-day indicator values, for outputs
 
     # ------------------------------------------------------------------ start / stop
@@ -159,44 +160,34 @@ class SessionCoordinator:
             loads.setdefault((interval, days), []).append(symbol)
         for (interval, trailing), symbols in sorted(loads.items()):
             days = self.tm.trailing_trading_days(day, trailing)
-            frame = self._history_window(interval, trailing, tuple(symbols), day, days)
-            parts = frame.partition_by("symbol", as_dict=True)
+            block = self._history_block(interval, trailing, tuple(symbols), day)
             expected = self._expected_bars(interval, days)
             for symbol in symbols:
-                rows = parts.get((symbol,))
-                count = 0 if rows is None else rows.height
-                columns = (
-                    {"timestamp": rows["timestamp"].dt.epoch("ns").to_numpy()}
-                    | {c: rows[c].to_numpy() for c in COLUMNS[1:]}
-                    if rows is not None
-                    else {"timestamp": np.empty(0, np.int64)}
-                    | {c: np.empty(0) for c in COLUMNS[1:]}
-                )
+                columns = block.window(symbol, days)
                 self.session_data.set_historical_bars(symbol, interval, columns)
                 quality = 100.0
                 if enable_quality and expected:
-                    quality = 100.0 * min(count, expected) / expected
+                    quality = 100.0 * min(len(columns["timestamp"]), expected) / expected
                 self.session_data.set_historical_quality(symbol, interval, quality)
 
-    def _history_window(
-        self, interval: str, trailing: int, symbols: tuple[str, ...], day: date, days: list[date]
-    ) -> pl.DataFrame:
-        """The trailing window of ``day``, sorted by symbol and time. History is read in blocks:
-        one read serves this session and the next prefetch_days - 1 (the union of their
-        windows), and each session then keeps exactly its own days — no disk read per session,
-        and still nothing from the session itself or after it."""
+    def _history_block(
+        self, interval: str, trailing: int, symbols: tuple[str, ...], day: date
+    ) -> HistoryBlock:
+        """History is read in blocks: one read serves this session and the next
+        prefetch_days - 1 (the union of their trailing windows); each session then takes
+        exactly its own days from it — nothing from the session itself or after it."""
         key = (interval, trailing, symbols)
         block = self._history_blocks.get(key)
-        if block is None or day not in block[0]:
+        if block is None or day not in block.sessions:
             position = self.days.index(day)
             sessions = self.days[position : position + self._prefetch_days()]
             union = sorted(
                 {d for s in sessions for d in self.tm.trailing_trading_days(s, trailing)}
             )
             frame = self._history_frame(HistoryNeed(symbols, interval, trailing), union)
-            block = (frozenset(sessions), frame.sort("symbol", "timestamp"))
+            block = HistoryBlock.from_frame(frame, frozenset(sessions))
             self._history_blocks[key] = block
-        return block[1].filter(pl.col("day").is_in(pl.Series(days, dtype=pl.Date).implode()))
+        return block
 
     def _prefetch_days(self) -> int:
         return self.config.backtest_config.prefetch_days if self.config.backtest_config else 1

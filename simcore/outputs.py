@@ -74,25 +74,19 @@ class BacktestRecorder:
 
     def record_session(self, day: date, session_data: SessionData, plan, quality_manager) -> None:
         self.symbols = session_data.symbols
-        for interval in sorted({b for b in plan.base.values() if b}):
-            streamed = session_data.streamed(interval)
-            if streamed is None:
+        sources = [
+            (i, "STREAMED", session_data.streamed(i))
+            for i in sorted({b for b in plan.base.values() if b})
+        ]
+        generated = sorted({i for s in session_data.symbols for i in plan.generated_intervals(s)})
+        sources += [(i, "GENERATED", session_data.derived(i)) for i in generated]
+        for interval, source, bars in sources:
+            if bars is None:
                 continue
-            grid = streamed.grid
-            rows, slots = np.nonzero(grid.present)  # row-major: by symbol, then time
-            columns = {name: grid.values[name][rows, slots] for name in COLUMNS[1:]}
-            columns["timestamp"] = grid.open_ns + slots * grid.slot_ns
-            self.chunks.append(_BarChunk(day, interval, "STREAMED", rows, columns))
-        for interval in sorted(
-            {i for s in session_data.symbols for i in plan.generated_intervals(s)}
-        ):
-            derived = session_data.derived(interval)
-            if derived is None:
-                continue
-            width = derived.columns["timestamp"].shape[1]
-            rows, slots = np.nonzero(np.arange(width)[None, :] < derived.count[:, None])
-            columns = {name: derived.columns[name][rows, slots] for name in COLUMNS}
-            self.chunks.append(_BarChunk(day, interval, "GENERATED", rows, columns))
+            rows, slots = bars.revealed_rows()  # by symbol, then time: what was delivered
+            columns = {name: bars.values[name][rows, slots] for name in COLUMNS[1:]}
+            columns["timestamp"] = bars.label_ns[slots]
+            self.chunks.append(_BarChunk(day, interval, source, rows, columns))
         for symbol, interval, percent in quality_manager.quality_rows():
             self.quality.append(
                 {

@@ -20,7 +20,7 @@ import numpy as np
 from simcore.config.vocabulary import INTERVAL_LENGTH, interval_sort_key
 from simcore.events import DataUpdate, StreamNotification
 from simcore.indicators.realtime import FIELDS, IndicatorRequest, RealtimeIndicator
-from simcore.session_data import DerivedBars, SessionData
+from simcore.session_data import RevealedBars, SessionData
 from simcore.streams import StreamPlan
 from simcore.time import TimeManager
 
@@ -34,6 +34,7 @@ class _Windows:
     slot_from: np.ndarray
     slot_to: np.ndarray
     next: int = 0
+    bars: RevealedBars | None = None
 
 
 class DataProcessor:
@@ -61,7 +62,13 @@ class DataProcessor:
 
     # ------------------------------------------------------------------ session
     def begin_session(self, day: date) -> None:
-        """Lay out the windows of every generated interval over today's base grids."""
+        """Lay out the windows of every generated interval over today's base grids, and build
+        their bars, to be revealed one window at a time as the clock reaches each window's end.
+
+        The session's base bars are all in the stream queue already (prefetched), so each
+        window's bar is computed for all symbols and windows in a few vectorised reductions;
+        what makes a bar visible is the clock, exactly as if it had been built at that moment.
+        """
         self._windows = []
         generated = sorted(
             {i for s in self.session_data.symbols for i in self.plan.generated_intervals(s)},
@@ -73,10 +80,9 @@ class DataProcessor:
                 if streamed is None or interval_sort_key(interval) <= interval_sort_key(base):
                     continue
                 windows = self._layout(interval, base, streamed.grid, day)
+                windows.bars = _derive(streamed.grid, windows)
                 self._windows.append(windows)
-                self.session_data.attach_derived(
-                    interval, DerivedBars(len(self.session_data.symbols), len(windows.end_ns))
-                )
+                self.session_data.attach_derived(interval, windows.bars)
         for indicators in self.indicators.values():
             for _, indicator in indicators:
                 if indicator.session_scoped:
@@ -132,46 +138,45 @@ class DataProcessor:
                         self._update_indicators(base, symbols, bars)
                     update.bars.append((base, symbols))
         for windows in self._windows:
-            while windows.next < len(windows.end_ns) and windows.end_ns[windows.next] <= note.ns:
-                symbols = self._emit(windows, windows.next)
+            bars, ends = windows.bars, windows.end_ns
+            while windows.next < len(ends) and ends[windows.next] <= note.ns:
+                k = windows.next
                 windows.next += 1
+                symbols = bars.reveal(k)
                 if symbols.size:
+                    self.bars_generated += symbols.size
+                    if windows.interval in self.indicators:
+                        values = {f: bars.values[f][symbols, k] for f in FIELDS}
+                        self._update_indicators(windows.interval, symbols, values)
                     update.bars.append((windows.interval, symbols))
         return update
-
-    def _emit(self, w: _Windows, k: int) -> np.ndarray:
-        grid = self.session_data.streamed(w.base).grid
-        a, b = int(w.slot_from[k]), int(w.slot_to[k])
-        present = grid.present[:, a:b]
-        has_bar = present.any(axis=1)
-        v = grid.values
-        if has_bar.all():  # the common case: plain slices, no gathers
-            symbols = np.arange(present.shape[0])
-            rows: slice | np.ndarray = slice(None)
-            p = present
-        else:
-            symbols = np.flatnonzero(has_bar)
-            if not symbols.size:
-                return symbols
-            rows, p = symbols, present[symbols]
-        first = a + p.argmax(axis=1)
-        last = b - 1 - p[:, ::-1].argmax(axis=1)
-        bars = {
-            "open": v["open"][symbols, first],
-            "high": np.fmax.reduce(v["high"][rows, a:b], axis=1),  # fmax/fmin skip NaN
-            "low": np.fmin.reduce(v["low"][rows, a:b], axis=1),
-            "close": v["close"][symbols, last],
-            "volume": v["volume"][rows, a:b].sum(axis=1),  # absent bars hold 0 volume
-        }
-        self.session_data.append_bars(
-            w.interval, symbols, int(w.label_ns[k]), int(w.end_ns[k]), bars
-        )
-        self.bars_generated += symbols.size
-        self._update_indicators(w.interval, symbols, bars)
-        return symbols
 
     def _update_indicators(
         self, interval: str, symbols: np.ndarray, bars: dict[str, np.ndarray]
     ) -> None:
         for _, indicator in self.indicators.get(interval, ()):
             indicator.update(symbols, bars)
+
+
+def _derive(grid, w: _Windows) -> RevealedBars:
+    """Every window's bar for every symbol, from the base grid: first open, highest high,
+    lowest low, last close, summed volume over the window's present base bars."""
+    present, v = grid.present, grid.values
+    count, slots = present.shape
+    starts = w.slot_from.astype(np.intp)
+    index = np.arange(slots)
+    first = np.minimum.reduceat(np.where(present, index, slots), starts, axis=1)
+    last = np.maximum.reduceat(np.where(present, index, -1), starts, axis=1)
+    has_bar = first < slots
+    rows = np.arange(count)[:, None]
+    safe_first, safe_last = np.where(has_bar, first, 0), np.where(has_bar, last, 0)
+    values = {
+        "open": np.where(has_bar, v["open"][rows, safe_first], np.nan),
+        "high": np.fmax.reduceat(v["high"], starts, axis=1),
+        "low": np.fmin.reduceat(v["low"], starts, axis=1),
+        "close": np.where(has_bar, v["close"][rows, safe_last], np.nan),
+        "volume": np.add.reduceat(v["volume"], starts, axis=1),
+    }
+    for array in values.values():
+        array.flags.writeable = False
+    return RevealedBars(has_bar, values, w.label_ns, w.end_ns)

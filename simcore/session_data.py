@@ -152,40 +152,64 @@ class BarSeries:
         self._n = 0
 
 
-class StreamedBars:
-    """A session's streamed base bars: the prefetched grid, revealed slot by slot.
+class RevealedBars:
+    """Bars of one interval for all symbols of a session, known in advance and revealed in time.
 
-    The coordinator loads the whole session into the stream queue (prefetch); streaming a slot
-    moves the per-symbol cursors, which is the "append by reference" of the seed at the cost of
-    one integer increment per symbol. Per-symbol compact columns (no gaps) are built once, so
-    ``view(symbol)`` is a slice up to the cursor: zero-copy, and nothing past the cursor exists
-    for a reader.
+    Rows are symbols, columns are slots (base minutes, or derived windows), with ``present``
+    saying which symbol has a bar in which slot and ``end_ns`` when each slot's bar is
+    complete. Revealing a slot moves the per-symbol cursors: that is the seed's "append by
+    reference", at the cost of one integer increment per symbol. Per-symbol compact columns
+    (no gaps) are built once, so ``view(symbol)`` is a slice up to the cursor — zero-copy, and
+    nothing past the cursor exists for a reader. A slot can only be revealed once the clock has
+    reached its end.
     """
 
-    def __init__(self, grid) -> None:  # grid: adapters.local.source.SessionBars
-        self.grid = grid
-        count = len(grid.symbols)
+    def __init__(
+        self,
+        present: np.ndarray,
+        values: dict[str, np.ndarray],
+        label_ns: np.ndarray,
+        end_ns: np.ndarray,
+    ) -> None:
+        self.present = present
+        self.values = values
+        self.label_ns = label_ns
+        self.end_ns = end_ns
+        count = present.shape[0]
         self.cursor = np.zeros(count, dtype=np.int64)
+        self.last_slot = np.full(count, -1, dtype=np.int64)
+        self.revealed = 0  # slots [0, revealed) are out
         self._columns: list[dict[str, np.ndarray]] = []
         for s in range(count):
-            slots = np.flatnonzero(grid.present[s])
-            columns = {"timestamp": grid.open_ns + slots * grid.slot_ns}
+            slots = np.flatnonzero(present[s])
+            columns = {"timestamp": label_ns[slots]}
             for name in COLUMNS[1:]:
-                columns[name] = grid.values[name][s, slots]
+                columns[name] = values[name][s, slots]
             for column in columns.values():
                 column.flags.writeable = False
             self._columns.append(columns)
 
+    @property
+    def slots(self) -> int:
+        return self.present.shape[1]
+
     def reveal(self, slot: int) -> np.ndarray:
-        """Stream one slot: the symbols that have a bar in it (their cursors advance)."""
-        symbols = np.flatnonzero(self.grid.present[:, slot])
+        """Reveal one slot: the symbols that have a bar in it (their cursors advance)."""
+        symbols = np.flatnonzero(self.present[:, slot])
         self.cursor[symbols] += 1
+        self.last_slot[symbols] = slot
+        self.revealed = slot + 1
         return symbols
 
     def reveal_block(self, slots: np.ndarray) -> int:
-        """Stream several slots at once (ascending); returns how many bars that released."""
-        counts = self.grid.present[:, slots].sum(axis=1)
+        """Reveal several slots at once (ascending); returns how many bars that released."""
+        block = self.present[:, slots]
+        counts = block.sum(axis=1)
         self.cursor += counts
+        has = counts > 0
+        last_index = block.shape[1] - 1 - block[:, ::-1].argmax(axis=1)
+        self.last_slot[has] = slots[last_index[has]]
+        self.revealed = int(slots[-1]) + 1
         return int(counts.sum())
 
     def view(self, symbol_index: int) -> BarView:
@@ -204,6 +228,28 @@ class StreamedBars:
             float(c["close"][k]),
             float(c["volume"][k]),
         )
+
+    def last_values(self, symbols: np.ndarray) -> dict[str, np.ndarray]:
+        """The newest bar of each of ``symbols`` as arrays (a gather, for batch callbacks)."""
+        slots = self.last_slot[symbols]
+        out = {name: self.values[name][symbols, slots] for name in COLUMNS[1:]}
+        out["timestamp"] = self.label_ns[slots]
+        return out
+
+    def revealed_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """(symbol, slot) of every revealed bar, by symbol then time."""
+        return np.nonzero(self.present[:, : self.revealed])
+
+
+class StreamedBars(RevealedBars):
+    """A session's streamed base bars: the prefetched grid, revealed slot by slot."""
+
+    def __init__(self, grid) -> None:  # grid: adapters.local.source.SessionBars
+        self.grid = grid
+        slots = np.arange(grid.slots, dtype=np.int64)
+        label = grid.open_ns + slots * grid.slot_ns
+        end = np.minimum(label + grid.slot_ns, grid.close_ns)
+        super().__init__(grid.present, grid.values, label, end)
 
 
 class DerivedBars:
@@ -272,8 +318,8 @@ class SessionData:
         self.symbols: tuple[str, ...] = tuple(symbols)
         self.index: dict[str, int] = {s: i for i, s in enumerate(symbols)}
         self._streamed: dict[str, StreamedBars] = {}
-        self._derived: dict[str, DerivedBars] = {}
-        self._historical: dict[tuple[str, str], BarSeries] = {}
+        self._derived: dict[str, DerivedBars | RevealedBars] = {}
+        self._historical: dict[tuple[str, str], BarView] = {}
         self._indicators: dict[tuple[str, str], object] = {}
         self._realtime: dict[tuple[str, str], object] = {}
         self._quality: dict[str, np.ndarray] = {}  # interval -> percent per symbol
@@ -307,10 +353,10 @@ class SessionData:
         return out
 
     # ------------------------------------------------------------------ derived bars
-    def attach_derived(self, interval: str, derived: DerivedBars) -> None:
+    def attach_derived(self, interval: str, derived: DerivedBars | RevealedBars) -> None:
         self._derived[interval] = derived
 
-    def derived(self, interval: str) -> DerivedBars | None:
+    def derived(self, interval: str) -> DerivedBars | RevealedBars | None:
         return self._derived.get(interval)
 
     def append_bars(
@@ -354,18 +400,25 @@ class SessionData:
         streamed = self._streamed.get(interval)
         return (streamed or self._derived[interval]).last_bar(symbol_index)
 
+    def last_values(self, interval: str, symbols: np.ndarray) -> dict[str, np.ndarray]:
+        """The newest bar of each of ``symbols`` (indices) as arrays: the batch form of last_bar."""
+        source = self._streamed.get(interval) or self._derived[interval]
+        if isinstance(source, RevealedBars):
+            return source.last_values(symbols)
+        bars = [source.last_bar(int(s)) for s in symbols]
+        return {name: np.array([getattr(b, name) for b in bars]) for name in COLUMNS}
+
     # ------------------------------------------------------------------ history
     def set_historical_bars(
         self, symbol: str, interval: str, columns: dict[str, np.ndarray]
     ) -> None:
-        """Replace the trailing history of a symbol and interval (reloaded before each session)."""
-        series = BarSeries(max(len(columns["timestamp"]), 1))
-        series.extend(columns)
-        self._historical[(symbol, interval)] = series
+        """Replace the trailing history of a symbol and interval (reloaded before each session).
+        The columns are kept as given (by reference), not copied."""
+        self._historical[(symbol, interval)] = BarView(**{name: columns[name] for name in COLUMNS})
 
     def get_historical_bars(self, symbol: str, interval: str) -> BarView:
-        series = self._historical.get((symbol, interval))
-        return series.view() if series is not None else BarSeries(1).view()
+        view = self._historical.get((symbol, interval))
+        return view if view is not None else BarSeries(1).view()
 
     def historical_keys(self) -> list[tuple[str, str]]:
         return sorted(self._historical)

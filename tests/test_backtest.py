@@ -419,7 +419,9 @@ def test_coalescing_timestamps_nobody_observes_changes_no_output(gappy_store, mo
     assert coalesced.tables["signals"].height > 0
 
 
-def test_a_window_end_with_no_data_for_anyone_is_delivered_at_the_next_timestamp(tmp_path, monkeypatch):
+def test_a_window_end_with_no_data_for_anyone_is_delivered_at_the_next_timestamp(
+    tmp_path, monkeypatch
+):
     """Minute 09:34 is missing for every symbol, so 09:35 (the first 5m window's end) has no
     data: the window must be delivered at 09:36 with or without coalescing."""
     from simcore.processor import DataProcessor
@@ -432,9 +434,16 @@ def test_a_window_end_with_no_data_for_anyone_is_delivered_at_the_next_timestamp
         {
             "symbol": ["X"] * len(minutes) + ["Y"] * len(minutes),
             "timestamp": [open_ns + m * 60 * NS for m in minutes] * 2,
-            "open": 10.0, "high": 11.0, "low": 9.0, "close": 10.5, "volume": 100.0,
+            "open": 10.0,
+            "high": 11.0,
+            "low": 9.0,
+            "close": 10.5,
+            "volume": 100.0,
         }
-    ).with_columns(pl.col("timestamp").cast(pl.Datetime("ns", "UTC")).dt.cast_time_unit("us"), pl.lit(False).alias("extended"))
+    ).with_columns(
+        pl.col("timestamp").cast(pl.Datetime("ns", "UTC")).dt.cast_time_unit("us"),
+        pl.lit(False).alias("extended"),
+    )
     store.write(BARS_1M, conform(frame, "bars"))
 
     class Times(Strategy):
