@@ -36,7 +36,7 @@ def config(symbols: list[str]) -> SessionConfig:
                 "start_date": START.isoformat(),
                 "end_date": END.isoformat(),
                 "speed_multiplier": 0.0,
-                "prefetch_days": 5,
+                "prefetch_days": 20,
             },
             "session_data_config": {"symbols": symbols, "streams": ["1m", "5m", "15m"]},
             "trading_config": {

@@ -79,6 +79,14 @@ class StrategyContext:
     def indicator(self, symbol: str, interval: str, name: str) -> float:
         return self._data.get_indicator(symbol, interval, name)
 
+    def last_bars(self, interval: str, symbols: np.ndarray) -> dict[str, np.ndarray]:
+        """The newest bar of each of ``symbols`` (indices) as arrays: timestamp and OHLCV."""
+        return self._data.last_values(interval, symbols)
+
+    def indicator_values(self, interval: str, name: str) -> np.ndarray:
+        """Current values of a real-time indicator for every symbol (read-only; NaN = not warm)."""
+        return self._data.indicator_values(interval, name)
+
     def quality(self, symbol: str, interval: str) -> float | None:
         return self._data.get_quality(symbol, interval)
 
@@ -118,6 +126,19 @@ class Strategy:
 
     def on_bar(self, ctx: StrategyContext, symbol: str, interval: str, bar: Bar) -> None:
         """A new complete bar of a subscribed interval."""
+
+    def on_bars(self, ctx: StrategyContext, interval: str, symbols: np.ndarray) -> None:
+        """New bars of ``interval`` for several symbols at once (indices into ``ctx.symbols``).
+
+        By default calls ``on_bar`` for each, in symbol order. A strategy that thinks in
+        arrays may override it and read ``ctx.last_bars(interval, symbols)`` and
+        ``ctx.indicator_values(interval, name)`` instead: one call per timestamp, not per bar.
+        """
+        names = ctx.symbols
+        last_bar = ctx._data.last_bar
+        on_bar = self.on_bar
+        for s in symbols.tolist():
+            on_bar(ctx, names[s], interval, last_bar(s, interval))
 
     def on_session_end(self, ctx: StrategyContext, session: TradingSession) -> None:
         """After the session's last bar, at the close."""
@@ -160,14 +181,9 @@ class AnalysisEngine:
 
     def handle(self, update: DataUpdate) -> None:
         self.cycles += 1
-        names = self.session_data.symbols
-        on_bar = self.strategy.on_bar
-        last_bar = self.session_data.last_bar
         for interval, symbols in update.bars:
-            if interval not in self.subscriptions:
-                continue
-            for s in symbols.tolist():
-                on_bar(self.ctx, names[s], interval, last_bar(s, interval))
+            if interval in self.subscriptions:
+                self.strategy.on_bars(self.ctx, interval, symbols)
 
     def end_session(self, session: TradingSession) -> None:
         self.strategy.on_session_end(self.ctx, session)

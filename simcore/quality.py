@@ -74,7 +74,12 @@ class DataQualityManager:
         symbol's previous present slot (vectorised over symbols and slots)."""
         grid = self.session_data.streamed(base).grid
         last = self._last_slot[base]
-        rows, columns = np.nonzero(grid.present[:, slots])  # by symbol, then time
+        block = grid.present[:, slots]
+        first = int(slots[0])
+        if block.all() and int(slots[-1]) - first + 1 == slots.size and (last == first - 1).all():
+            last[:] = slots[-1]  # every symbol has every slot, continuing its last one: no gap
+            return
+        rows, columns = np.nonzero(block)  # by symbol, then time
         if not rows.size:
             return
         current = slots[columns]

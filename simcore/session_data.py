@@ -448,6 +448,16 @@ class SessionData:
             raise KeyError(f"no real-time indicator {name!r} on {interval}") from None
         return indicator.value(self._symbol_index(symbol))  # type: ignore[attr-defined]
 
+    def indicator_values(self, interval: str, name: str) -> np.ndarray:
+        """Current values of a real-time indicator for all symbols (a read-only view)."""
+        try:
+            indicator = self._realtime[(interval, name)]
+        except KeyError:
+            raise KeyError(f"no real-time indicator {name!r} on {interval}") from None
+        view = indicator.current.view()  # type: ignore[attr-defined]
+        view.flags.writeable = False
+        return view
+
     def set_quality(self, interval: str, percent: np.ndarray) -> None:
         """Publish the quality of ``interval`` for every symbol (an array shared, not copied,
         by the derived intervals that are pointed at it)."""

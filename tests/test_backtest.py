@@ -459,3 +459,18 @@ def test_a_window_end_with_no_data_for_anyone_is_delivered_at_the_next_timestamp
     assert coalesced.equals(every_minute)
     first = coalesced.row(0, named=True)
     assert first["time"] == datetime.fromtimestamp((open_ns + 6 * 60 * NS) / NS, tz=UTC)  # 09:36
+
+
+def test_batch_callback_and_per_bar_callback_agree(gappy_store):
+    """SmaCrossCounter.on_bars (arrays) and its on_bar (one bar at a time) give the same run."""
+    from simcore.strategies.sma_cross import SmaCrossCounter
+
+    class PerBar(SmaCrossCounter):
+        on_bars = Strategy.on_bars  # the default: one on_bar call per symbol
+
+    config = make_config(["AAA", "BBB"], "2025-07-01", "2025-07-09", streams=("1m", "5m"))
+    batch, per_bar = SmaCrossCounter(), PerBar()
+    a = run_backtest(config, gappy_store, batch).tables["signals"]
+    b = run_backtest(config, gappy_store, per_bar).tables["signals"]
+    assert batch.crosses == per_bar.crosses == a.height > 10
+    assert a.equals(b)

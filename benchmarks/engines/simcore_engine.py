@@ -23,7 +23,7 @@ def config(count: int) -> SessionConfig:
                 "start_date": START.isoformat(),
                 "end_date": END.isoformat(),
                 "speed_multiplier": 0.0,
-                "prefetch_days": 5,
+                "prefetch_days": 20,
             },
             "session_data_config": {
                 "symbols": symbols(count),

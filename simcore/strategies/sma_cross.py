@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from simcore.analysis import Strategy, StrategyContext
 from simcore.indicators.realtime import IndicatorRequest
 from simcore.session_data import Bar
@@ -21,7 +23,29 @@ class SmaCrossCounter(Strategy):
 
     def on_start(self, ctx: StrategyContext) -> None:
         self.last_side: dict[str, bool] = {}
+        self.side = np.full(len(ctx.symbols), -1, dtype=np.int8)  # -1 unknown, 0 below, 1 above
         self.crosses = 0
+
+    def on_bars(self, ctx: StrategyContext, interval: str, symbols: np.ndarray) -> None:
+        """The same rule over all symbols of a timestamp at once (what on_bar does per bar)."""
+        sma = ctx.indicator_values("5m", "sma20")[symbols]
+        close = ctx.last_bars("5m", symbols)["close"]
+        warm = ~np.isnan(sma)
+        above = (close > sma).astype(np.int8)
+        previous = self.side[symbols]
+        crossed = warm & (previous >= 0) & (above != previous)
+        self.side[symbols[warm]] = above[warm]
+        self.crosses += int(crossed.sum())
+        if self.emit_signals:
+            for j in np.flatnonzero(crossed).tolist():
+                side = "buy" if above[j] else "sell"
+                ctx.signal(
+                    ctx.symbols[symbols[j]],
+                    side,
+                    "close crossed SMA(20)",
+                    close=float(close[j]),
+                    sma20=round(float(sma[j]), 6),
+                )
 
     def on_bar(self, ctx: StrategyContext, symbol: str, interval: str, bar: Bar) -> None:
         sma = ctx.indicator(symbol, "5m", "sma20")
