@@ -16,6 +16,7 @@ strategy subscribed to).
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Generator
 from datetime import date
 
@@ -55,6 +56,32 @@ class SimFlag:
             self._waiter = None
 
 
+class Mailbox:
+    """A one-consumer notification queue: ``put`` never blocks; ``get`` is a SimPy event. One
+    event per hand-off (a simpy.Store costs a put and a get request each time)."""
+
+    def __init__(self, env: simpy.Environment):
+        self._env = env
+        self._items: deque[object] = deque()
+        self._waiter: simpy.Event | None = None
+
+    def put(self, item: object) -> None:
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            waiter.succeed(item)
+        else:
+            self._items.append(item)
+
+    def get(self) -> simpy.Event:
+        event = self._env.event()
+        if self._items:
+            event.succeed(self._items.popleft())
+        else:
+            self._waiter = event
+        return event
+
+
 class Link:
     """Producer -> consumer: a notification store plus the one-shot subscription that gates it.
     Times the consumer from delivery to its ready signal (the seed's metrics 1 and 2)."""
@@ -64,7 +91,7 @@ class Link:
     ):
         self.flag = SimFlag(env)
         self.subscription = StreamSubscription(*subscription_key, ready=self.flag)
-        self.queue = simpy.Store(env)
+        self.queue = Mailbox(env)
         self.stats = stats
         self.waiting = False
         self._delivered_at = 0.0
@@ -119,7 +146,7 @@ class SimRuntime:
             ("*", "bars", ",".join(sorted(self.engine.subscriptions))),
             self.metrics.analysis_engine,
         )
-        to_quality = simpy.Store(env)
+        to_quality = Mailbox(env)
         self.processor.listened = self.engine.subscriptions
         env.process(self._analysis(to_analysis))  # the seed's launch order: analysis engine,
         main = env.process(self._coordinator(to_processor))  # then the coordinator, which
@@ -172,7 +199,7 @@ class SimRuntime:
             m.session_duration.add(deactivated_at - activated_at)
             m.trading_days += 1
 
-    def _processor(self, inbox: Link, out: Link, quality: simpy.Store):
+    def _processor(self, inbox: Link, out: Link, quality: Mailbox):
         while True:
             note = yield inbox.queue.get()
             update = self.processor.handle(note)
@@ -182,7 +209,7 @@ class SimRuntime:
                 yield from out.wait_done()
             inbox.signal_ready()
 
-    def _quality(self, inbox: simpy.Store):
+    def _quality(self, inbox: Mailbox):
         while True:
             note = yield inbox.get()
             self.quality.handle(note)
