@@ -152,8 +152,10 @@ class BacktestRecorder:
 
 
 def build_tables(recorder: BacktestRecorder, coordinator, engine) -> dict[str, pl.DataFrame]:
-    """Every deterministic output table, sorted so that row order never depends on timing."""
-    bars = recorder.bars_frame().sort("symbol", "interval", "timestamp")
+    """Every deterministic output table, in an order that never depends on timing."""
+    # Already in a canonical order, as recorded: session, streamed then derived intervals from
+    # the shortest, symbols in config order, time. No sort needed.
+    bars = recorder.bars_frame()
     marking = pl.DataFrame(
         coordinator.plan.as_rows(),
         schema={

@@ -179,15 +179,20 @@ class RevealedBars:
         self.cursor = np.zeros(count, dtype=np.int64)
         self.last_slot = np.full(count, -1, dtype=np.int64)
         self.revealed = 0  # slots [0, revealed) are out
-        self._columns: list[dict[str, np.ndarray]] = []
-        for s in range(count):
-            slots = np.flatnonzero(present[s])
-            columns = {"timestamp": label_ns[slots]}
+        self._columns: list[dict[str, np.ndarray] | None] = [None] * count
+
+    def _compact(self, s: int) -> dict[str, np.ndarray]:
+        """Symbol ``s``'s bars without gaps, built on first use (a batch strategy never asks)."""
+        columns = self._columns[s]
+        if columns is None:
+            slots = np.flatnonzero(self.present[s])
+            columns = {"timestamp": self.label_ns[slots]}
             for name in COLUMNS[1:]:
-                columns[name] = values[name][s, slots]
+                columns[name] = self.values[name][s, slots]
             for column in columns.values():
                 column.flags.writeable = False
-            self._columns.append(columns)
+            self._columns[s] = columns
+        return columns
 
     @property
     def slots(self) -> int:
@@ -214,19 +219,21 @@ class RevealedBars:
 
     def view(self, symbol_index: int) -> BarView:
         n = int(self.cursor[symbol_index])
-        columns = self._columns[symbol_index]
+        columns = self._compact(symbol_index)
         return BarView(**{name: columns[name][:n] for name in COLUMNS})
 
     def last_bar(self, symbol_index: int) -> Bar:
-        k = int(self.cursor[symbol_index]) - 1
-        c = self._columns[symbol_index]
+        k = int(self.last_slot[symbol_index])
+        if k < 0:
+            raise IndexError("no bar revealed yet for this symbol")
+        v = self.values
         return Bar(
-            int(c["timestamp"][k]),
-            float(c["open"][k]),
-            float(c["high"][k]),
-            float(c["low"][k]),
-            float(c["close"][k]),
-            float(c["volume"][k]),
+            int(self.label_ns[k]),
+            float(v["open"][symbol_index, k]),
+            float(v["high"][symbol_index, k]),
+            float(v["low"][symbol_index, k]),
+            float(v["close"][symbol_index, k]),
+            float(v["volume"][symbol_index, k]),
         )
 
     def last_values(self, symbols: np.ndarray) -> dict[str, np.ndarray]:

@@ -21,7 +21,7 @@ Whatever cannot be streamed or generated is IGNORED, with the reason recorded.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 
@@ -49,19 +49,34 @@ class StreamPlan:
 
     decisions: tuple[StreamDecision, ...]
     base: Mapping[str, str | None]  # symbol -> streamed base bar interval (None: no bars)
+    _index: dict[tuple[str, str], Mark] = field(init=False, repr=False, compare=False)
+    _generated: dict[str, tuple[str, ...]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        index = {(d.symbol, d.stream): d.mark for d in self.decisions}
+        generated: dict[str, list[str]] = {}
+        for d in self.decisions:
+            if d.mark is Mark.GENERATED:
+                generated.setdefault(d.symbol, []).append(d.stream)
+        object.__setattr__(self, "_index", index)
+        object.__setattr__(
+            self,
+            "_generated",
+            {s: tuple(sorted(v, key=interval_sort_key)) for s, v in generated.items()},
+        )
 
     def mark(self, symbol: str, stream: str) -> Mark:
-        for d in self.decisions:
-            if d.symbol == symbol and d.stream == stream:
-                return d.mark
-        raise KeyError(f"{symbol} {stream} was not marked")
+        try:
+            return self._index[(symbol, stream)]
+        except KeyError:
+            raise KeyError(f"{symbol} {stream} was not marked") from None
 
     def streams(self, symbol: str, mark: Mark) -> list[str]:
         return [d.stream for d in self.decisions if d.symbol == symbol and d.mark is mark]
 
-    def generated_intervals(self, symbol: str) -> list[str]:
+    def generated_intervals(self, symbol: str) -> tuple[str, ...]:
         """Bar intervals to derive for ``symbol``, in ascending order (5m before 15m)."""
-        return sorted(self.streams(symbol, Mark.GENERATED), key=interval_sort_key)
+        return self._generated.get(symbol, ())
 
     def as_rows(self) -> list[dict[str, object]]:
         """A plain, ordered table for the outputs (symbol, stream, mark, requested, reason)."""

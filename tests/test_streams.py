@@ -30,7 +30,7 @@ def test_backtest_streams_the_smallest_base_needed_plus_quotes_never_ticks():
         {"A": {"1s", "1m", "1d", "quotes", "ticks"}},
     )
     assert marks(plan) == {"1m": S, "5m": G, "15m": G, "1d": G, "quotes": S, "ticks": I}
-    assert plan.generated_intervals("A") == ["5m", "15m", "1d"]
+    assert plan.generated_intervals("A") == ("5m", "15m", "1d")
 
 
 def test_unrequested_base_is_streamed_for_generation():
