@@ -29,7 +29,7 @@ import numpy as np
 from simcore.errors import UserError
 from simcore.events import DataUpdate
 from simcore.indicators.realtime import IndicatorRequest
-from simcore.session_data import Bar, BarView, SessionData
+from simcore.session_data import COLUMNS, Bar, BarView, SessionData
 from simcore.time import TimeManager, TradingSession
 
 SIDES = ("buy", "sell", "short", "cover", "flat")
@@ -79,9 +79,12 @@ class StrategyContext:
     def indicator(self, symbol: str, interval: str, name: str) -> float:
         return self._data.get_indicator(symbol, interval, name)
 
-    def last_bars(self, interval: str, symbols: np.ndarray) -> dict[str, np.ndarray]:
-        """The newest bar of each of ``symbols`` (indices) as arrays: timestamp and OHLCV."""
-        return self._data.last_values(interval, symbols)
+    def last_bars(
+        self, interval: str, symbols: np.ndarray, fields: tuple[str, ...] = COLUMNS
+    ) -> dict[str, np.ndarray]:
+        """The newest bar of each of ``symbols`` (indices) as arrays: timestamp and OHLCV, or
+        only the ``fields`` asked for."""
+        return self._data.last_values(interval, symbols, fields)
 
     def indicator_values(self, interval: str, name: str) -> np.ndarray:
         """Current values of a real-time indicator for every symbol (read-only; NaN = not warm)."""

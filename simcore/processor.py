@@ -56,6 +56,11 @@ class DataProcessor:
             indicator = request.build(symbols)
             self.indicators.setdefault(request.interval, []).append((request.name, indicator))
             session_data.register_indicator(request.interval, request.name, indicator)
+        # per interval, the bar fields its indicators read: only those are gathered
+        self._fields = {
+            interval: tuple(f for f in FIELDS if any(f in ind.fields for _, ind in indicators))
+            for interval, indicators in self.indicators.items()
+        }
         self._windows: list[_Windows] = []
         self.bars_generated = 0
         self.listened: frozenset[str] = frozenset()  # intervals the analysis engine subscribed to
@@ -134,7 +139,7 @@ class DataProcessor:
                 if symbols.size:
                     if base in self.indicators:
                         grid = self.session_data.streamed(base).grid
-                        bars = {f: grid.values[f][symbols, slot] for f in FIELDS}
+                        bars = {f: grid.values[f][symbols, slot] for f in self._fields[base]}
                         self._update_indicators(base, symbols, bars)
                     update.bars.append((base, symbols))
         for windows in self._windows:
@@ -146,7 +151,8 @@ class DataProcessor:
                 if symbols.size:
                     self.bars_generated += symbols.size
                     if windows.interval in self.indicators:
-                        values = {f: bars.values[f][symbols, k] for f in FIELDS}
+                        wanted = self._fields[windows.interval]
+                        values = {f: bars.values[f][symbols, k] for f in wanted}
                         self._update_indicators(windows.interval, symbols, values)
                     update.bars.append((windows.interval, symbols))
         return update

@@ -236,11 +236,14 @@ class RevealedBars:
             float(v["volume"][symbol_index, k]),
         )
 
-    def last_values(self, symbols: np.ndarray) -> dict[str, np.ndarray]:
+    def last_values(
+        self, symbols: np.ndarray, fields: tuple[str, ...] = COLUMNS
+    ) -> dict[str, np.ndarray]:
         """The newest bar of each of ``symbols`` as arrays (a gather, for batch callbacks)."""
         slots = self.last_slot[symbols]
-        out = {name: self.values[name][symbols, slots] for name in COLUMNS[1:]}
-        out["timestamp"] = self.label_ns[slots]
+        out = {name: self.values[name][symbols, slots] for name in fields if name != "timestamp"}
+        if "timestamp" in fields:
+            out["timestamp"] = self.label_ns[slots]
         return out
 
     def revealed_rows(self) -> tuple[np.ndarray, np.ndarray]:
@@ -407,13 +410,15 @@ class SessionData:
         streamed = self._streamed.get(interval)
         return (streamed or self._derived[interval]).last_bar(symbol_index)
 
-    def last_values(self, interval: str, symbols: np.ndarray) -> dict[str, np.ndarray]:
+    def last_values(
+        self, interval: str, symbols: np.ndarray, fields: tuple[str, ...] = COLUMNS
+    ) -> dict[str, np.ndarray]:
         """The newest bar of each of ``symbols`` (indices) as arrays: the batch form of last_bar."""
         source = self._streamed.get(interval) or self._derived[interval]
         if isinstance(source, RevealedBars):
-            return source.last_values(symbols)
+            return source.last_values(symbols, fields)
         bars = [source.last_bar(int(s)) for s in symbols]
-        return {name: np.array([getattr(b, name) for b in bars]) for name in COLUMNS}
+        return {name: np.array([getattr(b, name) for b in bars]) for name in fields}
 
     # ------------------------------------------------------------------ history
     def set_historical_bars(

@@ -48,6 +48,11 @@ class IndicatorRequest:
 class RealtimeIndicator:
     session_scoped = False  # True: reset at every session start (VWAP)
 
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The bar fields ``update`` reads (so callers gather only those)."""
+        return (self.request.field,)
+
     def __init__(self, symbols: int, request: IndicatorRequest):
         self.request = request
         self.current = np.full(symbols, np.nan)
@@ -118,6 +123,8 @@ class EMA(_Window):
 class _Wilder(RealtimeIndicator):
     """Wilder smoothing of a per-bar quantity that needs the previous close."""
 
+    fields = ("high", "low", "close")  # type: ignore[assignment]
+
     def __init__(self, symbols, request):
         super().__init__(symbols, request)
         self.prev_close = np.full(symbols, np.nan)
@@ -175,6 +182,7 @@ class ATR(_Wilder):
 
 class VWAP(RealtimeIndicator):
     session_scoped = True
+    fields = ("high", "low", "close", "volume")  # type: ignore[assignment]
 
     def __init__(self, symbols, request):
         super().__init__(symbols, request)

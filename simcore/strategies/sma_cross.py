@@ -29,7 +29,7 @@ class SmaCrossCounter(Strategy):
     def on_bars(self, ctx: StrategyContext, interval: str, symbols: np.ndarray) -> None:
         """The same rule over all symbols of a timestamp at once (what on_bar does per bar)."""
         sma = ctx.indicator_values("5m", "sma20")[symbols]
-        close = ctx.last_bars("5m", symbols)["close"]
+        close = ctx.last_bars("5m", symbols, ("close",))["close"]
         warm = ~np.isnan(sma)
         above = (close > sma).astype(np.int8)
         previous = self.side[symbols]
