@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from simcore.config.vocabulary import interval_sort_key
 from simcore.session_data import COLUMNS, SessionData
 
 BAR_SCHEMA = {
@@ -74,11 +75,12 @@ class BacktestRecorder:
 
     def record_session(self, day: date, session_data: SessionData, plan, quality_manager) -> None:
         self.symbols = session_data.symbols
-        sources = [
-            (i, "STREAMED", session_data.streamed(i))
-            for i in sorted({b for b in plan.base.values() if b})
-        ]
-        generated = sorted({i for s in session_data.symbols for i in plan.generated_intervals(s)})
+        bases = sorted({b for b in plan.base.values() if b}, key=interval_sort_key)
+        generated = sorted(
+            {i for s in session_data.symbols for i in plan.generated_intervals(s)},
+            key=interval_sort_key,
+        )
+        sources = [(i, "STREAMED", session_data.streamed(i)) for i in bases]
         sources += [(i, "GENERATED", session_data.derived(i)) for i in generated]
         for interval, source, bars in sources:
             if bars is None:
