@@ -23,6 +23,7 @@ from simcore.errors import NotAvailableError
 from simcore.metrics import PerformanceMetrics
 from simcore.processor import DataProcessor
 from simcore.quality import DataQualityManager
+from simcore.runtime.sim import SimRuntime
 from simcore.session_data import SessionData
 from simcore.time import TimeManager, market_for
 
@@ -100,8 +101,6 @@ class SystemManager:
                 "clock-driven replay needs the real-time runtime, which is not built yet; "
                 "set it to 0 for a data-driven backtest"
             )
-        from simcore.runtime.sim import SimRuntime
-
         tm = self._time_manager
         metrics = PerformanceMetrics()
         metrics.backtest_started = metrics.clock()

@@ -83,8 +83,7 @@ class TimeManager:
             "previous_trading_date": LookupCache(self._compute_previous_trading_date, size),
             "count_trading_days": LookupCache(self._compute_count, size),
         }
-        if self._backtest_time is not None:
-            self._backtest_time = self._backtest_time.astimezone(self._tz)
+        self._backtest_time = None  # rebuilt in the new timezone on the next read
 
     def set_market(self, exchange_group: str, asset_class: str) -> None:
         """Switch market; the timezone and calendar follow, and every cache is dropped."""
@@ -112,31 +111,30 @@ class TimeManager:
         """Now, in the system timezone: virtual in backtest, the real clock in live mode."""
         if self.mode == "live":
             return datetime.now(tz=self._tz)
-        if self._backtest_time is None:
+        ns = self._backtest_time_ns
+        if ns is None:
             raise ClockError("backtest time is not set yet; the session coordinator sets it")
+        if self._backtest_time is None:  # built on demand: the streaming loop only moves ns
+            self._backtest_time = self.from_utc_ns(ns)
         return self._backtest_time
 
     def set_backtest_time(self, moment: datetime) -> None:
         """Put the virtual clock at ``moment`` (aware). Used at backtest start and by the engine."""
         self._require_backtest()
-        self._backtest_time = self._as_system_time(moment)
-        self._backtest_time_ns = self.to_utc_ns(moment)
+        self._backtest_time_ns = self.to_utc_ns(self._as_system_time(moment))
+        self._backtest_time = None
 
     def advance_to(self, moment: datetime) -> None:
         """Move the virtual clock forward to ``moment``; going backwards is a ClockError."""
         self._require_backtest()
-        moment = self._as_system_time(moment)
-        current = self._backtest_time
-        if current is not None and moment < current:
-            raise ClockError(f"virtual time cannot go backwards: {current} -> {moment}")
-        self._backtest_time = moment
-        self._backtest_time_ns = self.to_utc_ns(moment)
+        self.advance_to_ns(self.to_utc_ns(self._as_system_time(moment)))
 
     def advance_to_ns(self, ns: int) -> None:
-        """advance_to() for the streaming loop, in UTC nanoseconds (the engine's unit).
+        """advance_to() in UTC nanoseconds (the engine's unit), for the streaming loop.
 
-        The seed allows direct, fast access on the critical path; this keeps the check that
-        time never goes backwards and the datetime delivered by get_current_time().
+        The virtual time is kept as nanoseconds; the datetime that get_current_time() delivers
+        is built only when someone asks (the seed allows fast direct access on the critical
+        path; the check that time never goes backwards stays).
         """
         self._require_backtest()
         if self._backtest_time_ns is not None and ns < self._backtest_time_ns:
@@ -144,8 +142,9 @@ class TimeManager:
                 f"virtual time cannot go backwards: {self.from_utc_ns(self._backtest_time_ns)} -> "
                 f"{self.from_utc_ns(ns)}"
             )
-        self._backtest_time_ns = ns
-        self._backtest_time = self.from_utc_ns(ns)
+        if ns != self._backtest_time_ns:
+            self._backtest_time_ns = ns
+            self._backtest_time = None
 
     def current_time_ns(self) -> int:
         """get_current_time() as UTC nanoseconds."""
