@@ -180,6 +180,8 @@ class RevealedBars:
         self.last_slot = np.full(count, -1, dtype=np.int64)
         self.revealed = 0  # slots [0, revealed) are out
         self._columns: list[dict[str, np.ndarray] | None] = [None] * count
+        self._everyone = np.arange(count)
+        self._everyone.flags.writeable = False
 
     def _compact(self, s: int) -> dict[str, np.ndarray]:
         """Symbol ``s``'s bars without gaps, built on first use (a batch strategy never asks)."""
@@ -200,7 +202,13 @@ class RevealedBars:
 
     def reveal(self, slot: int) -> np.ndarray:
         """Reveal one slot: the symbols that have a bar in it (their cursors advance)."""
-        symbols = np.flatnonzero(self.present[:, slot])
+        column = self.present[:, slot]
+        if column.all():  # the common case: every symbol has its bar
+            self.cursor += 1
+            self.last_slot[:] = slot
+            self.revealed = slot + 1
+            return self._everyone
+        symbols = np.flatnonzero(column)
         self.cursor[symbols] += 1
         self.last_slot[symbols] = slot
         self.revealed = slot + 1
@@ -208,7 +216,14 @@ class RevealedBars:
 
     def reveal_block(self, slots: np.ndarray) -> int:
         """Reveal several slots at once (ascending); returns how many bars that released."""
-        block = self.present[:, slots]
+        first, last = int(slots[0]), int(slots[-1])
+        contiguous = last - first + 1 == slots.size
+        block = self.present[:, first : last + 1] if contiguous else self.present[:, slots]
+        if block.all():
+            self.cursor += slots.size
+            self.last_slot[:] = last
+            self.revealed = last + 1
+            return block.size
         counts = block.sum(axis=1)
         self.cursor += counts
         has = counts > 0

@@ -99,22 +99,26 @@ class LocalDataSource:
         dataset = BARS_1D if interval == "1d" else Dataset("bars", interval)
         if interval == "1d":
             start = first.regular_open - timedelta(days=1)
-            frame = self.store.read(dataset, symbols, start, last.regular_close)
-            frame = frame.with_columns(
-                self.tm.utc_to_local_date_expr(pl.col("timestamp")).alias("day")
-            )
+            scan = self.store.scan(dataset, symbols, start, last.regular_close)
         else:
-            frame = self.store.read(
+            scan = self.store.scan(
                 dataset, symbols, first.regular_open, last.regular_close, regular_only=True
             )
-            frame = frame.with_columns(
-                self.tm.utc_to_local_date_expr(pl.col("timestamp")).alias("day")
-            )
         index = {s: i for i, s in enumerate(symbols)}
+        # one query for the whole batch; the per-session grids are then filled with NumPy
+        columns = scan.select(
+            pl.col("symbol").replace_strict(index, return_dtype=pl.Int64).alias("row"),
+            pl.col("timestamp").dt.epoch("ns").alias("ns"),
+            self.tm.utc_to_local_date_expr(pl.col("timestamp")).cast(pl.Int32).alias("day"),
+            *FIELDS,
+        ).collect()
+        arrays = {name: columns[name].to_numpy() for name in columns.columns}
+        epoch = date(1970, 1, 1)
         out = {}
         for day in days:
-            part = frame.filter(pl.col("day") == day)
-            out[day] = _grid(day, interval, tuple(symbols), sessions[day], part, index)
+            mask = arrays["day"] == (day - epoch).days
+            part = {name: array[mask] for name, array in arrays.items()}
+            out[day] = _grid(day, interval, tuple(symbols), sessions[day], part)
         return out
 
     def start_quotes(
@@ -175,9 +179,9 @@ def _grid(
     interval: str,
     symbols: tuple[str, ...],
     session: TradingSession,
-    frame: pl.DataFrame,
-    index: dict[str, int],
+    rows_of: dict[str, np.ndarray],
 ) -> SessionBars:
+    """One session's grid from its rows (symbol row index, UTC ns, OHLCV as arrays)."""
     open_ns = TimeManager.to_utc_ns(session.regular_open)
     close_ns = TimeManager.to_utc_ns(session.regular_close)
     slot_ns = close_ns - open_ns if interval == "1d" else _BASE_LENGTH_NS[interval]
@@ -186,17 +190,17 @@ def _grid(
     # prices are NaN where a bar is missing; volume is 0 there, so window sums need no NaN pass
     values = {f: np.full((len(symbols), slots), 0.0 if f == "volume" else np.nan) for f in FIELDS}
     outside = 0
-    if frame.height:
-        rows = frame["symbol"].replace_strict(index, return_dtype=pl.Int64).to_numpy()
-        if interval == "1d":
-            cols = np.zeros(frame.height, dtype=np.int64)
-        else:
-            ns = frame["timestamp"].dt.epoch("ns").to_numpy()
-            cols = (ns - open_ns) // slot_ns
+    rows = rows_of["row"]
+    if rows.size:
+        cols = (
+            np.zeros(rows.size, dtype=np.int64)
+            if interval == "1d"
+            else (rows_of["ns"] - open_ns) // slot_ns
+        )
         inside = (cols >= 0) & (cols < slots)
         outside = int((~inside).sum())
         rows, cols = rows[inside], cols[inside]
         present[rows, cols] = True
         for f in FIELDS:
-            values[f][rows, cols] = frame[f].to_numpy()[inside]
+            values[f][rows, cols] = rows_of[f][inside]
     return SessionBars(day, interval, symbols, open_ns, close_ns, slot_ns, present, values, outside)
