@@ -474,3 +474,57 @@ def test_batch_callback_and_per_bar_callback_agree(gappy_store):
     b = run_backtest(config, gappy_store, per_bar).tables["signals"]
     assert batch.crosses == per_bar.crosses == a.height > 10
     assert a.equals(b)
+
+
+def test_history_apply_to_skip_early_close_and_calendar_periods(gappy_store):
+    """apply_to limits history to its symbols; skip_early_close leaves 07-03 out of a daily
+    average; an Nm period covers the calendar months before the session."""
+    historical = {
+        "data": [{"trailing_days": 3, "intervals": ["1m"], "apply_to": ["BBB"]}],
+        "indicators": {
+            "avg_all": {"type": "trailing_average", "period": "3d", "granularity": "daily"},
+            "avg_full_days": {
+                "type": "trailing_average",
+                "period": "3d",
+                "granularity": "daily",
+                "skip_early_close": True,
+            },
+            "low_1m": {"type": "trailing_min", "period": "1m", "field": "low"},
+        },
+    }
+    tm = TimeManager()
+    seen: dict[str, int] = {}
+
+    class HistoryProbe(Strategy):
+        subscriptions = ("5m",)
+
+        def on_session_start(self, ctx, session):
+            for symbol in ctx.symbols:
+                seen[symbol] = len(ctx.historical_bars(symbol, "1m"))
+
+    config = make_config(
+        ["AAA", "BBB"], "2025-07-07", "2025-07-07", streams=("1m", "5m"), historical=historical
+    )
+    result = run_backtest(config, gappy_store, HistoryProbe())
+    # BBB gets 07-01, 07-02 and the early-closing 07-03: at most 390 + 390 + 210 minutes (3% are missing)
+    assert seen["AAA"] == 0 and 0.9 * 990 < seen["BBB"] <= 990
+    values = {
+        (r["symbol"], r["indicator"]): r["value"]
+        for r in result.tables["historical_indicators"].iter_rows(named=True)
+    }
+    daily = gappy_store.read(BARS_1D, ["AAA"]).with_columns(
+        tm.utc_to_local_date_expr(pl.col("timestamp")).alias("day")
+    )
+    window = [date(2025, 7, 1), date(2025, 7, 2), date(2025, 7, 3)]
+    assert tm.trailing_trading_days(date(2025, 7, 7), 3) == window and tm.is_early_close(
+        date(2025, 7, 3)
+    )
+    volume = dict(daily.select("day", "volume").iter_rows())
+    assert values[("AAA", "avg_all")] == pytest.approx(
+        np.mean([volume[d] for d in window]), rel=1e-12
+    )
+    assert values[("AAA", "avg_full_days")] == pytest.approx(
+        np.mean([volume[d] for d in window[:2]]), rel=1e-12
+    )
+    month = daily.filter((pl.col("day") >= date(2025, 6, 7)) & (pl.col("day") < date(2025, 7, 7)))
+    assert values[("AAA", "low_1m")] == month["low"].min()
