@@ -15,45 +15,25 @@ import argparse
 import statistics
 import tempfile
 import time
-from datetime import date
 from pathlib import Path
 
 from adapters.local.store import ParquetStore
 from adapters.local.synth import SynthSpec, write_synthetic
+from benchmarks.workload import END, SEED, START, session_config
 from simcore.backtest import run_backtest
 from simcore.config import SessionConfig
 from simcore.strategies.sma_cross import SmaCrossCounter
 from simcore.time import TimeManager
 
-START, END = date(2025, 6, 2), date(2025, 6, 30)  # 20 trading days (Juneteenth closed)
-
 
 def config(symbols: list[str]) -> SessionConfig:
-    return SessionConfig.model_validate(
-        {
-            "session_name": f"bench {len(symbols)}",
-            "backtest_config": {
-                "start_date": START.isoformat(),
-                "end_date": END.isoformat(),
-                "speed_multiplier": 0.0,
-                "prefetch_days": 20,
-            },
-            "session_data_config": {"symbols": symbols, "streams": ["1m", "5m", "15m"]},
-            "trading_config": {
-                "max_buying_power": 1e6,
-                "max_per_trade": 1e4,
-                "max_per_symbol": 1e5,
-                "max_open_positions": 10,
-            },
-            "api_config": {"data_api": "local", "trade_api": "paper"},
-        }
-    )
+    return session_config(symbols, history=None, name=f"bench {len(symbols)}")
 
 
 def measure(count: int, rounds: int, folder: Path) -> dict[str, float]:
     symbols = [f"S{i:04d}" for i in range(count)]
     store = ParquetStore(folder / f"store{count}")
-    write_synthetic(store, SynthSpec(tuple(symbols), START, END, seed=42), TimeManager())
+    write_synthetic(store, SynthSpec(tuple(symbols), START, END, seed=SEED), TimeManager())
     rates, crosses, bars = [], 0, 0
     for _ in range(rounds):
         strategy = SmaCrossCounter()

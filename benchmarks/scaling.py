@@ -24,7 +24,6 @@ from benchmarks import workload
 from benchmarks.peers import ENGINES, run_once
 from simcore.analysis import Strategy
 from simcore.backtest import run_backtest
-from simcore.config import SessionConfig
 from simcore.time import TimeManager
 
 DEPTHS = (("1m", 1), ("1m", 10), ("1m", 60), ("1d", 252))
@@ -57,32 +56,12 @@ def history_scaling(folder: Path) -> None:
     print("| history | first load (s) | per-session reload, mean (min-max) (s) |")
     print("|---|---:|---:|")
     for interval, days in DEPTHS:
-        config = SessionConfig.model_validate(
-            {
-                "session_name": f"history {days} x {interval}",
-                "backtest_config": {
-                    "start_date": workload.START.isoformat(),
-                    "end_date": workload.END.isoformat(),
-                    "speed_multiplier": 0.0,
-                    "prefetch_days": 1,
-                },
-                "session_data_config": {
-                    "symbols": list(symbols),
-                    "streams": ["1m", "5m"],
-                    "historical": {
-                        "data": [
-                            {"trailing_days": days, "intervals": [interval], "apply_to": "all"}
-                        ]
-                    },
-                },
-                "trading_config": {
-                    "max_buying_power": 1e6,
-                    "max_per_trade": 1e4,
-                    "max_per_symbol": 1e5,
-                    "max_open_positions": 10,
-                },
-                "api_config": {"data_api": "local", "trade_api": "paper"},
-            }
+        config = workload.session_config(
+            list(symbols),
+            streams=("1m", "5m"),
+            history=(interval, days),
+            prefetch_days=1,
+            name=f"history {days} x {interval}",
         )
         metrics = run_backtest(config, store, Strategy()).metrics
         later = metrics.subsequent_load

@@ -14,6 +14,7 @@ import polars as pl
 
 from adapters.local.store import BARS_1M, ParquetStore
 from adapters.local.synth import SynthSpec, write_synthetic
+from simcore.config import SessionConfig
 from simcore.time import TimeManager
 
 START, END, HISTORY = date(2025, 6, 2), date(2025, 6, 30), date(2025, 5, 1)
@@ -41,4 +42,41 @@ def minute_bars(root: Path, count: int) -> pl.DataFrame:
         .select("symbol", "timestamp", "open", "high", "low", "close", "volume")
         .collect()
         .sort("symbol", "timestamp")
+    )
+
+
+def session_config(
+    symbol_names: list[str],
+    *,
+    streams: tuple[str, ...] = ("1m", "5m", "15m"),
+    history: tuple[str, int] | None = ("1d", 10),
+    prefetch_days: int = 20,
+    name: str = "benchmark",
+) -> SessionConfig:
+    """The benchmark session: the workload's 20 days, data-driven, one trailing-history entry
+    (interval, trailing days) reloaded before every session."""
+    data_config: dict = {"symbols": symbol_names, "streams": list(streams)}
+    if history is not None:
+        interval, days = history
+        data_config["historical"] = {
+            "data": [{"trailing_days": days, "intervals": [interval], "apply_to": "all"}]
+        }
+    return SessionConfig.model_validate(
+        {
+            "session_name": name,
+            "backtest_config": {
+                "start_date": START.isoformat(),
+                "end_date": END.isoformat(),
+                "speed_multiplier": 0.0,
+                "prefetch_days": prefetch_days,
+            },
+            "session_data_config": data_config,
+            "trading_config": {
+                "max_buying_power": 1e6,
+                "max_per_trade": 1e4,
+                "max_per_symbol": 1e5,
+                "max_open_positions": 10,
+            },
+            "api_config": {"data_api": "local", "trade_api": "paper"},
+        }
     )

@@ -9,38 +9,14 @@ import polars as pl
 
 from adapters.local.store import ParquetStore
 from benchmarks.engines import cli
-from benchmarks.workload import END, START, symbols
+from benchmarks.workload import session_config, symbols
 from simcore.backtest import run_backtest
 from simcore.config import SessionConfig
 from simcore.strategies.sma_cross import SmaCrossCounter
 
 
 def config(count: int) -> SessionConfig:
-    return SessionConfig.model_validate(
-        {
-            "session_name": f"benchmark W{count}",
-            "backtest_config": {
-                "start_date": START.isoformat(),
-                "end_date": END.isoformat(),
-                "speed_multiplier": 0.0,
-                "prefetch_days": 20,
-            },
-            "session_data_config": {
-                "symbols": symbols(count),
-                "streams": ["1m", "5m", "15m"],
-                "historical": {
-                    "data": [{"trailing_days": 10, "intervals": ["1d"], "apply_to": "all"}]
-                },
-            },
-            "trading_config": {
-                "max_buying_power": 1e6,
-                "max_per_trade": 1e4,
-                "max_per_symbol": 1e5,
-                "max_open_positions": 10,
-            },
-            "api_config": {"data_api": "local", "trade_api": "paper"},
-        }
-    )
+    return session_config(symbols(count), name=f"benchmark W{count}")
 
 
 def run(store: Path, count: int) -> dict:
