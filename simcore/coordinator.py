@@ -28,7 +28,7 @@ import polars as pl
 from simcore.bars import ohlcv_aggregations
 from simcore.config.models import HistoricalData, SessionConfig
 from simcore.config.vocabulary import INTERVAL_LENGTH
-from simcore.errors import ClockError, DataError
+from simcore.errors import ClockError, DataError, NotAvailableError
 from simcore.events import StreamNotification
 from simcore.history import HistoryBlock
 from simcore.indicators import historical
@@ -89,6 +89,14 @@ class SessionCoordinator:
             self.config.mode,
             {s: self.source.available(s) for s in self.symbols},
         )
+        bases = {b for b in self.plan.base.values() if b}
+        if len(bases) > 1:
+            by_base = ", ".join(f"{s}: {b}" for s, b in self.plan.base.items() if b)
+            raise NotAvailableError(
+                f"the symbols stream different base intervals ({by_base}); one session with "
+                "mixed bases is not supported yet: split the symbols into sessions by the data "
+                "they have"
+            )
         self.history_needs = self._plan_history()
         bt = self.config.backtest_config
         assert bt is not None

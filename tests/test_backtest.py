@@ -528,3 +528,15 @@ def test_history_apply_to_skip_early_close_and_calendar_periods(gappy_store):
     )
     month = daily.filter((pl.col("day") >= date(2025, 6, 7)) & (pl.col("day") < date(2025, 7, 7)))
     assert values[("AAA", "low_1m")] == month["low"].min()
+
+
+def test_mixed_base_intervals_are_refused_clearly(gappy_store, tmp_path):
+    store = ParquetStore(tmp_path / "mixed")
+    store.write(BARS_1M, gappy_store.read(BARS_1M, ["AAA"]))
+    store.write(BARS_1D, gappy_store.read(BARS_1D, ["BBB"]))
+    with pytest.raises(NotAvailableError, match=r"different base intervals \(AAA: 1m, BBB: 1d\)"):
+        run_backtest(
+            make_config(["AAA", "BBB"], "2025-07-02", "2025-07-02", streams=("1m", "1d")),
+            store,
+            Strategy(),
+        )
