@@ -99,6 +99,10 @@ def backtest(
     from simcore.config import load_config
 
     config = load_config(config_file)
+    if config.mode != "backtest":
+        raise UserError(
+            f"{config_file} has mode {config.mode!r}; `simcore backtest` runs mode 'backtest' configs"
+        )
     target = _store(store)
     if store is None and ensure_sample(target) is not None:
         console.print(f"[dim]generated the bundled sample into {target.root}[/]")
@@ -137,6 +141,25 @@ def backtest(
     )
     console.print(
         f"results: {out_dir} (manifest.json lists every table and its digest; metrics.json the timings)"
+    )
+
+
+@app.command()
+def live(
+    config_file: Annotated[
+        Path, typer.Argument(metavar="CONFIG", help="Session config JSON (mode: live).")
+    ],
+) -> None:
+    """Live or paper trading: not built yet (it needs the wall-clock runtime and Alpaca adapters)."""
+    from simcore.config import load_config
+    from simcore.errors import NotAvailableError
+
+    config = load_config(config_file)  # a broken config is reported first
+    raise NotAvailableError(
+        f"{config_file} is valid, but live trading is not built yet: it needs the wall-clock "
+        "runtime and the Alpaca data and trading adapters. Backtests run with `simcore backtest`."
+        if config.mode == "live"
+        else f"{config_file} has mode {config.mode!r}; `simcore live` is for mode 'live' configs"
     )
 
 

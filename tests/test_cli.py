@@ -112,3 +112,10 @@ def test_backtest_runs_and_refusals_exit_1(tmp_path: Path):
     clock.write_text(json.dumps(doc))
     refused = simcore("backtest", str(clock), "--out", str(tmp_path / "o2"), store=store)
     assert refused.returncode == 1 and "speed_multiplier" in refused.stderr
+
+
+def test_live_is_refused_clearly_until_it_exists():
+    result = simcore("live", "configs/live_paper.json")
+    assert result.returncode == 1 and "not built yet" in result.stderr
+    wrong_command = simcore("backtest", "configs/live_paper.json")
+    assert wrong_command.returncode == 1 and "mode 'live'" in wrong_command.stderr
