@@ -8,6 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from adapters.local.schema import conform
 from adapters.local.store import BARS_1D, BARS_1M, ParquetStore
@@ -540,3 +542,34 @@ def test_mixed_base_intervals_are_refused_clearly(gappy_store, tmp_path):
             store,
             Strategy(),
         )
+
+
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    seed=st.integers(0, 10_000),
+    gap_rate=st.sampled_from([0.0, 0.05, 0.4]),
+    subscription=st.sampled_from(["1m", "5m", "15m", "1h"]),
+    alignment=st.sampled_from(["session", "clock"]),
+)
+def test_property_nothing_visible_is_from_the_future(
+    tmp_path_factory, seed, gap_rate, subscription, alignment
+):
+    """For random data, gaps, subscriptions and bin alignments (with the early close of 07-03):
+    at every callback, every visible bar of every interval ended at or before now."""
+    store = ParquetStore(tmp_path_factory.mktemp("prop") / "s")
+    write_synthetic(
+        store,
+        SynthSpec(("AAA", "BBB"), date(2025, 7, 2), date(2025, 7, 3), seed=seed, gap_rate=gap_rate),
+        TimeManager(),
+    )
+
+    class SubscribedProbe(Probe):
+        subscriptions = (subscription,)
+
+    probe = SubscribedProbe()
+    config = make_config(["AAA", "BBB"], "2025-07-02", "2025-07-03", bar_alignment=alignment)
+    run_backtest(config, store, probe)
+    assert probe.calls > 0 and len(probe.session_ends) == 2
+    assert all(now == close for now, close in probe.session_ends)
