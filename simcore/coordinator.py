@@ -360,7 +360,7 @@ class SessionCoordinator:
             )
         self.tm.advance_to_ns(note.ns)
         for base, slots in note.released.items():
-            self.metrics.bars_streamed += self.session_data.streamed(base).reveal_block(slots)
+            self.metrics.bars_streamed += self.session_data.reveal_block(base, slots)
         return note
 
     def finish_session(self) -> StreamNotification:

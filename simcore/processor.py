@@ -147,7 +147,7 @@ class DataProcessor:
             while windows.next < len(ends) and ends[windows.next] <= note.ns:
                 k = windows.next
                 windows.next += 1
-                symbols = bars.reveal(k)
+                symbols = self.session_data.reveal(windows.interval, k)
                 if symbols.size:
                     self.bars_generated += symbols.size
                     if windows.interval in self.indicators:

@@ -364,6 +364,25 @@ class SessionData:
     def streamed(self, interval: str) -> StreamedBars | None:
         return self._streamed.get(interval)
 
+    def reveal(self, interval: str, slot: int) -> np.ndarray:
+        """Make one slot of an interval's bars visible; refused (look-ahead) before its end."""
+        bars = self._streamed.get(interval) or self._derived[interval]
+        self._check_complete(interval, int(bars.end_ns[slot]))
+        return bars.reveal(slot)
+
+    def reveal_block(self, interval: str, slots: np.ndarray) -> int:
+        """Make several slots of a streamed interval visible at once (the last must be complete)."""
+        bars = self._streamed[interval]
+        self._check_complete(interval, int(bars.end_ns[slots[-1]]))
+        return bars.reveal_block(slots)
+
+    def _check_complete(self, interval: str, end_ns: int) -> None:
+        if end_ns > self._now_ns():
+            raise ClockError(
+                f"{interval} bars ending at {end_ns} revealed before their end "
+                f"(now {self._now_ns()}): that would be look-ahead"
+            )
+
     def attach_quotes(self, quotes) -> None:
         self._quotes = quotes
 

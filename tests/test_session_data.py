@@ -105,3 +105,24 @@ def test_view_to_polars_keeps_values_and_utc_times():
     assert frame.columns == list(Bar._fields)
     assert frame["close"].to_list() == [100.5, 101.5, 102.5]
     assert str(frame.schema["timestamp"]) == "Datetime(time_unit='ns', time_zone='UTC')"
+
+
+def test_revealing_a_slot_before_its_end_is_refused():
+    from simcore.session_data import RevealedBars
+
+    now = [0]
+    data = SessionData(now_ns=lambda: now[0], symbols=("A", "B"))
+    present = np.array([[True, True], [False, True]])
+    values = {name: np.ones((2, 2)) for name in Bar._fields[1:]}
+    bars = RevealedBars(present, values, np.array([0, MINUTE]), np.array([MINUTE, 2 * MINUTE]))
+    data.attach_derived("1m", bars)
+    with pytest.raises(ClockError, match="look-ahead"):
+        data.reveal("1m", 0)
+    now[0] = MINUTE
+    assert data.reveal("1m", 0).tolist() == [0]  # B has no bar in slot 0
+    with pytest.raises(ClockError, match="look-ahead"):
+        data.reveal("1m", 1)
+    now[0] = 2 * MINUTE
+    assert data.reveal("1m", 1).tolist() == [0, 1]
+    assert len(data.get_bars("A", "1m")) == 2 and len(data.get_bars("B", "1m")) == 1
+    assert data.last_values("1m", np.array([0, 1]), ("close",))["close"].tolist() == [1.0, 1.0]
