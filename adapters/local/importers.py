@@ -157,12 +157,8 @@ def _timestamp_expr(dtype: pl.DataType, source_tz: str, epoch_unit: str | None) 
             raise DataError(
                 f"integer timestamps need --epoch-unit, one of {', '.join(EPOCH_UNITS)}"
             )
-        return (
-            pl.from_epoch(col, time_unit=epoch_unit)
-            .dt.replace_time_zone("UTC")
-            .alias(  # type: ignore[arg-type]
-                "timestamp"
-            )
+        return TimeManager.local_to_utc_expr(pl.from_epoch(col, time_unit=epoch_unit), "UTC").alias(  # type: ignore[arg-type]
+            "timestamp"
         )
     if dtype == pl.String:
         has_offset = col.str.contains(r"(Z|[+-]\d\d:?\d\d)$")
@@ -174,7 +170,7 @@ def _timestamp_expr(dtype: pl.DataType, source_tz: str, epoch_unit: str | None) 
     if isinstance(dtype, pl.Datetime):
         if dtype.time_zone is None:
             return TimeManager.local_to_utc_expr(col, source_tz).alias("timestamp")
-        return col.dt.convert_time_zone("UTC").alias("timestamp")
+        return TimeManager.aware_to_utc_expr(col).alias("timestamp")
     raise DataError(f"cannot read timestamps of type {dtype}")
 
 

@@ -305,6 +305,11 @@ class TimeManager:
         localized = expr.dt.replace_time_zone(source_tz, ambiguous="null", non_existent="null")
         return localized.dt.convert_time_zone("UTC")
 
+    @staticmethod
+    def aware_to_utc_expr(expr: pl.Expr) -> pl.Expr:
+        """A Polars expression expressing timezone-aware times in UTC."""
+        return expr.dt.convert_time_zone("UTC")
+
     def utc_to_local_date_expr(self, expr: pl.Expr) -> pl.Expr:
         """A Polars expression giving the exchange-local date of UTC timestamps."""
         return expr.dt.convert_time_zone(self.timezone).dt.date()
