@@ -26,10 +26,11 @@ from typing import ClassVar
 
 import numpy as np
 
+from simcore.bars import COLUMNS, Bar, BarView
 from simcore.errors import UserError
 from simcore.events import DataUpdate
 from simcore.indicators.realtime import IndicatorRequest
-from simcore.session_data import COLUMNS, Bar, BarView, SessionData
+from simcore.session_data import SessionData
 from simcore.time import TimeManager, TradingSession
 
 SIDES = ("buy", "sell", "short", "cover", "flat")

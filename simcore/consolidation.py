@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from simcore.session_data import Bar
+from simcore.bars import Bar
 
 
 @dataclass(slots=True)

@@ -25,7 +25,7 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from simcore.bars import ohlcv_aggregations
+from simcore.bars import COLUMNS, StreamedBars, ohlcv_aggregations
 from simcore.config.models import HistoricalData, SessionConfig
 from simcore.config.vocabulary import INTERVAL_LENGTH
 from simcore.errors import ClockError, DataError, NotAvailableError
@@ -33,7 +33,7 @@ from simcore.events import StreamNotification
 from simcore.history import HistoryBlock
 from simcore.indicators import historical
 from simcore.metrics import PerformanceMetrics
-from simcore.session_data import COLUMNS, SessionData, StreamedBars
+from simcore.session_data import SessionData
 from simcore.streams import Mark, StreamPlan, mark_streams
 from simcore.time import TimeManager, TradingSession
 

@@ -14,7 +14,7 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from simcore.session_data import COLUMNS
+from simcore.bars import COLUMNS
 
 _EPOCH_DAY = date(1970, 1, 1)
 

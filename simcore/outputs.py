@@ -17,8 +17,9 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from simcore.bars import COLUMNS
 from simcore.config.vocabulary import interval_sort_key
-from simcore.session_data import COLUMNS, SessionData
+from simcore.session_data import SessionData
 
 BAR_SCHEMA = {
     "session_date": pl.Date,

@@ -17,10 +17,11 @@ from datetime import date
 
 import numpy as np
 
+from simcore.bars import RevealedBars
 from simcore.config.vocabulary import INTERVAL_LENGTH, interval_sort_key
 from simcore.events import DataUpdate, StreamNotification
 from simcore.indicators.realtime import FIELDS, IndicatorRequest, RealtimeIndicator
-from simcore.session_data import RevealedBars, SessionData
+from simcore.session_data import SessionData
 from simcore.streams import StreamPlan
 from simcore.time import TimeManager
 

@@ -16,10 +16,10 @@ from adapters.local.store import BARS_1D, BARS_1M, ParquetStore
 from adapters.local.synth import SynthSpec, write_synthetic
 from simcore.analysis import Strategy, StrategyContext
 from simcore.backtest import run_backtest
+from simcore.bars import Bar
 from simcore.config import SessionConfig
 from simcore.config.vocabulary import INTERVAL_LENGTH
 from simcore.errors import DataError, NotAvailableError
-from simcore.session_data import Bar
 from simcore.time import TimeManager, TradingSession
 
 INTERVALS = ("1m", "5m", "15m", "1h", "1d")

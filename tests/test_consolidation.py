@@ -11,9 +11,8 @@ from hypothesis import strategies as st
 
 from adapters.local.store import BARS_1M
 from adapters.local.synth import SynthSpec, generate
-from simcore.bars import ohlcv_aggregations
+from simcore.bars import Bar, ohlcv_aggregations
 from simcore.consolidation import BarConsolidator
-from simcore.session_data import Bar
 from simcore.time import TimeManager
 
 MINUTE = 60_000_000_000

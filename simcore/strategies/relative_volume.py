@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 
 from simcore.analysis import Strategy, StrategyContext
+from simcore.bars import Bar
 from simcore.indicators.realtime import IndicatorRequest
-from simcore.session_data import Bar
 from simcore.time import TradingSession
 
 

@@ -12,8 +12,8 @@ import math
 import numpy as np
 
 from simcore.analysis import Strategy, StrategyContext
+from simcore.bars import Bar
 from simcore.indicators.realtime import IndicatorRequest
-from simcore.session_data import Bar
 
 
 class SmaCrossCounter(Strategy):
