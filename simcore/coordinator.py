@@ -320,9 +320,8 @@ class SessionCoordinator:
             streamed = self.session_data.streamed(base)
             if streamed is None:
                 continue
-            grid = streamed.grid
-            data_slots = np.flatnonzero(grid.present.any(axis=0))
-            times.append(np.minimum(grid.open_ns + (data_slots + 1) * grid.slot_ns, grid.close_ns))
+            data_slots = np.flatnonzero(streamed.present.any(axis=0))
+            times.append(streamed.end_ns[data_slots])  # a slot is released when its bar ends
             bases.append(np.full(data_slots.size, number))
             slots.append(data_slots)
         if not times:

@@ -33,7 +33,6 @@ class _Windows:
     label_ns: np.ndarray  # bar timestamps (window starts; the daily label for 1d)
     end_ns: np.ndarray  # when each window is complete
     slot_from: np.ndarray
-    slot_to: np.ndarray
     next: int = 0
     bars: RevealedBars | None = None
 
@@ -103,7 +102,6 @@ class DataProcessor:
                 np.array([self.tm.daily_bar_label_ns(day)]),
                 np.array([close_ns]),
                 np.array([0]),
-                np.array([grid.slots]),
             )
         length = INTERVAL_LENGTH[interval] // INTERVAL_LENGTH["1s"] * 1_000_000_000
         if self.alignment == "session":
@@ -113,8 +111,7 @@ class DataProcessor:
             starts = np.arange(first, close_ns, length, dtype=np.int64)
         ends = np.minimum(starts + length, close_ns)
         slot_from = np.maximum(starts - open_ns, 0) // slot_ns
-        slot_to = -(-(ends - open_ns) // slot_ns)  # ceil
-        return _Windows(interval, base, starts, ends, slot_from, slot_to)
+        return _Windows(interval, base, starts, ends, slot_from)
 
     def stop_times(self, subscriptions: frozenset[str]) -> np.ndarray | None:
         """Times the analysis engine must observe this session: the ends of the windows of the

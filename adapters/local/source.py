@@ -44,10 +44,6 @@ class SessionBars:
     def slots(self) -> int:
         return self.present.shape[1]
 
-    def release_ns(self, slot: int) -> int:
-        """When the bar of ``slot`` is complete: its end, cut at the close."""
-        return min(self.open_ns + (slot + 1) * self.slot_ns, self.close_ns)
-
     def slot_start_ns(self, slot: int) -> int:
         return self.open_ns + slot * self.slot_ns
 
