@@ -69,6 +69,7 @@ def run_backtest(
         "bars_streamed": int(tables["bars"].filter(pl.col("source") == "STREAMED").height),
         "bars_generated": int(tables["bars"].filter(pl.col("source") == "GENERATED").height),
         "signals": tables["signals"].height,
+        "bars_outside_session": components.coordinator.bars_outside_session,
         "strategy": f"{type(strategy).__module__}:{type(strategy).__name__}",
     }
     state["manifest"] = None

@@ -74,6 +74,9 @@ class SessionCoordinator:
         self._queue: dict[date, dict[str, object]] = {}  # prefetched sessions
         self._history_blocks: dict[tuple, HistoryBlock] = {}
         self.historical_rows: list[dict[str, object]] = []  # per-day indicator values, for outputs
+        # regular-session bars the store held that fell outside their session's slots (a store
+        # whose extended flags disagree with the calendar); counted and reported, not streamed
+        self.bars_outside_session = 0
 
     # ------------------------------------------------------------------ start / stop
     def start(self) -> None:
@@ -288,6 +291,7 @@ class SessionCoordinator:
                 symbols = [s for s in self.symbols if self.plan.base[s] == base]
                 for d, grid in self.source.start_bars(symbols, base, batch).items():
                     loaded[d][base] = _widen(grid, self.symbols)
+                    self.bars_outside_session += grid.outside_session
             quote_symbols = [
                 s for s in self.symbols if "quotes" in self.plan.streams(s, Mark.STREAMED)
             ]

@@ -573,3 +573,35 @@ def test_property_nothing_visible_is_from_the_future(
     run_backtest(config, store, probe)
     assert probe.calls > 0 and len(probe.session_ends) == 2
     assert all(now == close for now, close in probe.session_ends)
+
+
+def test_stored_bars_outside_the_session_are_counted_not_streamed(tmp_path):
+    """A store whose extended flag disagrees with the calendar (a bar at 07-01 16:00 marked
+    regular): the bar is counted in the summary and kept out of the stream."""
+    tm = TimeManager()
+    stamps = []
+    for day in (date(2025, 7, 1), date(2025, 7, 2)):
+        open_ns = tm.to_utc_ns(tm.get_trading_session(day).regular_open)
+        stamps += [open_ns + m * 60 * NS for m in range(390)]
+    stamps.append(tm.to_utc_ns(tm.get_trading_session(date(2025, 7, 1)).regular_close))
+    frame = pl.DataFrame(
+        {
+            "symbol": "QQQ",
+            "timestamp": sorted(stamps),
+            "open": 10.0,
+            "high": 11.0,
+            "low": 9.0,
+            "close": 10.5,
+            "volume": 100.0,
+        }
+    ).with_columns(
+        pl.col("timestamp").cast(pl.Datetime("ns", "UTC")).dt.cast_time_unit("us"),
+        pl.lit(False).alias("extended"),
+    )
+    store = ParquetStore(tmp_path / "s")
+    store.write(BARS_1M, conform(frame, "bars"))
+    result = run_backtest(
+        make_config(["QQQ"], "2025-07-01", "2025-07-02", streams=("1m",)), store, Strategy()
+    )
+    assert result.summary["bars_outside_session"] == 1
+    assert result.summary["bars_streamed"] == 2 * 390

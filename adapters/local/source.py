@@ -97,9 +97,11 @@ class LocalDataSource:
             start = first.regular_open - timedelta(days=1)
             scan = self.store.scan(dataset, symbols, start, last.regular_close)
         else:
-            scan = self.store.scan(
-                dataset, symbols, first.regular_open, last.regular_close, regular_only=True
-            )
+            # whole exchange-local dates, so that a bar flagged regular but outside its session
+            # is read and counted (SessionBars.outside_session), whatever the prefetch batch
+            start = self.tm.from_utc_ns(self.tm.daily_bar_label_ns(days[0]))
+            end = self.tm.from_utc_ns(self.tm.daily_bar_label_ns(days[-1] + timedelta(days=1)))
+            scan = self.store.scan(dataset, symbols, start, end, regular_only=True)
         index = {s: i for i, s in enumerate(symbols)}
         # one query for the whole batch; the per-session grids are then filled with NumPy
         columns = scan.select(
