@@ -32,5 +32,14 @@ class NotAvailableError(UserError):
     """A feature or provider that the config names is valid but not built into this version."""
 
 
+class CalendarRangeError(UserError, ValueError):
+    """A date lies outside the sessions the trading calendar knows.
+
+    exchange_calendars publishes sessions from its start date to about a year after today; a
+    backtest, an import or a generator asked for dates beyond that cannot be placed on the
+    calendar. A ValueError too, for callers that treat it as a bad value.
+    """
+
+
 class ClockError(SimcoreError):
     """The virtual clock was asked to do something impossible (go backwards, pass a close)."""

@@ -24,6 +24,17 @@ def store(tmp_path: Path) -> ParquetStore:
 
 
 @pytest.fixture(scope="session")
+def sample_store(tmp_path_factory: pytest.TempPathFactory) -> ParquetStore:
+    """The bundled sample, generated once per test session (read-only for tests)."""
+    from adapters.local.sample import SAMPLE_SPEC
+    from adapters.local.synth import write_synthetic
+
+    store = ParquetStore(tmp_path_factory.mktemp("sample") / "store")
+    write_synthetic(store, SAMPLE_SPEC, TimeManager())
+    return store
+
+
+@pytest.fixture(scope="session")
 def lean_root() -> Path:
     if not (LEAN_ROOT / "equity" / "usa").is_dir():
         pytest.skip(f"real LEAN data not found at {LEAN_ROOT} (it lives beside the repository)")

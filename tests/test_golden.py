@@ -13,23 +13,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from adapters.local.sample import SAMPLE_SPEC
-from adapters.local.store import ParquetStore
-from adapters.local.synth import write_synthetic
 from simcore.backtest import resolve_strategy, run_backtest
 from simcore.config import load_config
 from simcore.outputs import frame_digest
-from simcore.time import TimeManager
 from tests.golden_support import GoldenJSON
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def sample_store(tmp_path_factory) -> ParquetStore:
-    store = ParquetStore(tmp_path_factory.mktemp("sample") / "store")
-    write_synthetic(store, SAMPLE_SPEC, TimeManager())
-    return store
 
 
 def _rows(frame: pl.DataFrame) -> list[dict]:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simcore.errors import ClockError
+from simcore.errors import CalendarRangeError, ClockError, UserError
 from simcore.time import TimeManager
 
 ET = "America/New_York"
@@ -152,8 +152,11 @@ def test_live_clock_is_the_real_clock():
 
 
 def test_dates_outside_the_calendar_are_reported(tm: TimeManager):
-    with pytest.raises(ValueError, match="outside the XNYS calendar"):
+    with pytest.raises(CalendarRangeError, match="before the first session of the XNYS calendar"):
         tm.get_trading_session(date(1980, 1, 2))
+    with pytest.raises(CalendarRangeError, match="after the last session of the XNYS calendar"):
+        tm.get_first_trading_date(date(2100, 1, 4))
+    assert issubclass(CalendarRangeError, UserError)  # the CLI answers it with exit 1
     with pytest.raises(TypeError, match="datetime"):
         tm.get_trading_session(datetime(2025, 7, 2, 10, 0, tzinfo=UTC))  # type: ignore[arg-type]
 

@@ -22,6 +22,8 @@ from simcore.config.models import SessionConfig
 from simcore.config.rules import Problem, cross_field_problems
 from simcore.config.vocabulary import UNIMPLEMENTED_DATA_APIS, UNIMPLEMENTED_TRADE_APIS
 from simcore.errors import ConfigError
+from simcore.time.calendar_table import load_calendar
+from simcore.time.markets import MARKETS, market_for
 
 
 @dataclass
@@ -125,6 +127,21 @@ def _warnings(config: SessionConfig) -> list[Problem]:
     return warnings
 
 
+def _calendar_problems(config: SessionConfig) -> list[Problem]:
+    """Backtest dates the market's calendar cannot place (exchange_calendars knows sessions
+    only to about a year ahead): found here, with their path, rather than mid-run."""
+    bt = config.backtest_config
+    market = (config.exchange_group, config.asset_class)
+    if config.mode != "backtest" or bt is None or market not in MARKETS:
+        return []  # an invalid market is reported by the rules
+    table = load_calendar(market_for(*market).calendar)
+    return [
+        (f"backtest_config.{name}", table.range_message(day))
+        for name, day in (("start_date", bt.start_date), ("end_date", bt.end_date))
+        if not table.first_session <= day <= table.last_session
+    ]
+
+
 def validate_text(text: str, source: str = "<config>") -> ValidationReport:
     """Validate a JSON document; never raises for a bad document, returns its problems."""
     try:
@@ -153,6 +170,8 @@ def validate_text(text: str, source: str = "<config>") -> ValidationReport:
         for path, msg in problems
         if not ("after validation" in msg and any(p.startswith(path + "[") for p, _ in problems))
     ]
+    if config is not None:
+        problems.extend(_calendar_problems(config))
     if problems:
         return ValidationReport(source, None, problems)
     assert config is not None
@@ -165,6 +184,10 @@ def validate_file(path: str | Path) -> ValidationReport:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         return ValidationReport(str(path), None, [("(file)", f"cannot read: {exc.strerror}")])
+    except UnicodeDecodeError as exc:
+        return ValidationReport(
+            str(path), None, [("(file)", f"not UTF-8 text (byte {exc.start}): a config is JSON")]
+        )
     return validate_text(text, str(path))
 
 

@@ -67,18 +67,28 @@ def end_not_before_start(raw: dict[str, Any]) -> Iterator[Problem]:
         )
 
 
-def market_combination(raw: dict[str, Any]) -> Iterator[Problem]:
+def _market(raw: dict[str, Any]) -> tuple[str, str] | None:
+    """(exchange_group, asset_class) when both are known names; the models report the rest
+    (a list or an object there is a type error, not a market)."""
     group = raw.get("exchange_group", "US_EQUITY")
     asset = raw.get("asset_class", "EQUITY")
-    if group in EXCHANGE_GROUPS and asset in ASSET_CLASSES and (group, asset) not in MARKETS:
+    known = isinstance(group, str) and isinstance(asset, str)
+    return (group, asset) if known and group in EXCHANGE_GROUPS and asset in ASSET_CLASSES else None
+
+
+def market_combination(raw: dict[str, Any]) -> Iterator[Problem]:
+    market = _market(raw)
+    if market is not None and market not in MARKETS:
+        group, asset = market
         valid = ", ".join(a for g, a in MARKETS if g == group)
         yield "asset_class", f"{asset!r} is not traded in exchange_group {group!r} (valid: {valid})"
 
 
 def symbols_fit_asset_class(raw: dict[str, Any]) -> Iterator[Problem]:
-    asset = raw.get("asset_class", "EQUITY")
-    if (raw.get("exchange_group", "US_EQUITY"), asset) not in MARKETS:
+    market = _market(raw)
+    if market is None or market not in MARKETS:
         return  # the combination itself is reported; symbol rules would only add noise
+    asset = market[1]
     pattern = SYMBOL_PATTERNS.get(asset)
     symbols = _section(raw, "session_data_config").get("symbols")
     if pattern is None or not isinstance(symbols, list):

@@ -11,11 +11,13 @@ from __future__ import annotations
 import functools
 import os
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import exchange_calendars as xcals
 import numpy as np
+
+from simcore.errors import CalendarRangeError
 
 # Calendars are built from this date on: the bundled LEAN daily history starts in 1998 and the
 # calendar-agreement test covers 2000 onward.
@@ -41,14 +43,24 @@ class CalendarTable:
         return self.sessions[-1].astype(date)
 
     def check_in_range(self, day: date) -> np.datetime64:
-        """The date as datetime64[D], or a ValueError naming the calendar's bounds."""
+        """The date as datetime64[D], or a CalendarRangeError naming the calendar's bounds."""
         d64 = np.datetime64(day, "D")
         if d64 < self.sessions[0] or d64 > self.sessions[-1]:
-            raise ValueError(
-                f"{day.isoformat()} is outside the {self.name} calendar "
-                f"({self.first_session.isoformat()} to {self.last_session.isoformat()})"
-            )
+            raise CalendarRangeError(self.range_message(day))
         return d64
+
+    def range_message(self, day: date) -> str:
+        """Why ``day`` cannot be placed on this calendar, and what the calendar covers."""
+        bounds = f"{self.first_session.isoformat()} to {self.last_session.isoformat()}"
+        if np.datetime64(day, "D") > self.sessions[-1]:
+            return (
+                f"{day.isoformat()} is after the last session of the {self.name} calendar "
+                f"({bounds}): exchange_calendars publishes sessions to about a year ahead"
+            )
+        return (
+            f"{day.isoformat()} is before the first session of the {self.name} calendar "
+            f"({bounds}): simcore builds calendars from {CALENDAR_START}"
+        )
 
     def index_of(self, day: date) -> int:
         """Index of the session on ``day``, or -1 when ``day`` is not a session."""
@@ -59,16 +71,18 @@ class CalendarTable:
     def first_index_on_or_after(self, day: date) -> int:
         i = int(np.searchsorted(self.sessions, self.check_in_range(day), side="left"))
         if i >= len(self.sessions):
-            raise ValueError(
-                f"no {self.name} session on or after {day.isoformat()} in the calendar"
+            raise CalendarRangeError(
+                f"no {self.name} session on or after {day.isoformat()} in the calendar "
+                f"(its last is {self.last_session.isoformat()})"
             )
         return i
 
     def last_index_on_or_before(self, day: date) -> int:
         i = int(np.searchsorted(self.sessions, self.check_in_range(day), side="right")) - 1
         if i < 0:
-            raise ValueError(
-                f"no {self.name} session on or before {day.isoformat()} in the calendar"
+            raise CalendarRangeError(
+                f"no {self.name} session on or before {day.isoformat()} in the calendar "
+                f"(its first is {self.first_session.isoformat()})"
             )
         return i
 
@@ -83,8 +97,16 @@ def cache_dir() -> Path:
 
 
 def _cache_path(name: str) -> Path:
+    """One file per calendar, exchange_calendars version and month of building: a calendar
+    reaches about a year past the day it was built, so a table built months ago would end
+    too early; a new month builds it anew."""
     safe = name.replace("/", "_")
-    return cache_dir() / "calendars" / f"{safe}-xcals{xcals.__version__}-{CALENDAR_START}.npz"
+    built = datetime.now(UTC).strftime("%Y-%m")
+    return (
+        cache_dir()
+        / "calendars"
+        / f"{safe}-xcals{xcals.__version__}-{CALENDAR_START}-built{built}.npz"
+    )
 
 
 def _build(name: str) -> CalendarTable:
