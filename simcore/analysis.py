@@ -17,9 +17,9 @@ streams a strategy subscribes to are sync points: nothing else waits on it.
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
+import traceback
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
@@ -27,11 +27,14 @@ from typing import ClassVar
 import numpy as np
 
 from simcore.bars import COLUMNS, Bar, BarView
-from simcore.errors import UserError
+from simcore.errors import ClockError, UserError
 from simcore.events import DataUpdate
 from simcore.indicators.realtime import IndicatorRequest
+from simcore.requirements import HistoricalNeed, strategy_name
 from simcore.session_data import SessionData
 from simcore.time import TimeManager, TradingSession
+
+__all__ = ["HistoricalNeed", "Strategy", "StrategyContext", "StrategyError"]
 
 SIDES = ("buy", "sell", "short", "cover", "flat")
 
@@ -116,11 +119,29 @@ class StrategyContext:
         )
 
 
+class StrategyError(UserError):
+    """An exception raised inside strategy code. The message says which strategy, in which
+    callback, at what time and for which symbol, and shows the strategy's own traceback (the
+    engine's frames above it are left out: they are the same for every strategy)."""
+
+
 class Strategy:
-    """Base class of user strategies; override what you need."""
+    """Base class of user strategies; override what you need.
+
+    Declare what the strategy uses, so that a config that lacks it is refused before the run
+    (``simcore.requirements``) instead of failing at the first bar:
+
+    * ``subscriptions`` — bar intervals ``on_bar``/``on_bars`` is called for;
+    * ``reads`` — other bar intervals read through ``ctx.bars`` or ``ctx.last_bars``;
+    * ``indicators`` — real-time indicators, each on an interval;
+    * ``historical_indicators`` — historical indicators read by name with ``ctx.historical``
+      (``HistoricalNeed("avg_volume_intraday", granularity="minute")``).
+    """
 
     subscriptions: ClassVar[tuple[str, ...]] = ("1m",)
+    reads: ClassVar[tuple[str, ...]] = ()
     indicators: ClassVar[tuple[IndicatorRequest, ...]] = ()
+    historical_indicators: ClassVar[tuple[HistoricalNeed, ...]] = ()
 
     def on_start(self, ctx: StrategyContext) -> None:
         """Once, before the first session."""
@@ -148,23 +169,13 @@ class Strategy:
         """After the session's last bar, at the close."""
 
 
-def load_strategy(spec: str) -> Strategy:
-    """Instantiate ``module:Class``; a clear UserError when it cannot be found or is not one."""
-    module_name, sep, class_name = spec.partition(":")
-    if not sep or not module_name or not class_name:
-        raise UserError(f"strategy {spec!r} must look like 'package.module:ClassName'")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise UserError(f"strategy module {module_name!r} cannot be imported: {exc}") from None
-    cls = getattr(module, class_name, None)
-    if not (isinstance(cls, type) and issubclass(cls, Strategy)):
-        raise UserError(f"{spec!r} is not a Strategy subclass")
-    return cls()
-
-
 class AnalysisEngine:
-    """Calls the strategy for the bars it subscribed to; collects its signals."""
+    """Calls the strategy for the bars it subscribed to; collects its signals.
+
+    Every call into strategy code is guarded: an exception there becomes a StrategyError that
+    names the callback, the time and the symbol. When the strategy keeps the default
+    ``on_bars``, the engine loops over the symbols itself, so it knows which bar failed.
+    """
 
     def __init__(self, session_data: SessionData, time_manager: TimeManager, strategy: Strategy):
         self.session_data = session_data
@@ -172,13 +183,20 @@ class AnalysisEngine:
         self.ctx = StrategyContext(session_data, time_manager)
         self.subscriptions = frozenset(strategy.subscriptions)
         self.cycles = 0
+        self._per_bar = type(strategy).on_bars is Strategy.on_bars
 
     def start(self) -> None:
-        self.strategy.on_start(self.ctx)
+        try:
+            self.strategy.on_start(self.ctx)
+        except Exception as exc:
+            raise self._error(exc, "on_start") from exc
 
     def begin_session(self, session: TradingSession) -> None:
         self.ctx.session = session
-        self.strategy.on_session_start(self.ctx, session)
+        try:
+            self.strategy.on_session_start(self.ctx, session)
+        except Exception as exc:
+            raise self._error(exc, "on_session_start") from exc
 
     def wants(self, update: DataUpdate) -> bool:
         return update.end_of_session or any(i in self.subscriptions for i, _ in update.bars)
@@ -186,8 +204,57 @@ class AnalysisEngine:
     def handle(self, update: DataUpdate) -> None:
         self.cycles += 1
         for interval, symbols in update.bars:
-            if interval in self.subscriptions:
+            if interval not in self.subscriptions:
+                continue
+            if self._per_bar:
+                self._each_bar(interval, symbols)
+                continue
+            try:
                 self.strategy.on_bars(self.ctx, interval, symbols)
+            except Exception as exc:
+                names = [self.ctx.symbols[s] for s in symbols.tolist()]
+                raise self._error(exc, "on_bars", interval, names) from exc
+
+    def _each_bar(self, interval: str, symbols: np.ndarray) -> None:
+        ctx, names, on_bar = self.ctx, self.ctx.symbols, self.strategy.on_bar
+        last_bar = self.session_data.last_bar
+        for s in symbols.tolist():
+            bar = last_bar(s, interval)
+            try:
+                on_bar(ctx, names[s], interval, bar)
+            except Exception as exc:
+                raise self._error(exc, "on_bar", interval, [names[s]]) from exc
 
     def end_session(self, session: TradingSession) -> None:
-        self.strategy.on_session_end(self.ctx, session)
+        try:
+            self.strategy.on_session_end(self.ctx, session)
+        except Exception as exc:
+            raise self._error(exc, "on_session_end") from exc
+
+    def _error(
+        self,
+        exc: Exception,
+        callback: str,
+        interval: str | None = None,
+        symbols: list[str] | None = None,
+    ) -> StrategyError:
+        try:
+            when = self.ctx.now().isoformat()
+        except ClockError:
+            when = "before the first session"
+        where = [f"time {when}"]
+        if symbols:
+            shown = ", ".join(symbols[:5]) + (
+                f" and {len(symbols) - 5} more" if len(symbols) > 5 else ""
+            )
+            where.append(f"symbol{'s' if len(symbols) > 1 else ''} {shown}")
+        if interval:
+            where.append(f"interval {interval}")
+        # the first frame is this engine's call into the strategy; the rest is the user's code
+        frames = traceback.extract_tb(exc.__traceback__)[1:]
+        trace = "".join(traceback.format_list(frames))
+        problem = "".join(traceback.format_exception_only(exc)).strip()
+        return StrategyError(
+            f"strategy {strategy_name(self.strategy)} failed in {callback} "
+            f"({', '.join(where)}):\n  {problem}\nthe strategy's traceback:\n{trace.rstrip()}"
+        )

@@ -42,6 +42,9 @@ class SessionData:
         self._quality: dict[str, np.ndarray] = {}  # interval -> percent per symbol
         self._historical_quality: dict[tuple[str, str], float] = {}
         self._quotes = None  # adapters.local.source.SessionQuotes of the session
+        # the bar intervals the session streams or generates (set by the coordinator once it
+        # has marked the streams): reading any other is a mistake, not an empty series
+        self.bar_intervals: frozenset[str] | None = None
 
     def _symbol_index(self, symbol: str) -> int:
         try:
@@ -129,6 +132,12 @@ class SessionData:
         derived = self._derived.get(interval)
         if derived is not None:
             return derived.view(self._symbol_index(symbol))
+        if self.bar_intervals is not None and interval not in self.bar_intervals:
+            raise KeyError(
+                f"{interval} bars are not a stream of this session (its bar intervals: "
+                f"{', '.join(sorted(self.bar_intervals)) or 'none'}); add {interval!r} to "
+                "session_data_config.streams and to the strategy's subscriptions or reads"
+            )
         return BarSeries(1).view()
 
     def last_bar(self, symbol_index: int, interval: str) -> Bar:
@@ -232,3 +241,4 @@ class SessionData:
         self._indicators.clear()
         self._realtime.clear()
         self._historical_quality.clear()
+        self.bar_intervals = None

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+from simcore import requirements
 from simcore.analysis import AnalysisEngine, Strategy
 from simcore.config import SessionConfig
 from simcore.coordinator import SessionCoordinator
@@ -23,6 +24,7 @@ from simcore.errors import NotAvailableError
 from simcore.metrics import PerformanceMetrics
 from simcore.processor import DataProcessor
 from simcore.quality import DataQualityManager
+from simcore.requirements import StrategyMismatch, strategy_name
 from simcore.runtime.sim import SimRuntime
 from simcore.session_data import SessionData
 from simcore.time import TimeManager, market_for
@@ -101,6 +103,7 @@ class SystemManager:
                 "clock-driven replay needs the real-time runtime, which is not built yet; "
                 "set it to 0 for a data-driven backtest"
             )
+        requirements.check_config_fits(config, strategy, repr(config.session_name))
         tm = self._time_manager
         metrics = PerformanceMetrics()
         metrics.backtest_started = metrics.clock()
@@ -109,6 +112,9 @@ class SystemManager:
         engine = AnalysisEngine(session_data, tm, strategy)
         coordinator = SessionCoordinator(config, tm, source, session_data, metrics)
         coordinator.start()
+        problems = requirements.marking_problems(coordinator.plan, data_cfg.symbols, strategy)
+        if problems:
+            raise StrategyMismatch(strategy_name(strategy), repr(config.session_name), problems)
         processor = DataProcessor(
             session_data, coordinator.plan, tm, data_cfg.bar_alignment, tuple(strategy.indicators)
         )

@@ -382,8 +382,8 @@ def test_one_shot_subscription_contract():
 
 
 def test_strategy_loading_errors_are_user_errors():
-    from simcore.analysis import load_strategy
     from simcore.errors import UserError
+    from simcore.strategy_loading import load_strategy
 
     assert (
         type(load_strategy("simcore.strategies.sma_cross:SmaCrossCounter")).__name__
@@ -392,7 +392,7 @@ def test_strategy_loading_errors_are_user_errors():
     for spec, message in (
         ("no_colon", "must look like"),
         ("no.such.module:X", "cannot be imported"),
-        ("simcore.analysis:StrategyContext", "not a Strategy subclass"),
+        ("simcore.analysis:StrategyContext", "not a subclass of simcore.analysis.Strategy"),
     ):
         with pytest.raises(UserError, match=message):
             load_strategy(spec)

@@ -24,6 +24,7 @@ import simpy
 
 from simcore.analysis import AnalysisEngine
 from simcore.coordinator import SessionCoordinator
+from simcore.errors import SimcoreError
 from simcore.metrics import PerformanceMetrics, RunningStats
 from simcore.processor import DataProcessor
 from simcore.quality import DataQualityManager
@@ -148,12 +149,21 @@ class SimRuntime:
         )
         to_quality = Mailbox(env)
         self.processor.listened = self.engine.subscriptions
-        env.process(self._analysis(to_analysis))  # the seed's launch order: analysis engine,
-        main = env.process(self._coordinator(to_processor))  # then the coordinator, which
-        env.process(self._processor(to_processor, to_analysis, to_quality))  # starts the processor
-        env.process(self._quality(to_quality))  # and the quality manager
+        failed = env.event()
+        # the seed's launch order: analysis engine, then the coordinator, which starts the
+        # processor and the quality manager
+        env.process(self._guard("analysis engine", self._analysis(to_analysis), failed))
+        main = env.process(
+            self._guard("session coordinator", self._coordinator(to_processor), failed)
+        )
+        env.process(
+            self._guard(
+                "data processor", self._processor(to_processor, to_analysis, to_quality), failed
+            )
+        )
+        env.process(self._guard("data quality manager", self._quality(to_quality), failed))
         try:
-            env.run(until=main)
+            env.run(until=env.any_of([main, failed]))
         except RuntimeError as exc:
             if "No scheduled events left" not in str(exc):
                 raise
@@ -168,6 +178,21 @@ class SimRuntime:
             raise SubscriptionTimeout(
                 f"the pipeline stalled waiting for the {' and '.join(stuck) or 'components'} to signal ready"
             ) from None
+        if failed.triggered:
+            component, exc = failed.value
+            if not isinstance(exc, SimcoreError):
+                exc.add_note(f"(raised in simcore's {component})")
+            raise exc
+
+    @staticmethod
+    def _guard(name: str, body: Generator, failed: simpy.Event) -> Generator:
+        """Run a component's process; an exception stops the whole run and is re-raised as it
+        was by ``run`` (SimPy would re-create it from its args, losing its type's fields)."""
+        try:
+            return (yield from body)
+        except Exception as exc:
+            if not failed.triggered:
+                failed.succeed((name, exc))
 
     # ------------------------------------------------------------------ processes
     def _coordinator(self, out: Link):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from simcore.analysis import Strategy, StrategyContext
+from simcore.analysis import HistoricalNeed, Strategy, StrategyContext
 from simcore.bars import Bar
 from simcore.indicators.realtime import IndicatorRequest
 from simcore.time import TradingSession
@@ -19,6 +19,10 @@ from simcore.time import TradingSession
 class High52wMomentum(Strategy):
     subscriptions = ("15m",)
     indicators = (IndicatorRequest("sma8", "15m", "sma", period=8),)
+    historical_indicators = (
+        HistoricalNeed("high_52w", granularity="daily", type="trailing_max"),
+        HistoricalNeed("low_52w", granularity="daily", type="trailing_min"),
+    )
 
     def on_start(self, ctx: StrategyContext) -> None:
         self.previous_sma: dict[str, float] = {}

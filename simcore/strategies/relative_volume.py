@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from simcore.analysis import Strategy, StrategyContext
+from simcore.analysis import HistoricalNeed, Strategy, StrategyContext
 from simcore.bars import Bar
 from simcore.indicators.realtime import IndicatorRequest
 from simcore.time import TradingSession
@@ -18,7 +18,11 @@ from simcore.time import TradingSession
 
 class RelativeVolumeBreakout(Strategy):
     subscriptions = ("1m",)
+    reads = ("5m",)
     indicators = (IndicatorRequest("vwap", "1m", "vwap"),)
+    historical_indicators = (
+        HistoricalNeed("avg_volume_intraday", granularity="minute", type="trailing_average"),
+    )
     threshold = 2.5
 
     def on_session_start(self, ctx: StrategyContext, session: TradingSession) -> None:
