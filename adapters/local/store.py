@@ -18,13 +18,29 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import polars as pl
 
-from adapters.local.schema import KINDS, SCHEMAS, STORE_INTERVALS, conform
+from adapters.local.integrity import (
+    READ_ERRORS,
+    FileProblem,
+    StoreCheck,
+    check_file,
+    leftover_temporary_files,
+    naming_damaged_files,
+)
+from adapters.local.schema import (
+    KINDS,
+    SCHEMAS,
+    STORE_INTERVALS,
+    conform,
+    folder_symbol,
+    symbol_folder,
+)
 from simcore.errors import DataError
 from simcore.time import TimeManager
 
@@ -78,19 +94,22 @@ class WriteResult:
     rows_written: int  # rows in the frame handed to write()
     rows_replaced: int  # of those, rows that replaced a stored row with the same timestamp
     files: int  # files created or rewritten
+    damaged_replaced: tuple[Path, ...] = ()  # damaged files whose unreadable rows were replaced
 
 
 @dataclass(frozen=True, slots=True)
 class DatasetSummary:
-    """What ``simcore data info`` shows per symbol and dataset."""
+    """What ``simcore data info`` shows per symbol and dataset (of the readable files; the
+    damaged ones are listed apart, and first/last are None when no file could be read)."""
 
     dataset: Dataset
     symbol: str
     rows: int
-    first: datetime
-    last: datetime
+    first: datetime | None
+    last: datetime | None
     files: int
     extended_rows: int
+    damaged: tuple[FileProblem, ...] = ()
 
 
 class ParquetStore:
@@ -101,7 +120,7 @@ class ParquetStore:
 
     # ------------------------------------------------------------------ paths
     def _symbol_dir(self, dataset: Dataset, symbol: str) -> Path:
-        return self.root / dataset.relative_dir() / symbol
+        return self.root / dataset.relative_dir() / symbol_folder(symbol)
 
     def files(
         self,
@@ -123,7 +142,11 @@ class ParquetStore:
         folder = self.root / dataset.relative_dir()
         if not folder.is_dir():
             return []
-        return sorted(p.name for p in folder.iterdir() if p.is_dir() and any(p.glob("*.parquet")))
+        return sorted(
+            folder_symbol(p.name)
+            for p in folder.iterdir()
+            if p.is_dir() and any(p.glob("*.parquet"))
+        )
 
     def has(self, dataset: Dataset, symbol: str) -> bool:
         return bool(self.files(dataset, symbol))
@@ -175,50 +198,103 @@ class ParquetStore:
             pl.col("timestamp").dt.strftime(dataset.period_format).alias("_period")
         )
         replaced = files = 0
+        damaged: list[Path] = []
         for (symbol, period), part in keyed.group_by(["symbol", "_period"], maintain_order=True):
             part = part.drop("_period")
             path = self._symbol_dir(dataset, str(symbol)) / f"{period}.parquet"
             if path.exists():
-                old = pl.read_parquet(path)
-                kept = old.join(part.select("timestamp"), on="timestamp", how="anti")
-                replaced += old.height - kept.height
-                part = pl.concat([kept, part], how="vertical")
+                try:
+                    old = pl.read_parquet(path)
+                except READ_ERRORS:
+                    # a damaged file's rows cannot be read, so nothing is merged from it: the
+                    # new rows replace it, and the caller reports the file
+                    damaged.append(path)
+                else:
+                    kept = old.join(part.select("timestamp"), on="timestamp", how="anti")
+                    replaced += old.height - kept.height
+                    part = pl.concat([kept, part], how="vertical")
             _atomic_write(part.sort("timestamp"), path)
             files += 1
-        return WriteResult(frame.height, replaced, files)
+        return WriteResult(frame.height, replaced, files, tuple(damaged))
 
     # ------------------------------------------------------------------ summary
     def summary(self) -> list[DatasetSummary]:
+        """Per dataset and symbol: rows, time range, files; damaged files listed, not fatal."""
         out: list[DatasetSummary] = []
         for dataset in ALL_DATASETS:
             for symbol in self.symbols(dataset):
                 paths = self.files(dataset, symbol)
-                stats = (
-                    pl.scan_parquet(paths)
-                    .select(
-                        pl.len().alias("rows"),
-                        pl.col("timestamp").min().alias("first"),
-                        pl.col("timestamp").max().alias("last"),
-                        pl.col("extended").sum().alias("extended"),
-                    )
-                    .collect()
-                    .row(0, named=True)
-                )
+                damaged: tuple[FileProblem, ...] = ()
+                try:
+                    stats = _stats(paths)
+                except READ_ERRORS:
+                    damaged = tuple(self._check_files(dataset, symbol, paths).problems)
+                    bad = {p.path for p in damaged}
+                    paths = [p for p in paths if p not in bad]
+                    stats = _stats(paths) if paths else None
                 out.append(
                     DatasetSummary(
                         dataset,
                         symbol,
-                        stats["rows"],
-                        stats["first"],
-                        stats["last"],
+                        stats["rows"] if stats else 0,
+                        stats["first"] if stats else None,
+                        stats["last"] if stats else None,
                         len(paths),
-                        int(stats["extended"] or 0),
+                        int(stats["extended"] or 0) if stats else 0,
+                        damaged,
                     )
                 )
         return out
 
+    # ------------------------------------------------------------------ integrity
+    def check(self, symbols: Iterable[str] | None = None) -> StoreCheck:
+        """Read every file (of ``symbols``, or all) whole and check it against the layout;
+        also report temporary files left by an interrupted write (whole-store checks only)."""
+        wanted = None if symbols is None else set(symbols)
+        result = StoreCheck()
+        for dataset in ALL_DATASETS:
+            for symbol in self.symbols(dataset):
+                if wanted is None or symbol in wanted:
+                    part = self._check_files(dataset, symbol, self.files(dataset, symbol))
+                    result.files_checked += part.files_checked
+                    result.problems += part.problems
+        if wanted is None:
+            result.problems += [
+                FileProblem(p, "a temporary file left by an interrupted write; delete it")
+                for p in leftover_temporary_files(self.root)
+            ]
+        return result
+
+    def _check_files(self, dataset: Dataset, symbol: str, paths: list[Path]) -> StoreCheck:
+        result = StoreCheck(files_checked=len(paths))
+        for path in paths:
+            problem = check_file(path, dataset.kind, symbol, dataset.period_format)
+            if problem is not None:
+                result.problems.append(problem)
+        return result
+
+    def reading(self, symbols: Iterable[str]) -> AbstractContextManager[None]:
+        """Wrap work that reads ``symbols``' files: a read that fails on a damaged file becomes
+        a DamagedStoreError naming the files and what to do."""
+        symbols = list(symbols)
+        return naming_damaged_files(lambda: self.check(symbols).problems)
+
     def is_empty(self) -> bool:
         return not any(self.symbols(d) for d in ALL_DATASETS)
+
+
+def _stats(paths: list[Path]) -> dict[str, object]:
+    return (
+        pl.scan_parquet(paths)
+        .select(
+            pl.len().alias("rows"),
+            pl.col("timestamp").min().alias("first"),
+            pl.col("timestamp").max().alias("last"),
+            pl.col("extended").sum().alias("extended"),
+        )
+        .collect()
+        .row(0, named=True)
+    )
 
 
 def _utc(moment: datetime) -> datetime:
@@ -229,6 +305,13 @@ def _utc(moment: datetime) -> datetime:
 
 def _atomic_write(frame: pl.DataFrame, path: Path) -> None:
     """Write ``frame`` to ``path`` so that readers see the old file or the new one, never half."""
+    try:
+        _write_aside_and_rename(frame, path)
+    except OSError as exc:
+        raise DataError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _write_aside_and_rename(frame: pl.DataFrame, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
