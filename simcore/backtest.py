@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -12,11 +11,12 @@ import polars as pl
 
 from adapters.local.source import LocalDataSource
 from adapters.local.store import ParquetStore
-from simcore.analysis import Strategy, load_strategy
+from simcore.analysis import Strategy
 from simcore.config import SessionConfig
 from simcore.errors import NotAvailableError, UserError
 from simcore.metrics import PerformanceMetrics
-from simcore.outputs import BacktestRecorder, build_tables, write_outputs
+from simcore.outputs import BacktestRecorder, build_tables, prepare_out_dir, write_outputs
+from simcore.strategy_loading import load_strategy
 from simcore.system import SystemManager
 
 
@@ -49,10 +49,11 @@ def run_backtest(
             f"api_config.data_api is {config.api_config.data_api!r}: backtests read the local store "
             "in this version; set it to 'local'"
         )
+    if out_dir is not None:
+        prepare_out_dir(out_dir)
     system = SystemManager(config)
     source = LocalDataSource(store, system.get_time_manager())
     recorder = BacktestRecorder()
-    state: dict[str, object] = {}
 
     def session_ended(day: date) -> None:
         c = system.components
@@ -60,24 +61,23 @@ def run_backtest(
         if on_session_end is not None:
             on_session_end(day)
 
-    components = system.start(strategy, source, session_ended)
-    tables = build_tables(recorder, components.coordinator, components.engine)
-    summary = {
-        "session_name": config.session_name,
-        "trading_days": [d.isoformat() for d in components.coordinator.days],
-        "symbols": list(config.session_data_config.symbols),
-        "bars_streamed": int(tables["bars"].filter(pl.col("source") == "STREAMED").height),
-        "bars_generated": int(tables["bars"].filter(pl.col("source") == "GENERATED").height),
-        "signals": tables["signals"].height,
-        "bars_outside_session": components.coordinator.bars_outside_session,
-        "strategy": f"{type(strategy).__module__}:{type(strategy).__name__}",
-    }
-    state["manifest"] = None
+    try:
+        with store.reading(config.session_data_config.symbols):
+            components = system.start(strategy, source, session_ended)
+        tables = build_tables(recorder, components.coordinator, components.engine)
+        summary = {
+            "session_name": config.session_name,
+            "trading_days": [d.isoformat() for d in components.coordinator.days],
+            "symbols": list(config.session_data_config.symbols),
+            "bars_streamed": int(tables["bars"].filter(pl.col("source") == "STREAMED").height),
+            "bars_generated": int(tables["bars"].filter(pl.col("source") == "GENERATED").height),
+            "signals": tables["signals"].height,
+            "bars_outside_session": components.coordinator.bars_outside_session,
+            "strategy": f"{type(strategy).__module__}:{type(strategy).__name__}",
+        }
+    finally:
+        system.stop()
     manifest = None
     if out_dir is not None:
-        manifest = write_outputs(out_dir, tables, summary)
-        (out_dir / "metrics.json").write_text(
-            json.dumps(components.metrics.as_dict(), indent=2) + "\n"
-        )
-    system.stop()
+        manifest = write_outputs(out_dir, tables, summary, components.metrics.as_dict())
     return BacktestResult(tables, manifest, components.metrics, summary)

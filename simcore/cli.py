@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from simcore.errors import UserError
@@ -64,14 +65,14 @@ def validate(
     for file in files:
         report = validate_file(file)
         if report.ok:
-            out.print(f"[green]ok[/]      {file}")
+            out.print(f"[green]ok[/]      {escape(str(file))}")
         else:
             failed += 1
-            out.print(f"[red]invalid[/] {file}: {len(report.problems)} problem(s)")
+            out.print(f"[red]invalid[/] {escape(str(file))}: {len(report.problems)} problem(s)")
             for path, message in report.problems:
-                out.print(f"  [bold]{path}[/]: {message}")
+                out.print(f"  [bold]{escape(path)}[/]: {escape(message)}")
         for path, message in report.warnings:
-            out.print(f"  [yellow]warning[/] {path}: {message}")
+            out.print(f"  [yellow]warning[/] {escape(path)}: {escape(message)}")
     if failed:
         raise typer.Exit(1)
 
@@ -97,6 +98,7 @@ def backtest(
     from adapters.local.sample import ensure_sample
     from simcore.backtest import resolve_strategy, run_backtest
     from simcore.config import load_config
+    from simcore.requirements import check_config_fits
 
     config = load_config(config_file)
     if config.mode != "backtest":
@@ -105,8 +107,9 @@ def backtest(
         )
     target = _store(store)
     if store is None and ensure_sample(target) is not None:
-        console.print(f"[dim]generated the bundled sample into {target.root}[/]")
+        console.print(f"[dim]generated the bundled sample into {escape(str(target.root))}[/]")
     chosen = resolve_strategy(config, strategy)
+    check_config_fits(config, chosen, str(config_file))
     out_dir = out or Path("out") / config_file.stem
     bt = config.backtest_config
     assert bt is not None
@@ -173,12 +176,12 @@ def data_info(store: StoreOption = None) -> None:
 
     target = _store(store)
     if store is None and ensure_sample(target) is not None:
-        out.print(f"[dim]generated the bundled sample into {target.root}[/]")
+        out.print(f"[dim]generated the bundled sample into {escape(str(target.root))}[/]")
     summaries = target.summary()
     if not summaries:
-        out.print(f"{target.root}: the store is empty")
+        out.print(f"{escape(str(target.root))}: the store is empty")
         return
-    table = Table(title=f"store {target.root}", title_justify="left")
+    table = Table(title=f"store {escape(str(target.root))}", title_justify="left")
     for column in ("dataset", "symbol", "first (UTC)", "last (UTC)", "rows", "extended", "files"):
         table.add_column(
             column, justify="right" if column in ("rows", "extended", "files") else "left"
@@ -187,13 +190,45 @@ def data_info(store: StoreOption = None) -> None:
         table.add_row(
             s.dataset.label,
             s.symbol,
-            s.first.strftime("%Y-%m-%d %H:%M"),
-            s.last.strftime("%Y-%m-%d %H:%M"),
+            s.first.strftime("%Y-%m-%d %H:%M") if s.first else "-",
+            s.last.strftime("%Y-%m-%d %H:%M") if s.last else "-",
             f"{s.rows:,}",
             f"{s.extended_rows:,}",
-            str(s.files),
+            str(s.files) + (f" [red]+{len(s.damaged)} damaged[/]" if s.damaged else ""),
         )
     out.print(table)
+    damaged = [p for s in summaries for p in s.damaged]
+    if damaged:
+        from adapters.local.integrity import WHAT_TO_DO
+
+        out.print(f"[red]{len(damaged)} damaged file(s)[/] (not counted above):")
+        for problem in damaged:
+            out.print(f"  {escape(str(problem.path))}: {escape(problem.problem)}")
+        out.print(f"What to do: {escape(WHAT_TO_DO)}.")
+
+
+@data_app.command("check")
+def data_check(store: StoreOption = None) -> None:
+    """Read every file of the store whole and check it (exit 1 when any is damaged)."""
+    from adapters.local.integrity import WHAT_TO_DO
+
+    target = _store(store)
+    if not target.root.is_dir():
+        raise UserError(f"{target.root} is not a folder: there is no store to check")
+    result = target.check()
+    if result.ok:
+        out.print(
+            f"[green]ok[/] {escape(str(target.root))}: {result.files_checked:,} file(s) read whole, no problem"
+        )
+        return
+    out.print(
+        f"[red]{len(result.problems)} problem(s)[/] in {escape(str(target.root))} "
+        f"({result.files_checked:,} file(s) checked):"
+    )
+    for problem in result.problems:
+        out.print(f"  {escape(str(problem.path))}: {escape(problem.problem)}")
+    out.print(f"What to do: {escape(WHAT_TO_DO)}.")
+    raise typer.Exit(1)
 
 
 @data_app.command("sample")
@@ -247,6 +282,10 @@ def data_import(
     from adapters.local.store import Dataset
     from simcore.time import TimeManager
 
+    if symbol is not None:
+        _check_symbols([symbol], "--symbol")
+    if rejects is not None and not rejects.parent.is_dir():
+        raise UserError(f"--rejects {rejects}: the folder {rejects.parent} does not exist")
     target = _store(store)
     tm = TimeManager("US_EQUITY", "EQUITY")
     if fmt == "lean":
@@ -301,6 +340,9 @@ def data_synth(
         if symbols.isdigit()
         else tuple(s.strip().upper() for s in symbols.split(",") if s.strip())
     )
+    _check_symbols(names, "--symbols")
+    if bad_rows < 0 or seed < 0:
+        raise UserError("--bad-rows and --seed must be 0 or more")
     try:
         spec = SynthSpec(
             symbols=names,
@@ -319,6 +361,20 @@ def data_synth(
     out.print(f"store: {target.root}")
 
 
+def _check_symbols(symbols, option: str) -> None:
+    """A symbol that the store cannot hold is refused before anything is written."""
+    from adapters.local.schema import SYMBOL_PATTERN, SYMBOL_RULE
+
+    for symbol in symbols:
+        if not SYMBOL_PATTERN.match(symbol):
+            hint = (
+                f"; did you mean {symbol.upper()!r}?"
+                if SYMBOL_PATTERN.match(symbol.upper())
+                else ""
+            )
+            raise UserError(f"{option}: {symbol!r} is not a symbol ({SYMBOL_RULE}){hint}")
+
+
 def _print_import_report(report) -> None:
     table = Table(title=f"import from {report.source}", title_justify="left")
     for column in ("dataset", "read", "written", "replaced", "rejected", "reordered", "extended"):
@@ -335,6 +391,12 @@ def _print_import_report(report) -> None:
             f"{c.extended:,}",
         )
     out.print(table)
+    for part in report.parts:
+        for path in part.written.damaged_replaced:
+            out.print(
+                f"[yellow]replaced the damaged file {escape(str(path))}[/]: its old rows could "
+                "not be read, so only the imported rows are in it now"
+            )
     reasons = report.rejected_by_reason()
     if reasons:
         out.print("rejected rows by reason: " + ", ".join(f"{k} {v:,}" for k, v in reasons.items()))
@@ -369,7 +431,7 @@ def main(argv: list[str] | None = None) -> None:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         sys.exit(1 if code == 2 else code)
     except UserError as exc:
-        err.print(f"[red]error:[/] {exc}")
+        err.print(f"[red]error:[/] {escape(str(exc))}")
         sys.exit(1)
     except Exception:
         err.print("[red]internal error[/] (a bug in simcore; please report it with this trace):")

@@ -85,12 +85,21 @@ class SessionCoordinator:
         data_cfg = self.config.session_data_config
         missing = [s for s in self.symbols if not self.source.available(s)]
         if missing:
-            raise DataError(f"the data source has no data at all for: {', '.join(missing)}")
+            where = getattr(self.source, "description", "the data source")
+            raise DataError(
+                f"{where} has no data at all for: {', '.join(missing)} "
+                f"({getattr(self.source, 'remedy', 'check the symbols')})"
+            )
         self.plan = mark_streams(
             self.symbols,
             data_cfg.streams,
             self.config.mode,
             {s: self.source.available(s) for s in self.symbols},
+        )
+        self.session_data.bar_intervals = frozenset(
+            d.stream
+            for d in self.plan.decisions
+            if d.mark is not Mark.IGNORED and d.stream not in ("quotes", "ticks")
         )
         bases = {b for b in self.plan.base.values() if b}
         if len(bases) > 1:
@@ -328,8 +337,8 @@ class SessionCoordinator:
             times.append(streamed.end_ns[data_slots])  # a slot is released when its bar ends
             bases.append(np.full(data_slots.size, number))
             slots.append(data_slots)
-        if not times:
-            return
+        if not times or not sum(t.size for t in times):
+            return  # no bar for any symbol all session: nothing to release before the close
         time_of = np.concatenate(times)
         base_of = np.concatenate(bases)
         slot_of = np.concatenate(slots)

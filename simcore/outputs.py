@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -19,6 +20,7 @@ import polars as pl
 
 from simcore.bars import COLUMNS
 from simcore.config.vocabulary import interval_sort_key
+from simcore.errors import UserError
 from simcore.session_data import SessionData
 
 BAR_SCHEMA = {
@@ -254,20 +256,63 @@ def build_tables(recorder: BacktestRecorder, coordinator, engine) -> dict[str, p
     }
 
 
+def prepare_out_dir(out_dir: Path) -> None:
+    """Make sure results can be written to ``out_dir`` before a run starts, not after it."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UserError(f"--out {out_dir}: a file is in the way; the results are a folder")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"--out {out_dir}: cannot create the folder: {exc.strerror}") from None
+    if not os.access(out_dir, os.W_OK | os.X_OK):
+        raise UserError(f"--out {out_dir}: the folder is not writable")
+
+
 def write_outputs(
-    out_dir: Path, tables: dict[str, pl.DataFrame], summary: dict[str, object]
+    out_dir: Path,
+    tables: dict[str, pl.DataFrame],
+    summary: dict[str, object],
+    metrics: dict[str, object] | None = None,
 ) -> dict[str, object]:
-    """Write each table as Parquet plus manifest.json (row counts and content digests)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """Write each table as Parquet plus manifest.json (row counts and content digests).
+
+    Never half-written: every file is written aside first, the previous manifest is removed,
+    the files are renamed into place, and the new manifest comes last. A folder without a
+    manifest is not a complete result.
+    """
+    prepare_out_dir(out_dir)
     manifest: dict[str, object] = {"summary": summary, "tables": {}}
+    staged: dict[str, bytes | pl.DataFrame] = {}
     for name, frame in tables.items():
-        frame.write_parquet(out_dir / f"{name}.parquet", compression="zstd")
-        manifest["tables"][name] = {
+        staged[f"{name}.parquet"] = frame
+        manifest["tables"][name] = {  # type: ignore[index]
             "file": f"{name}.parquet",
             "rows": frame.height,
             "sha256": frame_digest(frame),
-        }  # type: ignore[index]
-    (out_dir / "manifest.json").write_text(
+        }
+    if metrics is not None:
+        staged["metrics.json"] = (json.dumps(metrics, indent=2) + "\n").encode()
+    staged["manifest.json"] = (
         json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n"
-    )
+    ).encode()
+    try:
+        _write_staged(out_dir, staged)
+    except OSError as exc:
+        raise UserError(f"cannot write the results to {out_dir}: {exc.strerror or exc}") from None
     return manifest
+
+
+def _write_staged(out_dir: Path, staged: dict[str, bytes | pl.DataFrame]) -> None:
+    aside = {name: out_dir / f".{name}.{os.getpid()}.partial" for name in staged}
+    try:
+        for name, content in staged.items():
+            if isinstance(content, pl.DataFrame):
+                content.write_parquet(aside[name], compression="zstd")
+            else:
+                aside[name].write_bytes(content)
+        (out_dir / "manifest.json").unlink(missing_ok=True)
+        for name in staged:  # manifest.json is the last of them
+            os.replace(aside[name], out_dir / name)
+    finally:
+        for path in aside.values():
+            path.unlink(missing_ok=True)

@@ -101,7 +101,7 @@ def test_interrupted_write_leaves_the_old_file_intact(store: ParquetStore, monke
         raise OSError("disk full")
 
     monkeypatch.setattr(pl.DataFrame, "write_parquet", crash_midway)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(DataError, match=r"cannot write .*disk full"):
         store.write(BARS_1M, bars("AAA", T0 + timedelta(minutes=3), 10, price=500))
     monkeypatch.undo()
     assert path.read_bytes() == before

@@ -13,7 +13,7 @@ from datetime import date
 
 import polars as pl
 
-from adapters.local.schema import conform
+from adapters.local.schema import SYMBOL_PATTERN, conform
 from adapters.local.store import Dataset
 from simcore.time import TimeManager
 
@@ -48,6 +48,7 @@ def rejection_rules(kind: str) -> list[tuple[str, pl.Expr]]:
     prices, sizes = _PRICE_COLUMNS[kind], _SIZE_COLUMNS[kind]
     rules = [
         ("missing_symbol", pl.col("symbol").is_null() | (pl.col("symbol") == "")),
+        ("bad_symbol", ~pl.col("symbol").str.contains(SYMBOL_PATTERN.pattern)),
         ("bad_timestamp", pl.col("timestamp").is_null()),
         ("missing_value", _any_missing(prices + sizes)),
         ("non_positive_price", _any(prices, lambda c: c <= 0)),

@@ -16,7 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from adapters.local.cleaning import CleanResult, clean_rows
-from adapters.local.schema import SCHEMAS
+from adapters.local.schema import REQUIRED, SCHEMAS
 from adapters.local.store import BARS_1D, BARS_1M, QUOTES, Dataset, ParquetStore, WriteResult
 from simcore.errors import DataError
 from simcore.time import TimeManager
@@ -111,15 +111,22 @@ def read_table(
     time in ``source_tz``. Integer timestamps need ``epoch_unit``. Values that do not parse
     become nulls, which the cleaner counts as bad rows instead of the import failing.
     """
-    if not path.exists():
-        raise DataError(f"{path}: no such file")
+    if not path.is_file():
+        raise DataError(f"{path}: no such file" if not path.exists() else f"{path}: not a file")
+    TimeManager.check_timezone(source_tz)
     suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        raw = pl.read_parquet(path)
-    elif suffix in (".csv", ".txt"):
-        raw = pl.read_csv(path, infer_schema=False)  # all text: parse below, count failures
-    else:
+    if suffix not in (".parquet", ".csv", ".txt"):
         raise DataError(f"{path}: expected a .csv or .parquet file")
+    try:
+        if suffix == ".parquet":
+            raw = pl.read_parquet(path)
+        else:
+            raw = pl.read_csv(path, infer_schema=False)  # all text: parse below, count failures
+    except pl.exceptions.NoDataError:
+        raise DataError(f"{path}: the file is empty") from None
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        form = "Parquet" if suffix == ".parquet" else "CSV"
+        raise DataError(f"{path}: cannot be read as {form}: {exc}") from None
 
     mapping = dict(columns or {})
     unknown = [c for c in mapping if c not in SCHEMAS[dataset.kind]]
@@ -136,6 +143,12 @@ def read_table(
         frame = frame.with_columns(pl.lit(symbol).alias("symbol"))
     if "timestamp" not in frame.columns:
         raise DataError(f"{path}: no timestamp column (map one with --columns timestamp=NAME)")
+    lacking = [c for c in REQUIRED[dataset.kind] if c not in frame.columns]
+    if lacking:
+        raise DataError(
+            f"{path}: {dataset.kind} need the column(s) {', '.join(lacking)}; the file has "
+            f"{', '.join(raw.columns)} (map them with --columns {lacking[0]}=NAME,...)"
+        )
 
     if (
         frame.schema["timestamp"] == pl.String

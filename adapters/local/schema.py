@@ -8,6 +8,9 @@ default.
 
 from __future__ import annotations
 
+import re
+from urllib.parse import quote, unquote
+
 import polars as pl
 
 UTC_TS = pl.Datetime("us", "UTC")
@@ -45,6 +48,22 @@ TICK_SCHEMA: dict[str, pl.DataType] = {
     "extended": pl.Boolean(),
 }
 TICK_REQUIRED = ("symbol", "timestamp", "price", "size")
+
+# What the store accepts as a symbol: upper case letters and digits, with the separators of
+# share classes, crypto pairs and indices (BRK.B, BRK-B, BTC/USD, ^VIX). Anything else (a
+# space, a lower-case name, an empty string) is a bad row, not a new folder.
+SYMBOL_PATTERN = re.compile(r"^[A-Z0-9^][A-Z0-9./\-_^=]{0,31}$")
+SYMBOL_RULE = "upper-case letters and digits, with . / - _ ^ = inside, at most 32 characters"
+
+
+def symbol_folder(symbol: str) -> str:
+    """The folder name of a symbol: a '/' (BTC/USD) or other separator cannot be a path."""
+    return quote(symbol, safe="._-")
+
+
+def folder_symbol(folder: str) -> str:
+    return unquote(folder)
+
 
 KINDS = ("bars", "quotes", "ticks")
 SCHEMAS = {"bars": BAR_SCHEMA, "quotes": QUOTE_SCHEMA, "ticks": TICK_SCHEMA}

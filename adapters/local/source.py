@@ -60,9 +60,15 @@ class SessionQuotes:
 class LocalDataSource:
     """Reads a ParquetStore for the engine; every time question goes to the TimeManager."""
 
+    remedy = "import it with `simcore data import`, or check the symbols and --store"
+
     def __init__(self, store: ParquetStore, time_manager: TimeManager):
         self.store = store
         self.tm = time_manager
+
+    @property
+    def description(self) -> str:
+        return f"the local store at {self.store.root}"
 
     def available(self, symbol: str) -> set[str]:
         """Datasets the store holds for ``symbol``: among 1s, 1m, 1d, quotes, ticks."""

@@ -24,6 +24,7 @@ import polars as pl
 from adapters.local.importers import ImportReport, import_frame
 from adapters.local.store import BARS_1D, BARS_1M, QUOTES, Dataset, ParquetStore
 from simcore.bars import ohlcv_aggregations
+from simcore.errors import DataError
 from simcore.time import TimeManager
 
 MINUTE_NS = 60_000_000_000
@@ -210,6 +211,11 @@ def _inject_bad_rows(spec: SynthSpec, symbol: str, bars: pl.DataFrame) -> pl.Dat
 def generate(spec: SynthSpec, tm: TimeManager) -> dict[Dataset, pl.DataFrame]:
     """Frames per dataset, not yet cleaned (bad rows included when asked for)."""
     minute_frames, daily_frames, quote_frames = [], [], []
+    if not tm.trading_days(spec.minute_start, spec.minute_end):
+        raise DataError(
+            f"no {tm.calendar_name} trading day from {spec.minute_start} to {spec.minute_end}: "
+            "nothing to generate"
+        )
     first_minute_day = tm.get_first_trading_date(spec.minute_start)
     history_days = (
         [d for d in tm.trading_days(spec.daily_start, first_minute_day) if d < first_minute_day]

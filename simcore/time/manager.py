@@ -14,12 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import polars as pl
 
-from simcore.errors import ClockError
+from simcore.errors import ClockError, UserError
 from simcore.time.cache import CacheStats, LookupCache
 from simcore.time.calendar_table import CalendarTable, load_calendar
 from simcore.time.markets import MarketSpec, market_for
@@ -263,6 +263,17 @@ class TimeManager:
     def to_system_tz(self, moment: datetime) -> datetime:
         """An aware datetime expressed in the system timezone."""
         return self._as_system_time(moment)
+
+    @staticmethod
+    def check_timezone(name: str) -> str:
+        """``name`` when it is an IANA timezone (America/New_York), else a UserError."""
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise UserError(
+                f"{name!r} is not a timezone of the IANA database (e.g. America/New_York, UTC)"
+            ) from None
+        return name
 
     @staticmethod
     def to_utc(moment: datetime) -> datetime:
