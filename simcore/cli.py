@@ -58,12 +58,18 @@ def validate(
         list[Path], typer.Argument(help="Session config JSON file(s).", show_default=False)
     ],
 ) -> None:
-    """Check session configs; list every problem with its JSON path (exit 1 on any)."""
+    """Check session configs; list every problem with its JSON path (exit 1 on any).
+
+    A config that names its strategy (metadata.strategy) is also checked against what the
+    strategy declares it reads.
+    """
     from simcore.config import validate_file
 
     failed = 0
     for file in files:
         report = validate_file(file)
+        if report.ok:
+            report.problems.extend(_strategy_problems(report.config))
         if report.ok:
             out.print(f"[green]ok[/]      {escape(str(file))}")
         else:
@@ -75,6 +81,19 @@ def validate(
             out.print(f"  [yellow]warning[/] {escape(path)}: {escape(message)}")
     if failed:
         raise typer.Exit(1)
+
+
+def _strategy_problems(config) -> list[tuple[str, str]]:
+    from simcore.requirements import config_problems
+    from simcore.strategy_loading import load_strategy
+
+    if not config.metadata.strategy:
+        return []
+    try:
+        strategy = load_strategy(config.metadata.strategy)
+    except UserError as exc:
+        return [("metadata.strategy", str(exc))]
+    return config_problems(config, strategy)
 
 
 # ---------------------------------------------------------------------- backtest

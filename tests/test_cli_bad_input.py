@@ -114,3 +114,20 @@ def test_validate_reports_every_file_whatever_is_wrong_with_it(files, capsys):
     assert "exchange_group: Input should be" in text and "asset_class: Input should be" in text
     assert "backtest_config.end_date: 2030-01-04 is after the last session" in text
     assert "cannot read" in text
+
+
+def test_validate_checks_the_config_against_its_strategy(tmp_path, capsys):
+    config = json.loads((REPO / "configs" / "example_backtest.json").read_text())
+    del config["session_data_config"]["historical"]["indicators"]["avg_volume_intraday"]
+    (tmp_path / "lacking.json").write_text(json.dumps(config))
+    config["metadata"]["strategy"] = "no_such_module:Nothing"
+    (tmp_path / "unknown.json").write_text(json.dumps(config))
+    with pytest.raises(SystemExit) as exited:
+        main(["validate", str(tmp_path / "lacking.json"), str(tmp_path / "unknown.json")])
+    assert exited.value.code == 1
+    text = " ".join(capsys.readouterr().out.split())
+    assert (
+        "session_data_config.historical.indicators.avg_volume_intraday: RelativeVolumeBreakout reads it"
+        in text
+    )
+    assert "metadata.strategy: strategy module 'no_such_module' cannot be imported" in text
