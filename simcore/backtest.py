@@ -26,6 +26,7 @@ class BacktestResult:
     manifest: dict[str, object] | None
     metrics: PerformanceMetrics
     summary: dict[str, object]
+    runtime: object = None  # the SimRuntime or ThreadRuntime that ran it (for inspection)
 
 
 def resolve_strategy(config: SessionConfig, override: str | None) -> Strategy:
@@ -43,7 +44,15 @@ def run_backtest(
     strategy: Strategy,
     out_dir: Path | None = None,
     on_session_end: Callable[[date], None] | None = None,
+    runtime: str | None = None,
 ) -> BacktestResult:
+    """Run a backtest and return (and write, with ``out_dir``) its results.
+
+    ``runtime`` is ``"sim"`` or ``"threads"`` for a data-driven run (SimPy by default);
+    ``speed_multiplier > 0`` always runs on the wall-clock threads. When the run fails (a
+    strategy error, a component's exception), what it produced up to the failure is still
+    written, with ``summary.status`` saying it failed and why, and the error is re-raised.
+    """
     if config.api_config.data_api != "local":
         raise NotAvailableError(
             f"api_config.data_api is {config.api_config.data_api!r}: backtests read the local store "
@@ -54,30 +63,65 @@ def run_backtest(
     system = SystemManager(config)
     source = LocalDataSource(store, system.get_time_manager())
     recorder = BacktestRecorder()
+    recorded: set[date] = set()
 
     def session_ended(day: date) -> None:
         c = system.components
         recorder.record_session(day, c.session_data, c.coordinator.plan, c.quality)
+        recorded.add(day)
         if on_session_end is not None:
             on_session_end(day)
 
+    failure: BaseException | None = None
     try:
         with store.reading(config.session_data_config.symbols):
-            components = system.start(strategy, source, session_ended)
-        tables = build_tables(recorder, components.coordinator, components.engine)
-        summary = {
-            "session_name": config.session_name,
-            "trading_days": [d.isoformat() for d in components.coordinator.days],
-            "symbols": list(config.session_data_config.symbols),
-            "bars_streamed": int(tables["bars"].filter(pl.col("source") == "STREAMED").height),
-            "bars_generated": int(tables["bars"].filter(pl.col("source") == "GENERATED").height),
-            "signals": tables["signals"].height,
-            "bars_outside_session": components.coordinator.bars_outside_session,
-            "strategy": f"{type(strategy).__module__}:{type(strategy).__name__}",
-        }
+            system.start(strategy, source, session_ended, runtime)
+    except BaseException as exc:
+        failure = exc
+        if system.components is None or not system.components.coordinator.days:
+            system.stop()
+            raise
+        _record_unfinished_session(system, recorder, recorded)
+    try:
+        result = _results(config, strategy, system, recorder, failure)
     finally:
         system.stop()
-    manifest = None
     if out_dir is not None:
-        manifest = write_outputs(out_dir, tables, summary, components.metrics.as_dict())
-    return BacktestResult(tables, manifest, components.metrics, summary)
+        result.manifest = write_outputs(
+            out_dir, result.tables, result.summary, result.metrics.as_dict()
+        )
+    if failure is not None:
+        if out_dir is not None:
+            failure.add_note(f"what the run produced up to the failure is in {out_dir}")
+        raise failure
+    return result
+
+
+def _record_unfinished_session(system: SystemManager, recorder, recorded: set[date]) -> None:
+    """The session a failure interrupted: its bars and quality so far (what was delivered)."""
+    c = system.components
+    session = c.coordinator.session
+    if session is not None and session.date not in recorded:
+        recorder.record_session(session.date, c.session_data, c.coordinator.plan, c.quality)
+
+
+def _results(config, strategy, system: SystemManager, recorder, failure) -> BacktestResult:
+    c = system.components
+    runtime = c.runtime
+    tables = build_tables(recorder, c.coordinator, c.engine, getattr(runtime, "overruns", None))
+    summary = {
+        "session_name": config.session_name,
+        "trading_days": [d.isoformat() for d in c.coordinator.days],
+        "symbols": list(config.session_data_config.symbols),
+        "bars_streamed": int(tables["bars"].filter(pl.col("source") == "STREAMED").height),
+        "bars_generated": int(tables["bars"].filter(pl.col("source") == "GENERATED").height),
+        "signals": tables["signals"].height,
+        "bars_outside_session": c.coordinator.bars_outside_session,
+        "strategy": f"{type(strategy).__module__}:{type(strategy).__name__}",
+        "status": "complete" if failure is None else "failed",
+    }
+    if failure is not None:
+        summary["error"] = (
+            f"{type(failure).__name__}: {str(failure).splitlines()[0] if str(failure) else ''}"
+        )
+    return BacktestResult(tables, None, c.metrics, summary, runtime)

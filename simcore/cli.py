@@ -450,7 +450,8 @@ def main(argv: list[str] | None = None) -> None:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         sys.exit(1 if code == 2 else code)
     except UserError as exc:
-        err.print(f"[red]error:[/] {escape(str(exc))}")
+        notes = "".join(f"\n{note}" for note in getattr(exc, "__notes__", ()))
+        err.print(f"[red]error:[/] {escape(str(exc) + notes)}")
         sys.exit(1)
     except Exception:
         err.print("[red]internal error[/] (a bug in simcore; please report it with this trace):")

@@ -38,6 +38,18 @@ class RunningStats:
         return {"count": self.count, "min": self.minimum, "max": self.maximum, "avg": self.mean}
 
 
+def percentiles(values: list[float]) -> dict[str, float]:
+    """count, p50, p99 and max of a sample (0 when empty), for wall-clock latencies."""
+    if not values:
+        return {"count": 0, "p50": 0.0, "p99": 0.0, "max": 0.0}
+    ordered = sorted(values)
+
+    def at(q: float) -> float:
+        return ordered[min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1)]
+
+    return {"count": len(ordered), "p50": at(0.5), "p99": at(0.99), "max": ordered[-1]}
+
+
 @dataclass
 class PerformanceMetrics:
     analysis_engine: RunningStats = field(default_factory=RunningStats)  # seconds per cycle
@@ -52,6 +64,19 @@ class PerformanceMetrics:
     trading_days: int = 0
     bars_streamed: int = 0
     bars_generated: int = 0
+    clock_driven: dict[str, object] | None = None  # speed, release lags, overrun counts
+
+    def record_clock_driven(self, speed: float, lags_ms: list[float], overruns: list) -> None:
+        """A wall-clock run's figures: how late each release came, and the overruns per link."""
+        per_link: dict[str, int] = {}
+        for overrun in overruns:
+            per_link[overrun.link] = per_link.get(overrun.link, 0) + 1
+        self.clock_driven = {
+            "speed_multiplier": speed,
+            "release_lag_ms": percentiles(lags_ms),
+            "overruns": per_link,
+            "overrun_lag_ms": percentiles([o.lag_ms for o in overruns]),
+        }
 
     @staticmethod
     def clock() -> float:
@@ -92,6 +117,7 @@ class PerformanceMetrics:
                 "bars_generated": self.bars_generated,
                 "bars_per_second": self.bars_streamed / self.total_time if self.total_time else 0.0,
             },
+            **({"clock_driven": self.clock_driven} if self.clock_driven else {}),
         }
 
     def report(self) -> str:
@@ -147,6 +173,21 @@ class PerformanceMetrics:
             f"  - Avg per Day: {self.total_time / days if days else 0.0:.2f} s",
             f"  - Bars: {self.bars_streamed:,} streamed, {self.bars_generated:,} generated "
             f"({rate:,.0f} streamed bars/s)",
+            *self._clock_driven_lines(),
             "=" * 50,
         ]
         return "\n".join(lines)
+
+    def _clock_driven_lines(self) -> list[str]:
+        if not self.clock_driven:
+            return []
+        lag = self.clock_driven["release_lag_ms"]
+        overruns = self.clock_driven["overruns"]
+        return [
+            "",
+            f"Clock-Driven Replay ({self.clock_driven['speed_multiplier']:g}x):",
+            f"  - Release lag: p50 {lag['p50']:.2f} ms | p99 {lag['p99']:.2f} ms | "
+            f"max {lag['max']:.2f} ms ({lag['count']:,} releases)",
+            "  - Overruns: "
+            + (", ".join(f"{link} {n:,}" for link, n in overruns.items()) or "none"),
+        ]

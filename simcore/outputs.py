@@ -156,7 +156,9 @@ class BacktestRecorder:
         return frame
 
 
-def build_tables(recorder: BacktestRecorder, coordinator, engine) -> dict[str, pl.DataFrame]:
+def build_tables(
+    recorder: BacktestRecorder, coordinator, engine, overruns: list | None = None
+) -> dict[str, pl.DataFrame]:
     """Every deterministic output table, in an order that never depends on timing."""
     # Already in a canonical order, as recorded: session, streamed then derived intervals from
     # the shortest, symbols in config order, time. No sort needed.
@@ -245,6 +247,11 @@ def build_tables(recorder: BacktestRecorder, coordinator, engine) -> dict[str, p
             "values": pl.String,
         },
     ).with_columns(pl.col("time").cast(pl.Datetime("ns", "UTC")))
+    overrun_table = pl.DataFrame(
+        [(o.time_ns, o.link, o.busy, o.lag_ms) for o in overruns or ()],
+        schema={"time": pl.Int64, "link": pl.String, "busy": pl.String, "lag_ms": pl.Float64},
+        orient="row",
+    ).with_columns(pl.col("time").cast(pl.Datetime("ns", "UTC")))
     return {
         "marking": marking,
         "history_plan": history,
@@ -253,6 +260,7 @@ def build_tables(recorder: BacktestRecorder, coordinator, engine) -> dict[str, p
         "quality": quality,
         "gaps": gaps,
         "signals": signals,
+        "overruns": overrun_table,
     }
 
 

@@ -37,11 +37,13 @@ class DataQualityManager:
         self.enabled = enabled
         self.gaps: list[Gap] = []
         self._last_slot: dict[str, np.ndarray] = {}
+        self._received: dict[str, np.ndarray] = {}
         self._quality: dict[str, np.ndarray] = {}
 
     def begin_session(self) -> None:
         self.gaps = []
         self._last_slot = {}
+        self._received = {}
         self._quality = {}
         count = len(self.session_data.symbols)
         for base in sorted({b for b in self.plan.base.values() if b}):
@@ -50,6 +52,9 @@ class DataQualityManager:
             percent = np.full(count, 100.0 if not self.enabled else 0.0)
             self._quality[base] = percent
             self._last_slot[base] = np.full(count, -1, dtype=np.int64)
+            # counted from the notifications, not read from the stream's cursor: on wall-clock
+            # threads the coordinator may already have released later slots
+            self._received[base] = np.zeros(count, dtype=np.int64)
             self.session_data.set_quality(base, percent)
         for symbol in self.session_data.symbols:
             base = self.plan.base.get(symbol)
@@ -64,8 +69,7 @@ class DataQualityManager:
             if not slots.size:
                 continue
             self._record_gaps(base, slots)
-            streamed = self.session_data.streamed(base)
-            self._quality[base][:] = 100.0 * streamed.cursor / (int(slots[-1]) + 1)
+            self._quality[base][:] = 100.0 * self._received[base] / (int(slots[-1]) + 1)
         if note.end_of_session:
             self._close_session()
 
@@ -76,9 +80,13 @@ class DataQualityManager:
         last = self._last_slot[base]
         block = grid.present[:, slots]
         first = int(slots[0])
-        if block.all() and int(slots[-1]) - first + 1 == slots.size and (last == first - 1).all():
-            last[:] = slots[-1]  # every symbol has every slot, continuing its last one: no gap
-            return
+        if block.all():
+            self._received[base] += slots.size
+            if int(slots[-1]) - first + 1 == slots.size and (last == first - 1).all():
+                last[:] = slots[-1]  # every symbol has every slot, continuing its last: no gap
+                return
+        else:
+            self._received[base] += block.sum(axis=1)
         rows, columns = np.nonzero(block)  # by symbol, then time
         if not rows.size:
             return
@@ -103,9 +111,8 @@ class DataQualityManager:
 
     def _close_session(self) -> None:
         for base, percent in self._quality.items():
-            streamed = self.session_data.streamed(base)
-            grid = streamed.grid
-            percent[:] = 100.0 * streamed.cursor / grid.slots
+            grid = self.session_data.streamed(base).grid
+            percent[:] = 100.0 * self._received[base] / grid.slots
             last = self._last_slot[base]
             for s in np.flatnonzero(last < grid.slots - 1):
                 self.gaps.append(

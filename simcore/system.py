@@ -20,12 +20,14 @@ from simcore import requirements
 from simcore.analysis import AnalysisEngine, Strategy
 from simcore.config import SessionConfig
 from simcore.coordinator import SessionCoordinator
-from simcore.errors import NotAvailableError
+from simcore.errors import NotAvailableError, UserError
 from simcore.metrics import PerformanceMetrics
 from simcore.processor import DataProcessor
 from simcore.quality import DataQualityManager
 from simcore.requirements import StrategyMismatch, strategy_name
 from simcore.runtime.sim import SimRuntime
+from simcore.runtime.steps import Pipeline
+from simcore.runtime.threads import ThreadRuntime
 from simcore.session_data import SessionData
 from simcore.time import TimeManager, market_for
 
@@ -38,6 +40,7 @@ class Components:
     processor: DataProcessor
     quality: DataQualityManager
     metrics: PerformanceMetrics
+    runtime: SimRuntime | ThreadRuntime | None = None
 
 
 class SystemManager:
@@ -89,19 +92,28 @@ class SystemManager:
         strategy: Strategy,
         source,
         on_session_end: Callable[[date], None] | None = None,
+        runtime: str | None = None,
     ) -> Components:
-        """Build the components in the seed's launch order and run the session loop."""
+        """Build the components in the seed's launch order and run the session loop.
+
+        ``runtime``: ``"sim"`` (SimPy, the default at speed 0) or ``"threads"`` (wall-clock
+        threads; always used when ``speed_multiplier > 0``). The components are kept in
+        ``self.components`` before the run starts, so that a caller can record what a failed
+        run produced.
+        """
         config = self._config
         if config.mode != "backtest":
             raise NotAvailableError(
                 "live mode is not built yet (`simcore live` comes with the real-time runtime)"
             )
         assert config.backtest_config is not None
-        if config.backtest_config.speed_multiplier > 0:
-            raise NotAvailableError(
-                f"backtest_config.speed_multiplier is {config.backtest_config.speed_multiplier:g}: "
-                "clock-driven replay needs the real-time runtime, which is not built yet; "
-                "set it to 0 for a data-driven backtest"
+        speed = config.backtest_config.speed_multiplier
+        if runtime not in (None, "sim", "threads"):
+            raise UserError(f"runtime must be 'sim' or 'threads', not {runtime!r}")
+        if speed > 0 and runtime == "sim":
+            raise UserError(
+                f"backtest_config.speed_multiplier is {speed:g}: a clock-driven replay runs on "
+                "the wall-clock threads, not on SimPy"
             )
         requirements.check_config_fits(config, strategy, repr(config.session_name))
         tm = self._time_manager
@@ -121,13 +133,29 @@ class SystemManager:
         quality = DataQualityManager(
             session_data, coordinator.plan, data_cfg.gap_filler.enable_session_quality
         )
-        self.components = Components(session_data, engine, coordinator, processor, quality, metrics)
-        engine.start()
-        SimRuntime(coordinator, processor, quality, engine, metrics, on_session_end).run()
-        metrics.bars_generated = processor.bars_generated
-        metrics.backtest_ended = metrics.clock()
+        pipeline = Pipeline(coordinator, processor, quality, engine, metrics, on_session_end)
+        chosen = (
+            ThreadRuntime(pipeline, speed)
+            if speed > 0 or runtime == "threads"
+            else SimRuntime(pipeline)
+        )
+        self.components = Components(
+            session_data, engine, coordinator, processor, quality, metrics, chosen
+        )
+        try:
+            engine.start()
+            chosen.run()
+        finally:
+            metrics.bars_generated = processor.bars_generated
+            metrics.backtest_ended = metrics.clock()
+            if isinstance(chosen, ThreadRuntime):
+                metrics.record_clock_driven(speed, chosen.release_lags_ms, chosen.overruns)
         return self.components
 
     def stop(self) -> None:
+        """Stop the runtime's threads (if any), then the coordinator: streams, dates, queues."""
         if self.components is not None:
+            runtime = self.components.runtime
+            if isinstance(runtime, ThreadRuntime):
+                runtime.stop()
             self.components.coordinator.stop()

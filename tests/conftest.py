@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,21 @@ from simcore.time import TimeManager
 
 REPO = Path(__file__).resolve().parents[1]
 LEAN_ROOT = REPO.parent / "shared" / "data" / "lean"
+
+
+@pytest.fixture(autouse=True)
+def no_thread_left_behind():
+    """Every thread a test starts (runtime threads, emulator servers, stream clients) must be
+    stopped by the test: a thread still alive two seconds after it ends is a failure."""
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + 2.0
+    while True:
+        left = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    assert not left, f"threads left running: {[t.name for t in left]}"
 
 
 @pytest.fixture

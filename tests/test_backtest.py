@@ -315,15 +315,6 @@ def test_session_quality_disabled_reports_100(gappy_store):
 
 
 def test_refusals_are_clear(gappy_store):
-    clock_driven = make_config(["AAA"], "2025-07-02", "2025-07-02").model_copy(
-        update={
-            "backtest_config": make_config(
-                ["AAA"], "2025-07-02", "2025-07-02"
-            ).backtest_config.model_copy(update={"speed_multiplier": 60.0})
-        }
-    )
-    with pytest.raises(NotAvailableError, match="speed_multiplier"):
-        run_backtest(clock_driven, gappy_store, Strategy())
     with pytest.raises(DataError, match="no data at all for: ZZZ"):
         run_backtest(
             make_config(["AAA", "ZZZ"], "2025-07-02", "2025-07-02"), gappy_store, Strategy()

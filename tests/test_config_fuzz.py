@@ -67,7 +67,7 @@ def mutants(draw, names=tuple(CONFIGS)) -> tuple[str, dict]:
             del parent[key]
         elif operation == "add" and isinstance(parent, dict):
             new_key = draw(st.sampled_from(["zz", "_comment", "symbols", "period", "field"]))
-            parent[new_key] = draw(st.sampled_from(VALUES))
+            parent[new_key] = copy.deepcopy(draw(st.sampled_from(VALUES)))
         elif operation == "list":
             parent[key] = [parent[key]]
         elif operation == "object":
@@ -119,6 +119,11 @@ def test_property_a_valid_mutant_runs_or_fails_as_a_user_error(mutant, sample_st
         event("invalid config")
         return
     config = report.config
+    speed = config.backtest_config.speed_multiplier if config.backtest_config else 0.0
+    if speed > 0:  # a replay at the mutant's speed would take hours: the same path, faster
+        bt = config.backtest_config.model_copy(update={"speed_multiplier": 1e6})
+        config = config.model_copy(update={"backtest_config": bt})
+        event("clock-driven")
     try:
         strategy = resolve_strategy(config, None)
         result = run_backtest(config, sample_store, strategy)

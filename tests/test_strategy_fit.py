@@ -4,9 +4,11 @@ reported as the strategy's (callback, time, symbol, its traceback), and strategi
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 import pytest
 
 from simcore.analysis import HistoricalNeed, Strategy
@@ -121,7 +123,7 @@ def test_batch_and_session_callbacks_are_named_too(sample_store):
         run_backtest(single_day(), sample_store, BadSessionStart())
 
 
-def test_cli_strategy_error_exits_1_and_writes_no_results(tmp_path, sample_store, capsys):
+def test_cli_strategy_error_exits_1_and_writes_what_was_produced(tmp_path, sample_store, capsys):
     strategy_file = tmp_path / "my_strategy.py"
     strategy_file.write_text(
         "from simcore.analysis import Strategy\n\n"
@@ -146,8 +148,13 @@ def test_cli_strategy_error_exits_1_and_writes_no_results(tmp_path, sample_store
     assert exited.value.code == 1
     err = capsys.readouterr().err
     assert "Broken failed in on_bar" in err and "my_strategy.py" in err
-    assert not (out / "manifest.json").exists()
-    assert list(out.iterdir()) == []  # nothing half-written
+    assert f"what the run produced up to the failure is in {out}" in " ".join(err.split())
+    manifest = json.loads((out / "manifest.json").read_text())  # complete files, marked failed
+    assert manifest["summary"]["status"] == "failed"
+    assert manifest["summary"]["error"].startswith("StrategyError: strategy")
+    bars = pl.read_parquet(out / "bars.parquet")
+    assert bars["timestamp"].max() < datetime(2025, 7, 2, 13, 35, tzinfo=UTC)  # up to 09:35 ET
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # nothing left aside
 
 
 def test_strategies_load_from_files_and_their_import_errors_are_user_errors(tmp_path):

@@ -17,17 +17,13 @@ strategy subscribed to).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Generator
-from datetime import date
+from collections.abc import Generator
 
 import simpy
 
-from simcore.analysis import AnalysisEngine
-from simcore.coordinator import SessionCoordinator
 from simcore.errors import SimcoreError
 from simcore.metrics import PerformanceMetrics, RunningStats
-from simcore.processor import DataProcessor
-from simcore.quality import DataQualityManager
+from simcore.runtime.steps import Pipeline
 from simcore.sync import StreamSubscription, SubscriptionTimeout
 
 
@@ -117,21 +113,13 @@ class Link:
 
 
 class SimRuntime:
-    def __init__(
-        self,
-        coordinator: SessionCoordinator,
-        processor: DataProcessor,
-        quality: DataQualityManager,
-        engine: AnalysisEngine,
-        metrics: PerformanceMetrics,
-        on_session_end: Callable[[date], None] | None = None,
-    ):
-        self.coordinator = coordinator
-        self.processor = processor
-        self.quality = quality
-        self.engine = engine
-        self.metrics = metrics
-        self.on_session_end = on_session_end
+    def __init__(self, pipeline: Pipeline):
+        self.pipeline = pipeline
+        self.coordinator = pipeline.coordinator
+        self.processor = pipeline.processor
+        self.quality = pipeline.quality
+        self.engine = pipeline.engine
+        self.metrics = pipeline.metrics
         self.env: simpy.Environment | None = None
 
     def run(self) -> None:
@@ -140,13 +128,9 @@ class SimRuntime:
             return
         first_open = self.coordinator.tm.get_trading_session(days[0]).regular_open
         env = self.env = simpy.Environment(initial_time=self.coordinator.tm.to_utc_ns(first_open))
-        bases = ",".join(sorted({b for b in self.coordinator.plan.base.values() if b}))
-        to_processor = Link(env, ("*", "bars", bases), self.metrics.data_processor)
-        to_analysis = Link(
-            env,
-            ("*", "bars", ",".join(sorted(self.engine.subscriptions))),
-            self.metrics.analysis_engine,
-        )
+        p = self.pipeline
+        to_processor = Link(env, ("*", "bars", p.sync_intervals), self.metrics.data_processor)
+        to_analysis = Link(env, ("*", "bars", p.subscriptions), self.metrics.analysis_engine)
         to_quality = Mailbox(env)
         self.processor.listened = self.engine.subscriptions
         failed = env.event()
@@ -196,33 +180,21 @@ class SimRuntime:
 
     # ------------------------------------------------------------------ processes
     def _coordinator(self, out: Link):
-        env, c, m = self.env, self.coordinator, self.metrics
-        deactivated_at: float | None = None
+        env, c, p = self.env, self.coordinator, self.pipeline
         for day in c.days:
-            session = c.begin_session(day)
-            self.processor.begin_session(day)
-            self.quality.begin_session()
-            self.engine.begin_session(session)
-            activated_at = m.clock()
-            if deactivated_at is not None:
-                m.session_gap.add(activated_at - deactivated_at)
+            session = p.begin_session(day)
             yield env.timeout(c.tm.current_time_ns() - env.now)
             for event in c.events(self.processor.stop_times(self.engine.subscriptions)):
                 yield env.timeout(event.ns - env.now)
                 yield from out.wait_done()
                 yield from out.deliver(c.release(event))
+            # the last data must be handled at its own time before the clock moves to the close
+            yield from out.wait_done()
             end = c.finish_session()
             yield env.timeout(end.ns - env.now)
             yield from out.deliver(end)
             yield from out.wait_done()
-            self.engine.end_session(session)
-            c.end_session()
-            m.session_market_hours.add(session.duration.total_seconds() / 3600)
-            if self.on_session_end is not None:
-                self.on_session_end(day)
-            deactivated_at = m.clock()
-            m.session_duration.add(deactivated_at - activated_at)
-            m.trading_days += 1
+            p.end_session(day, session)
 
     def _processor(self, inbox: Link, out: Link, quality: Mailbox):
         while True:
