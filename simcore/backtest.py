@@ -9,11 +9,11 @@ from pathlib import Path
 
 import polars as pl
 
-from adapters.local.source import LocalDataSource
 from adapters.local.store import ParquetStore
+from adapters.sources import AlpacaEndpoints, data_source
 from simcore.analysis import Strategy
 from simcore.config import SessionConfig
-from simcore.errors import NotAvailableError, UserError
+from simcore.errors import UserError
 from simcore.metrics import PerformanceMetrics
 from simcore.outputs import BacktestRecorder, build_tables, prepare_out_dir, write_outputs
 from simcore.strategy_loading import load_strategy
@@ -45,6 +45,7 @@ def run_backtest(
     out_dir: Path | None = None,
     on_session_end: Callable[[date], None] | None = None,
     runtime: str | None = None,
+    endpoints: AlpacaEndpoints | None = None,
 ) -> BacktestResult:
     """Run a backtest and return (and write, with ``out_dir``) its results.
 
@@ -53,15 +54,10 @@ def run_backtest(
     strategy error, a component's exception), what it produced up to the failure is still
     written, with ``summary.status`` saying it failed and why, and the error is re-raised.
     """
-    if config.api_config.data_api != "local":
-        raise NotAvailableError(
-            f"api_config.data_api is {config.api_config.data_api!r}: backtests read the local store "
-            "in this version; set it to 'local'"
-        )
     if out_dir is not None:
         prepare_out_dir(out_dir)
     system = SystemManager(config)
-    source = LocalDataSource(store, system.get_time_manager())
+    source = data_source(config, store, system.get_time_manager(), endpoints)
     recorder = BacktestRecorder()
     recorded: set[date] = set()
 
@@ -86,6 +82,9 @@ def run_backtest(
         result = _results(config, strategy, system, recorder, failure)
     finally:
         system.stop()
+    fetched = getattr(source, "report", None)
+    if fetched is not None:  # what came from the provider this run: a fact of the run, not of
+        result.metrics.fetched = fetched.as_dict()  # the data, so in metrics.json
     if out_dir is not None:
         result.manifest = write_outputs(
             out_dir, result.tables, result.summary, result.metrics.as_dict()

@@ -65,6 +65,7 @@ class PerformanceMetrics:
     bars_streamed: int = 0
     bars_generated: int = 0
     clock_driven: dict[str, object] | None = None  # speed, release lags, overrun counts
+    fetched: dict[str, int] | None = None  # what a provider-backed run fetched
 
     def record_clock_driven(self, speed: float, lags_ms: list[float], overruns: list) -> None:
         """A wall-clock run's figures: how late each release came, and the overruns per link."""
@@ -118,6 +119,7 @@ class PerformanceMetrics:
                 "bars_per_second": self.bars_streamed / self.total_time if self.total_time else 0.0,
             },
             **({"clock_driven": self.clock_driven} if self.clock_driven else {}),
+            **({"fetched": self.fetched} if self.fetched else {}),
         }
 
     def report(self) -> str:

@@ -213,7 +213,7 @@ class ParquetStore:
                     kept = old.join(part.select("timestamp"), on="timestamp", how="anti")
                     replaced += old.height - kept.height
                     part = pl.concat([kept, part], how="vertical")
-            _atomic_write(part.sort("timestamp"), path)
+            atomic_write(part.sort("timestamp"), path)
             files += 1
         return WriteResult(frame.height, replaced, files, tuple(damaged))
 
@@ -303,7 +303,7 @@ def _utc(moment: datetime) -> datetime:
     return TimeManager.to_utc(moment)
 
 
-def _atomic_write(frame: pl.DataFrame, path: Path) -> None:
+def atomic_write(frame: pl.DataFrame, path: Path) -> None:
     """Write ``frame`` to ``path`` so that readers see the old file or the new one, never half."""
     try:
         _write_aside_and_rename(frame, path)

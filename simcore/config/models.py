@@ -184,6 +184,8 @@ class TradingConfig(ConfigModel):
 class ApiConfig(ConfigModel):
     data_api: DataApi = "alpaca"
     trade_api: TradeApi = "alpaca"
+    # Alpaca's market-data feed: "iex" (the free plan's) or "sip" (all US exchanges, paid)
+    feed: Literal["iex", "sip"] = "iex"
 
 
 class Metadata(ConfigModel):

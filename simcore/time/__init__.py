@@ -1,6 +1,7 @@
 """Time, calendars and timezones: everything goes through :class:`TimeManager`."""
 
 from simcore.time.cache import CacheStats, LookupCache
+from simcore.time.clock import LiveClock
 from simcore.time.manager import TimeManager, TradingSession
 from simcore.time.markets import ASSET_CLASSES, EXCHANGE_GROUPS, MARKETS, MarketSpec, market_for
 
@@ -9,6 +10,7 @@ __all__ = [
     "EXCHANGE_GROUPS",
     "MARKETS",
     "CacheStats",
+    "LiveClock",
     "LookupCache",
     "MarketSpec",
     "TimeManager",

@@ -22,6 +22,7 @@ import polars as pl
 from simcore.errors import ClockError, UserError
 from simcore.time.cache import CacheStats, LookupCache
 from simcore.time.calendar_table import CalendarTable, load_calendar
+from simcore.time.clock import LiveClock
 from simcore.time.markets import MarketSpec, market_for
 
 Mode = Literal["backtest", "live"]
@@ -61,10 +62,13 @@ class TimeManager:
         asset_class: str = "EQUITY",
         mode: Mode = "backtest",
         cache_size: int = 100,
+        clock: LiveClock | None = None,
     ):
         if mode not in ("backtest", "live"):
             raise ValueError(f"mode must be 'backtest' or 'live', not {mode!r}")
         self.mode: Mode = mode
+        # live mode: the real clock, or a rehearsal clock (a chosen start and rate)
+        self.clock: LiveClock = clock or LiveClock()
         self._cache_size = cache_size
         self._backtest_time: datetime | None = None
         self._backtest_time_ns: int | None = None
@@ -110,7 +114,7 @@ class TimeManager:
     def get_current_time(self) -> datetime:
         """Now, in the system timezone: virtual in backtest, the real clock in live mode."""
         if self.mode == "live":
-            return datetime.now(tz=self._tz)
+            return self.from_utc_ns(self.clock.now_ns())
         ns = self._backtest_time_ns
         if ns is None:
             raise ClockError("backtest time is not set yet; the session coordinator sets it")
@@ -149,7 +153,7 @@ class TimeManager:
     def current_time_ns(self) -> int:
         """get_current_time() as UTC nanoseconds."""
         if self.mode == "live":
-            return self.to_utc_ns(datetime.now(tz=UTC))
+            return self.clock.now_ns()
         if self._backtest_time_ns is None:
             raise ClockError("backtest time is not set yet; the session coordinator sets it")
         return self._backtest_time_ns

@@ -1,0 +1,60 @@
+"""Which data source a session reads, from its ``api_config.data_api``.
+
+``local``: the Parquet store as it is. ``alpaca``: the same store, first filled from Alpaca's
+REST API with what the run needs (keys from the environment; the endpoints can point at the
+loopback emulator). ``polygon`` and ``schwab`` are valid names not built yet: a clear error.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from adapters.local.source import LocalDataSource
+from adapters.local.store import ParquetStore
+from simcore.config import SessionConfig
+from simcore.errors import NotAvailableError
+from simcore.time import TimeManager
+
+DATA_URL_ENV = "SIMCORE_ALPACA_DATA_URL"  # REST base, e.g. the emulator's http://127.0.0.1:PORT
+STREAM_URL_ENV = "SIMCORE_ALPACA_STREAM_URL"  # websocket, e.g. ws://127.0.0.1:PORT/v2/iex
+
+
+@dataclass(frozen=True)
+class AlpacaEndpoints:
+    """Where alpaca-py's clients connect: Alpaca itself (None) or an emulator."""
+
+    data_url: str | None = None
+    stream_url: str | None = None
+
+    @classmethod
+    def resolve(cls, data_url: str | None = None, stream_url: str | None = None):
+        return cls(
+            data_url or os.environ.get(DATA_URL_ENV) or None,
+            stream_url or os.environ.get(STREAM_URL_ENV) or None,
+        )
+
+
+def data_source(
+    config: SessionConfig,
+    store: ParquetStore,
+    tm: TimeManager,
+    endpoints: AlpacaEndpoints | None = None,
+):
+    api = config.api_config.data_api
+    if api == "local":
+        return LocalDataSource(store, tm)
+    if api == "alpaca":
+        from adapters.alpaca.history import AlpacaHistory
+        from adapters.alpaca.keys import keys_from_env
+        from adapters.alpaca.source import AlpacaBackedSource
+
+        endpoints = endpoints or AlpacaEndpoints.resolve()
+        history = AlpacaHistory(
+            store, tm, keys_from_env(), url=endpoints.data_url, feed=config.api_config.feed
+        )
+        return AlpacaBackedSource(store, tm, history)
+    raise NotAvailableError(
+        f"api_config.data_api {api!r} is valid but not built into this version; "
+        "use 'local' or 'alpaca'"
+    )
