@@ -160,7 +160,11 @@ class RevealedBars:
         values: dict[str, np.ndarray],
         label_ns: np.ndarray,
         end_ns: np.ndarray,
+        live: bool = False,
     ) -> None:
+        # live: bars are written into slots as they arrive (and may be corrected), so a
+        # symbol's compact columns are rebuilt after each change instead of built once
+        self.live = live
         self.present = present
         self.values = values
         self.label_ns = label_ns
@@ -197,18 +201,38 @@ class RevealedBars:
             self.cursor += 1
             self.last_slot[:] = slot
             self.revealed = slot + 1
+            if self.live:
+                self.refresh(self._everyone)
             return self._everyone
         symbols = np.flatnonzero(column)
         self.cursor[symbols] += 1
         self.last_slot[symbols] = slot
         self.revealed = slot + 1
+        if self.live:
+            self.refresh(symbols)
         return symbols
+
+    def refresh(self, symbols: np.ndarray) -> None:
+        """Forget the compact columns of ``symbols`` (their bars changed): rebuilt on next use.
+        Views handed out before keep the arrays, and the values, they were given."""
+        for s in symbols.tolist():
+            self._columns[s] = None
+
+    def correct(self, symbol: int, slot: int) -> None:
+        """A released slot of ``symbol`` was written after its release (a late bar, an update,
+        a gap fill): count it if it is new, and let readers see it from now on."""
+        if slot < self.revealed:
+            self.cursor[symbol] = int(self.present[symbol, : self.revealed].sum())
+            self.last_slot[symbol] = max(int(self.last_slot[symbol]), slot)
+        self._columns[symbol] = None
 
     def reveal_block(self, slots: np.ndarray) -> int:
         """Reveal several slots at once (ascending); returns how many bars that released."""
         first, last = int(slots[0]), int(slots[-1])
         contiguous = last - first + 1 == slots.size
         block = self.present[:, first : last + 1] if contiguous else self.present[:, slots]
+        if self.live:
+            self.refresh(self._everyone)
         if block.all():
             self.cursor += slots.size
             self.last_slot[:] = last
@@ -264,7 +288,7 @@ class StreamedBars(RevealedBars):
         slots = np.arange(grid.slots, dtype=np.int64)
         label = grid.open_ns + slots * grid.slot_ns
         end = np.minimum(label + grid.slot_ns, grid.close_ns)
-        super().__init__(grid.present, grid.values, label, end)
+        super().__init__(grid.present, grid.values, label, end, getattr(grid, "live", False))
 
 
 class DerivedBars:

@@ -32,6 +32,7 @@ from simcore.errors import ClockError, DataError, NotAvailableError
 from simcore.events import StreamNotification
 from simcore.history import HistoryBlock
 from simcore.indicators import historical
+from simcore.live_stream import Correction, LiveItem, LiveStream, LiveTicks
 from simcore.metrics import PerformanceMetrics
 from simcore.session_data import SessionData
 from simcore.streams import Mark, StreamPlan, mark_streams
@@ -59,8 +60,16 @@ class SessionCoordinator:
         source,
         session_data: SessionData,
         metrics: PerformanceMetrics,
+        *,
+        live_sessions: int = 1,
+        live_grace_ns: int = 2_000_000_000,
     ):
         self.config = config
+        self.live_mode = config.mode == "live"
+        self.live_sessions = live_sessions  # live: how many sessions to run
+        self.live_grace_ns = live_grace_ns  # live: how long a slot waits for late bars
+        self.live_streams: dict[str, LiveStream] = {}
+        self.live_ticks: LiveTicks | None = None
         self.tm = time_manager
         self.source = source
         self.session_data = session_data
@@ -90,11 +99,13 @@ class SessionCoordinator:
                 f"{where} has no data at all for: {', '.join(missing)} "
                 f"({getattr(self.source, 'remedy', 'check the symbols')})"
             )
+        # live marking asks what the provider streams; a backtest, what the store holds
+        offered = getattr(self.source, "streamable", None) if self.live_mode else None
         self.plan = mark_streams(
             self.symbols,
             data_cfg.streams,
             self.config.mode,
-            {s: self.source.available(s) for s in self.symbols},
+            {s: (offered or self.source.available)(s) for s in self.symbols},
         )
         self.session_data.bar_intervals = frozenset(
             d.stream
@@ -110,10 +121,24 @@ class SessionCoordinator:
                 "they have"
             )
         self.history_needs = self._plan_history()
+        if self.live_mode:
+            self.days = self._upcoming_sessions()
+            return
         bt = self.config.backtest_config
         assert bt is not None
         start, end = self.tm.get_session_boundary_times(bt.start_date, bt.end_date)
         self.days = self.tm.trading_days(start.date(), end.date())
+
+    def _upcoming_sessions(self) -> list[date]:
+        """Live: today's session if it has not closed yet, else the next ones."""
+        now = self.tm.get_current_time()
+        day = self.tm.get_first_trading_date(self.tm.session_date_of(now))
+        if now >= self.tm.get_trading_session(day).regular_close:
+            day = self.tm.get_next_trading_date(day)
+        days = [day]
+        while len(days) < self.live_sessions:
+            days.append(self.tm.get_next_trading_date(days[-1]))
+        return days
 
     def stop(self) -> None:
         """Stop streams, reset the backtest dates, clear the queues and session_data."""
@@ -156,7 +181,8 @@ class SessionCoordinator:
         if session is None:
             raise ClockError(f"{day} is not a trading day")
         self.tm.invalidate_caches()
-        self.tm.advance_to_ns(self.tm.to_utc_ns(session.regular_open))
+        if not self.live_mode:  # live: the clock is the clock
+            self.tm.advance_to_ns(self.tm.to_utc_ns(session.regular_open))
         self.session = session
         self.session_data.clear_session()
         self._load_history(day)
@@ -210,7 +236,8 @@ class SessionCoordinator:
         return block
 
     def _prefetch_days(self) -> int:
-        return self.config.backtest_config.prefetch_days if self.config.backtest_config else 1
+        bt = self.config.backtest_config
+        return bt.prefetch_days if bt and not self.live_mode else 1
 
     def _history_frame(self, need: HistoryNeed, days: list[date]) -> pl.DataFrame:
         symbols = list(need.symbols)
@@ -287,7 +314,10 @@ class SessionCoordinator:
 
     def _load_queues(self, day: date) -> None:
         """Prefetch: when today's session is not queued, load it and up to prefetch_days - 1
-        following sessions of the backtest in one read."""
+        following sessions of the backtest in one read. Live: the streams start empty."""
+        if self.live_mode:
+            self._start_live(day)
+            return
         if day not in self._queue:
             prefetch = (
                 self.config.backtest_config.prefetch_days if self.config.backtest_config else 1
@@ -376,8 +406,11 @@ class SessionCoordinator:
         return note
 
     def finish_session(self) -> StreamNotification:
-        """Data exhausted: advance to the close; end of session is exactly time >= close."""
+        """Data exhausted: advance to the close; end of session is exactly time >= close.
+        Live: the clock has passed the close by itself (and may be past it: that is no error)."""
         close_ns = self.tm.to_utc_ns(self.session.regular_close)
+        if self.live_mode:
+            return StreamNotification(close_ns, {}, end_of_session=True)
         now = self.tm.current_time_ns()
         if now > close_ns:
             raise ClockError(f"critical: time {self.tm.get_current_time()} passed the close")
@@ -385,6 +418,56 @@ class SessionCoordinator:
             self.tm.advance_to_ns(close_ns)
         assert self.tm.current_time_ns() >= close_ns
         return StreamNotification(close_ns, {}, end_of_session=True)
+
+    # ------------------------------------------------------------------ live streaming phase
+    def _start_live(self, day: date) -> None:
+        bases = sorted({b for b in self.plan.base.values() if b})
+        self.live_streams = {}
+        for base in bases:
+            grid = self.source.empty_session_bars(self.symbols, base, day)
+            self.session_data.attach_streamed(base, StreamedBars(grid))
+            self.live_streams[base] = LiveStream(
+                base, grid, self.tm.current_time_ns, self.live_grace_ns
+            )
+        self.live_ticks = LiveTicks(self.symbols)
+        self.session_data.attach_quotes(self.live_ticks.quotes)
+
+    def accept_live(self, item: LiveItem) -> tuple[str, int, int, bool] | None:
+        """An arriving message: a bar into its slot, a quote or trade onto its series. Returns
+        a correction to hand down (a bar written after its slot was released)."""
+        if item.kind in ("quote", "trade"):
+            self.live_ticks.add(item)
+            return None
+        for base, stream in self.live_streams.items():
+            outcome = stream.accept(item)
+            if isinstance(outcome, Correction):
+                s, slot = (
+                    stream.index[item.symbol],
+                    (item.time_ns - stream.grid.open_ns) // stream.grid.slot_ns,
+                )
+                return (base, s, int(slot), outcome.old is None)
+            return None
+        return None
+
+    def due_live(self, now_ns: int) -> StreamNotification | None:
+        """The slots due now, released into session_data (None when nothing is due)."""
+        released: dict[str, np.ndarray] = {}
+        ns = 0
+        for base, stream in self.live_streams.items():
+            slots = stream.due_slots(now_ns)
+            if slots.size:
+                note = stream.release(slots)
+                ns = max(ns, note.ns)
+                self.metrics.bars_streamed += self.session_data.reveal_block(base, slots)
+                released[base] = slots
+        return StreamNotification(ns, released) if released else None
+
+    def next_live_due_ns(self) -> int | None:
+        times = [t for t in (s.next_due_ns() for s in self.live_streams.values()) if t]
+        return min(times) if times else None
+
+    def live_finished(self) -> bool:
+        return all(s.finished for s in self.live_streams.values())
 
     def end_session(self) -> None:
         self.active = False

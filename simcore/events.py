@@ -26,6 +26,9 @@ class StreamNotification:
         default_factory=dict
     )  # interval -> [(slot, symbols)]
     end_of_session: bool = False
+    # live: base bars written after their slot was released, as (interval, symbol index, slot,
+    # whether the slot had no bar before)
+    corrections: list[tuple[str, int, int, bool]] = field(default_factory=list)
 
 
 @dataclass(slots=True)

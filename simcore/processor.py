@@ -85,7 +85,11 @@ class DataProcessor:
                 if streamed is None or interval_sort_key(interval) <= interval_sort_key(base):
                     continue
                 windows = self._layout(interval, base, streamed.grid, day)
-                windows.bars = _derive(streamed.grid, windows)
+                windows.bars = (
+                    _empty_windows(streamed.grid, windows)
+                    if streamed.live
+                    else _derive(streamed.grid, windows)
+                )
                 self._windows.append(windows)
                 self.session_data.attach_derived(interval, windows.bars)
         for indicators in self.indicators.values():
@@ -127,6 +131,8 @@ class DataProcessor:
     def handle(self, note: StreamNotification) -> DataUpdate:
         """Process one released timestamp; return what became available, per interval."""
         update = DataUpdate(note.ns, end_of_session=note.end_of_session)
+        if note.corrections:
+            self.apply_corrections([(b, s, slot) for b, s, slot, _ in note.corrections])
         for base, slots in note.released.items():
             listened = base in self.indicators or base in self.listened
             if not listened:
@@ -145,6 +151,8 @@ class DataProcessor:
             while windows.next < len(ends) and ends[windows.next] <= note.ns:
                 k = windows.next
                 windows.next += 1
+                if bars.live:  # built from what arrived, now that the window is complete
+                    _derive_window(self.session_data.streamed(windows.base).grid, windows, k)
                 symbols = self.session_data.reveal(windows.interval, k)
                 if symbols.size:
                     self.bars_generated += symbols.size
@@ -154,6 +162,21 @@ class DataProcessor:
                         self._update_indicators(windows.interval, symbols, values)
                     update.bars.append((windows.interval, symbols))
         return update
+
+    def apply_corrections(self, corrections: list[tuple[str, int, int]]) -> None:
+        """Base bars written after their release (live): the streamed view shows them, and
+        every derived window already revealed that contains them is built again. Real-time
+        indicators are not rewound: they go on from the values they had."""
+        for base, symbol, slot in corrections:
+            streamed = self.session_data.streamed(base)
+            streamed.correct(symbol, slot)
+            for windows in self._windows:
+                if windows.base != base:
+                    continue
+                k = int(np.searchsorted(windows.slot_from, slot, side="right")) - 1
+                if 0 <= k < windows.next:
+                    _derive_window(streamed.grid, windows, k)
+                    windows.bars.correct(symbol, k)
 
     def _update_indicators(
         self, interval: str, symbols: np.ndarray, bars: dict[str, np.ndarray]
@@ -184,3 +207,34 @@ def _derive(grid, w: _Windows) -> RevealedBars:
     for array in values.values():
         array.flags.writeable = False
     return RevealedBars(has_bar, values, w.label_ns, w.end_ns)
+
+
+def _empty_windows(grid, w: _Windows) -> RevealedBars:
+    """A live session's derived bars: nothing yet; each window is built when it completes."""
+    count, windows = grid.present.shape[0], len(w.label_ns)
+    values = {
+        name: np.full((count, windows), 0.0 if name == "volume" else np.nan)
+        for name in ("open", "high", "low", "close", "volume")
+    }
+    return RevealedBars(np.zeros((count, windows), dtype=bool), values, w.label_ns, w.end_ns, True)
+
+
+def _derive_window(grid, w: _Windows, k: int) -> None:
+    """Window ``k``'s bar for every symbol, from the base slots it covers (the same rules as
+    ``_derive``, for one window at a time)."""
+    lo = int(w.slot_from[k])
+    hi = int(w.slot_from[k + 1]) if k + 1 < len(w.slot_from) else grid.slots
+    present = grid.present[:, lo:hi]
+    v = grid.values
+    has_bar = present.any(axis=1)
+    first = np.where(has_bar, present.argmax(axis=1), 0) + lo
+    last = np.where(has_bar, hi - 1 - present[:, ::-1].argmax(axis=1), lo)
+    rows = np.arange(present.shape[0])
+    out = w.bars
+    with np.errstate(all="ignore"):
+        out.values["open"][:, k] = np.where(has_bar, v["open"][rows, first], np.nan)
+        out.values["high"][:, k] = np.fmax.reduce(v["high"][:, lo:hi], axis=1)
+        out.values["low"][:, k] = np.fmin.reduce(v["low"][:, lo:hi], axis=1)
+        out.values["close"][:, k] = np.where(has_bar, v["close"][rows, last], np.nan)
+        out.values["volume"][:, k] = np.add.reduce(v["volume"][:, lo:hi], axis=1)
+    out.present[:, k] = has_bar

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simcore.events import StreamNotification
+from simcore.gap_fill import GapFiller
 from simcore.session_data import SessionData
 from simcore.streams import StreamPlan
 
@@ -31,20 +32,31 @@ class Gap:
 
 
 class DataQualityManager:
-    def __init__(self, session_data: SessionData, plan: StreamPlan, enabled: bool = True):
+    def __init__(
+        self,
+        session_data: SessionData,
+        plan: StreamPlan,
+        enabled: bool = True,
+        filler: GapFiller | None = None,
+    ):
         self.session_data = session_data
         self.plan = plan
         self.enabled = enabled
+        self.filler = filler if enabled else None  # live only: gaps to ask the provider for
         self.gaps: list[Gap] = []
         self._last_slot: dict[str, np.ndarray] = {}
         self._received: dict[str, np.ndarray] = {}
+        self._elapsed: dict[str, int] = {}
         self._quality: dict[str, np.ndarray] = {}
 
     def begin_session(self) -> None:
         self.gaps = []
         self._last_slot = {}
         self._received = {}
+        self._elapsed = {}
         self._quality = {}
+        if self.filler is not None:
+            self.filler.begin_session()
         count = len(self.session_data.symbols)
         for base in sorted({b for b in self.plan.base.values() if b}):
             if self.session_data.streamed(base) is None:
@@ -69,9 +81,44 @@ class DataQualityManager:
             if not slots.size:
                 continue
             self._record_gaps(base, slots)
-            self._quality[base][:] = 100.0 * self._received[base] / (int(slots[-1]) + 1)
+            self._elapsed[base] = int(slots[-1]) + 1
+            if self.filler is not None:
+                self._track_missing(base, slots, note.ns)
+            self._publish(base)
+        for base, symbol, _, new_bar in note.corrections:
+            if new_bar and base in self._received:
+                self._received[base][symbol] += 1
+            if self.filler is not None:
+                self.filler.arrived(symbol, base, _)
+            self._publish(base)
         if note.end_of_session:
             self._close_session()
+
+    def _publish(self, base: str) -> None:
+        """received / expected so far; in live, minutes the provider confirmed had no trades
+        are not expected."""
+        expected = np.full(len(self.session_data.symbols), self._elapsed.get(base, 0), float)
+        if self.filler is not None:
+            expected -= np.array(self.filler.no_trade_counts(len(expected), base), dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            percent = np.where(expected > 0, 100.0 * self._received[base] / expected, 100.0)
+        self._quality[base][:] = np.minimum(percent, 100.0)
+
+    def _track_missing(self, base: str, slots: np.ndarray, now_ns: int) -> None:
+        grid = self.session_data.streamed(base).grid
+        absent_rows, absent_cols = np.nonzero(~grid.present[:, slots])
+        for s, c in zip(absent_rows.tolist(), absent_cols.tolist(), strict=True):
+            slot = int(slots[c])
+            self.filler.missing(s, base, slot, grid.slot_start_ns(slot), now_ns)
+
+    def gap_fill_rows(self) -> list[tuple[str, str, int, int, str]]:
+        """(symbol, interval, bar start ns, attempts, outcome) of every live gap."""
+        if self.filler is None:
+            return []
+        return [
+            (self.session_data.symbols[g.symbol], g.interval, g.bar_ns, g.attempts, g.outcome)
+            for g in sorted(self.filler.gaps.values(), key=lambda g: (g.symbol, g.bar_ns))
+        ]
 
     def _record_gaps(self, base: str, slots: np.ndarray) -> None:
         """Gaps closed by this block's bars: per symbol, a present slot more than one after the
@@ -110,9 +157,10 @@ class DataQualityManager:
         last[rows[last_of_row]] = current[last_of_row]
 
     def _close_session(self) -> None:
-        for base, percent in self._quality.items():
+        for base in self._quality:
             grid = self.session_data.streamed(base).grid
-            percent[:] = 100.0 * self._received[base] / grid.slots
+            self._elapsed[base] = grid.slots
+            self._publish(base)
             last = self._last_slot[base]
             for s in np.flatnonzero(last < grid.slots - 1):
                 self.gaps.append(

@@ -20,7 +20,8 @@ from simcore import requirements
 from simcore.analysis import AnalysisEngine, Strategy
 from simcore.config import SessionConfig
 from simcore.coordinator import SessionCoordinator
-from simcore.errors import NotAvailableError, UserError
+from simcore.errors import UserError
+from simcore.gap_fill import GapFiller
 from simcore.metrics import PerformanceMetrics
 from simcore.processor import DataProcessor
 from simcore.quality import DataQualityManager
@@ -29,7 +30,7 @@ from simcore.runtime.sim import SimRuntime
 from simcore.runtime.steps import Pipeline
 from simcore.runtime.threads import ThreadRuntime
 from simcore.session_data import SessionData
-from simcore.time import TimeManager, market_for
+from simcore.time import LiveClock, TimeManager, market_for
 
 
 @dataclass
@@ -44,9 +45,12 @@ class Components:
 
 
 class SystemManager:
-    def __init__(self, config: SessionConfig):
+    def __init__(self, config: SessionConfig, clock: LiveClock | None = None):
+        """``clock``: a live session's clock (the real one by default, or a rehearsal clock)."""
         self._config = config
-        self._time_manager = TimeManager(config.exchange_group, config.asset_class, config.mode)
+        self._time_manager = TimeManager(
+            config.exchange_group, config.asset_class, config.mode, clock=clock
+        )
         self.components: Components | None = None
 
     @property
@@ -92,23 +96,25 @@ class SystemManager:
         strategy: Strategy,
         source,
         on_session_end: Callable[[date], None] | None = None,
-        runtime: str | None = None,
+        runtime: str | Callable[[Pipeline], object] | None = None,
+        coordinator_options: dict | None = None,
     ) -> Components:
         """Build the components in the seed's launch order and run the session loop.
 
         ``runtime``: ``"sim"`` (SimPy, the default at speed 0) or ``"threads"`` (wall-clock
-        threads; always used when ``speed_multiplier > 0``). The components are kept in
-        ``self.components`` before the run starts, so that a caller can record what a failed
-        run produced.
+        threads; always used when ``speed_multiplier > 0``) for a backtest; for a live session,
+        a factory that builds the live runtime around the pipeline (``simcore.live_session``
+        does). The components are kept in ``self.components`` before the run starts, so that a
+        caller can record what a failed or interrupted run produced.
         """
         config = self._config
-        if config.mode != "backtest":
-            raise NotAvailableError(
-                "live mode is not built yet (`simcore live` comes with the real-time runtime)"
+        live = config.mode == "live"
+        if live and not callable(runtime):
+            raise UserError(
+                "a live session runs with `simcore live` (a backtest needs mode 'backtest')"
             )
-        assert config.backtest_config is not None
-        speed = config.backtest_config.speed_multiplier
-        if runtime not in (None, "sim", "threads"):
+        speed = 0.0 if live else config.backtest_config.speed_multiplier
+        if not live and runtime not in (None, "sim", "threads"):
             raise UserError(f"runtime must be 'sim' or 'threads', not {runtime!r}")
         if speed > 0 and runtime == "sim":
             raise UserError(
@@ -122,7 +128,9 @@ class SystemManager:
         data_cfg = config.session_data_config
         session_data = SessionData(tm.current_time_ns, tuple(data_cfg.symbols))
         engine = AnalysisEngine(session_data, tm, strategy)
-        coordinator = SessionCoordinator(config, tm, source, session_data, metrics)
+        coordinator = SessionCoordinator(
+            config, tm, source, session_data, metrics, **(coordinator_options or {})
+        )
         coordinator.start()
         problems = requirements.marking_problems(coordinator.plan, data_cfg.symbols, strategy)
         if problems:
@@ -130,15 +138,18 @@ class SystemManager:
         processor = DataProcessor(
             session_data, coordinator.plan, tm, data_cfg.bar_alignment, tuple(strategy.indicators)
         )
+        gaps = data_cfg.gap_filler
+        filler = GapFiller(gaps.max_retries, gaps.retry_interval_seconds * 10**9) if live else None
         quality = DataQualityManager(
-            session_data, coordinator.plan, data_cfg.gap_filler.enable_session_quality
+            session_data, coordinator.plan, gaps.enable_session_quality, filler
         )
         pipeline = Pipeline(coordinator, processor, quality, engine, metrics, on_session_end)
-        chosen = (
-            ThreadRuntime(pipeline, speed)
-            if speed > 0 or runtime == "threads"
-            else SimRuntime(pipeline)
-        )
+        if callable(runtime):
+            chosen = runtime(pipeline)
+        elif speed > 0 or runtime == "threads":
+            chosen = ThreadRuntime(pipeline, speed)
+        else:
+            chosen = SimRuntime(pipeline)
         self.components = Components(
             session_data, engine, coordinator, processor, quality, metrics, chosen
         )
@@ -148,7 +159,7 @@ class SystemManager:
         finally:
             metrics.bars_generated = processor.bars_generated
             metrics.backtest_ended = metrics.clock()
-            if isinstance(chosen, ThreadRuntime):
+            if isinstance(chosen, ThreadRuntime) and not live:
                 metrics.record_clock_driven(speed, chosen.release_lags_ms, chosen.overruns)
         return self.components
 

@@ -148,7 +148,7 @@ def test_cli_strategy_error_exits_1_and_writes_what_was_produced(tmp_path, sampl
     assert exited.value.code == 1
     err = capsys.readouterr().err
     assert "Broken failed in on_bar" in err and "my_strategy.py" in err
-    assert f"what the run produced up to the failure is in {out}" in " ".join(err.split())
+    assert f"what the run produced up to then is in {out}" in " ".join(err.split())
     manifest = json.loads((out / "manifest.json").read_text())  # complete files, marked failed
     assert manifest["summary"]["status"] == "failed"
     assert manifest["summary"]["error"].startswith("StrategyError: strategy")

@@ -148,7 +148,9 @@ class AlpacaHistory:
         now_ns = self.tm.clock.now_ns()
         for number, chunk in enumerate(chunks):
             wanted = sorted({s for d in chunk for s in todo[d]})
-            frame = self._request(wanted, interval, chunk[0], chunk[-1], report)
+            start = self.tm.daily_bar_label_ns(chunk[0])
+            end = self.tm.daily_bar_label_ns(chunk[-1] + timedelta(days=1)) - 1000
+            frame = self._request(wanted, interval, start, end, report)
             frame = frame.filter(
                 pl.struct("symbol", "day").is_in(
                     pl.DataFrame(
@@ -173,17 +175,27 @@ class AlpacaHistory:
                 progress(number + 1, len(chunks))
         return report
 
+    def bars_between(
+        self, symbols: list[str], interval: str, start_ns: int, end_ns: int
+    ) -> pl.DataFrame:
+        """The bars of ``symbols`` stamped in [start, end] (one request, with retries), in the
+        store's columns: what a gap fill asks for. Raises on failure."""
+        return self._request(symbols, interval, start_ns, end_ns, FetchReport())
+
+    def check_keys(self, symbol: str) -> None:
+        """One small request, so that rejected keys are reported before anything starts."""
+        now = self.tm.clock.now_ns()
+        self._request([symbol], "1d", now - 7 * 86_400_000_000_000, now, FetchReport())
+
     def _request(
-        self, symbols: list[str], interval: str, first: date, last: date, report: FetchReport
+        self, symbols: list[str], interval: str, start_ns: int, end_ns: int, report: FetchReport
     ) -> pl.DataFrame:
         """One range for several symbols (alpaca-py follows the pages), with retries."""
-        start = self.tm.from_utc_ns(self.tm.daily_bar_label_ns(first))
-        end = self.tm.from_utc_ns(self.tm.daily_bar_label_ns(last + timedelta(days=1)))
         request = StockBarsRequest(
             symbol_or_symbols=symbols,
             timeframe=TIMEFRAMES[interval],
-            start=self.tm.to_utc(start),
-            end=self.tm.to_utc(end - timedelta(microseconds=1)),
+            start=self.tm.to_utc(self.tm.from_utc_ns(start_ns)),
+            end=self.tm.to_utc(self.tm.from_utc_ns(end_ns)),
             feed=self.feed,
         )
         for attempt in range(self.max_retries + 1):

@@ -39,6 +39,7 @@ class SessionBars:
     present: np.ndarray  # bool (S, M)
     values: dict[str, np.ndarray]  # field -> float64 (S, M); NaN (volume: 0) where absent
     outside_session: int  # stored regular bars that fell outside the grid (should be 0)
+    live: bool = False  # filled as bars arrive (live), not known in advance (prefetched)
 
     @property
     def slots(self) -> int:
@@ -124,6 +125,15 @@ class LocalDataSource:
             part = {name: array[mask] for name, array in arrays.items()}
             out[day] = _grid(day, interval, tuple(symbols), sessions[day], part)
         return out
+
+    def empty_session_bars(self, symbols: Sequence[str], interval: str, day: date) -> SessionBars:
+        """A live session's grid: every slot empty, filled as bars arrive."""
+        none = np.array([], dtype=np.int64)
+        rows: dict[str, np.ndarray] = {"row": none, "ns": none}
+        rows |= {f: np.array([], dtype=np.float64) for f in FIELDS}
+        grid = _grid(day, interval, tuple(symbols), self._session(day), rows)
+        grid.live = True
+        return grid
 
     def start_quotes(
         self, symbols: Sequence[str], days: Iterable[date]

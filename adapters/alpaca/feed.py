@@ -1,0 +1,123 @@
+"""Alpaca's live market data for the engine: alpaca-py's ``StockDataStream`` on its own thread.
+
+Every message becomes a ``LiveItem`` in the feed's inbox (bars, updated bars, quotes, trades);
+the session coordinator takes them from there. alpaca-py owns the websocket: the connection,
+authentication, subscription and its reconnects with backoff. The engine adds what alpaca-py
+cannot see: a socket that stays connected and answers pings but sends nothing is noticed by the
+coordinator from the missing minutes, and ``reconnect`` closes it so that alpaca-py connects
+again. The gap source asks the REST API for the bars a gap is missing (and keeps them in the
+store, as every fetched bar is).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import queue
+import threading
+import time
+from collections.abc import Sequence
+
+from alpaca.data.enums import DataFeed
+from alpaca.data.live import StockDataStream
+
+from adapters.alpaca import wire
+from adapters.alpaca.history import AlpacaHistory
+from adapters.alpaca.keys import AlpacaKeys
+from adapters.local.importers import import_frame
+from adapters.local.store import BARS_1M
+from simcore.live_stream import LiveItem
+
+
+class AlpacaFeed:
+    def __init__(self, keys: AlpacaKeys, *, url: str | None = None, feed: str = "iex"):
+        self.inbox: queue.SimpleQueue = queue.SimpleQueue()
+        self._keys = keys
+        self.url = url
+        self.feed = feed
+        self.stream: StockDataStream | None = None
+        self.thread: threading.Thread | None = None
+        self.received = 0
+        self.reconnects: list[str] = []
+
+    def start(self, symbols: Sequence[str], channels: Sequence[str]) -> None:
+        stream = self.stream = StockDataStream(
+            self._keys.key,
+            self._keys.secret,
+            raw_data=True,
+            feed=DataFeed(self.feed),
+            url_override=self.url,
+        )
+        names = list(symbols)
+        if "bars" in channels:
+            stream.subscribe_bars(self._handler("bar"), *names)
+            stream.subscribe_updated_bars(self._handler("updated"), *names)
+        if "quotes" in channels:
+            stream.subscribe_quotes(self._handler("quote"), *names)
+        if "trades" in channels:
+            stream.subscribe_trades(self._handler("trade"), *names)
+        self.thread = threading.Thread(target=stream.run, name="alpaca-feed", daemon=True)
+        self.thread.start()
+
+    def _handler(self, kind: str):
+        inbox = self.inbox
+
+        async def handle(message: dict) -> None:
+            received = time.perf_counter()
+            if kind in ("bar", "updated"):
+                values = (message["o"], message["h"], message["l"], message["c"], message["v"])
+            elif kind == "quote":
+                values = (message["bp"], message["bs"], message["ap"], message["as"])
+            else:
+                values = (message["p"], message["s"])
+            self.received += 1
+            inbox.put(LiveItem(kind, message["S"], wire.message_time_ns(message), values, received))
+
+        return handle
+
+    def _run_in_loop(self, coroutine, timeout: float = 5.0) -> None:
+        loop = getattr(self.stream, "_loop", None)
+        if loop is None or not loop.is_running():
+            coroutine.close()
+            return
+        with contextlib.suppress(Exception):
+            asyncio.run_coroutine_threadsafe(coroutine, loop).result(timeout)
+
+    def reconnect(self, reason: str) -> None:
+        """Close the socket; alpaca-py connects again (with its backoff) and resubscribes."""
+        self.reconnects.append(reason)
+        if self.stream is not None:
+            self._run_in_loop(self.stream.close())
+
+    def stop(self) -> None:
+        """Stop the stream and wait for its thread: stop first, then close the socket so that
+        alpaca-py's pending read ends at once instead of at its next 5-second timeout."""
+        if self.stream is None or self.thread is None:
+            return
+        stream = self.stream
+        if getattr(stream, "_loop", None) is None:  # not connected yet: the waiting loop ends
+            stream._stop_stream_queue.put({"should_stop": True})
+        else:
+            self._run_in_loop(stream.stop_ws())
+            self._run_in_loop(stream.close())
+        self.thread.join(15)
+
+
+class AlpacaGapSource:
+    """The bars a gap is missing, from the REST API (and written to the store)."""
+
+    def __init__(self, history: AlpacaHistory):
+        self.history = history
+
+    def fetch(self, symbol: str, interval: str, start_ns: int, end_ns: int) -> list[LiveItem]:
+        tm = self.history.tm
+        frame = self.history.bars_between([symbol], interval, start_ns, end_ns)
+        if frame.height:
+            import_frame(self.history.store, BARS_1M, frame.drop("day"), tm)
+        stamps = frame["timestamp"].dt.epoch("ns").to_list() if frame.height else []
+        rows = frame.select("open", "high", "low", "close", "volume").rows() if frame.height else []
+        received = time.perf_counter()
+        return [
+            LiveItem("fill", symbol, ns, tuple(values), received)
+            for ns, values in zip(stamps, rows, strict=True)
+        ]

@@ -1,0 +1,249 @@
+"""The live runtime: the thread runtime with a feed instead of a prefetched session.
+
+Same four threads, same links, never blocking a producer (a busy consumer is an overrun). What
+differs is where the coordinator's events come from and one duty of the quality manager:
+
+* the **session coordinator** thread waits for the session (saying so), runs its
+  initialisation (history and indicators from the provider through the store), then takes
+  what the feed delivers — bars into the session grid, quotes and trades onto their series — and
+  releases each slot when it falls due (``simcore.live_stream``). A bar written after its slot
+  was released goes down the pipeline as a correction. When several slots in a row bring no bar
+  for any symbol, the feed is taken for mute (connected, answering pings, sending nothing: a
+  failure Alpaca's users report) and is reconnected; gap filling recovers the minutes;
+* the **data quality manager** thread also fills gaps in the background: every
+  ``retry_interval_seconds`` it asks the provider's history API for the missing bars that are
+  due and hands what it gets to the coordinator (``simcore.gap_fill``). Nothing waits on it.
+
+On a stop (Ctrl-C, SIGTERM, an error) every thread ends; ``drain`` then brings whatever the
+feed had delivered into the session, so that nothing received is lost from the outputs.
+"""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from simcore.events import StreamNotification
+from simcore.live_stream import LiveItem
+from simcore.runtime.steps import Pipeline
+from simcore.runtime.threads import _STOP, ThreadLink, ThreadRuntime, _Flush, _Stopping
+from simcore.time import LiveClock
+
+
+class LiveFeed(Protocol):
+    """What the runtime needs of a provider's live stream (adapters implement it)."""
+
+    inbox: queue.SimpleQueue  # LiveItem, put by the feed's own thread
+
+    def start(self, symbols: Sequence[str], channels: Sequence[str]) -> None: ...
+    def stop(self) -> None: ...
+    def reconnect(self, reason: str) -> None: ...
+
+
+class GapSource(Protocol):
+    """The provider's history API for gap filling: the bars it has in [start, end]."""
+
+    def fetch(self, symbol: str, interval: str, start_ns: int, end_ns: int) -> list[LiveItem]: ...
+
+
+@dataclass
+class LiveFigures:
+    """What the status line shows and the outputs keep (wall-clock facts of the session)."""
+
+    waiting_for: str = ""
+    releases: int = 0
+    release_delay_ms: list[float] = field(default_factory=list)  # slot end + grace -> release
+    reconnects: list[tuple[int, str]] = field(default_factory=list)  # (session ns, why)
+    fill_requests: int = 0
+    fill_errors: int = 0
+
+
+class LiveRuntime(ThreadRuntime):
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        feed: LiveFeed,
+        clock: LiveClock,
+        gap_source: GapSource | None = None,
+        *,
+        channels: Sequence[str] = ("bars",),
+        lead_seconds: float = 60.0,
+        mute_slots: int = 3,
+        retry_interval_ns: int = 60_000_000_000,
+    ):
+        super().__init__(pipeline, speed=clock.speed)
+        self.feed = feed
+        self.live_clock = clock
+        self.gap_source = gap_source
+        self.channels = tuple(channels)
+        self.lead_ns = int(lead_seconds * 1e9)
+        self.mute_slots = mute_slots
+        self.retry_interval_ns = retry_interval_ns
+        self.figures = LiveFigures()
+        self.control._wakers.append(lambda: feed.inbox.put(_STOP))
+        self._feed_started = False
+
+    # ------------------------------------------------------------------ coordinator
+    def _coordinator(self, out: ThreadLink, to_quality: queue.SimpleQueue[object]) -> None:
+        self._workers["data_processor"].start()
+        self._workers["data_quality_manager"].start()
+        c, p, tm = self.pipeline.coordinator, self.pipeline, self.pipeline.coordinator.tm
+        try:
+            for day in c.days:
+                trading = tm.get_trading_session(day)
+                open_ns = tm.to_utc_ns(trading.regular_open)
+                self._wait_for(
+                    open_ns - self.lead_ns,
+                    f"the session of {day} (opens {trading.regular_open:%H:%M %Z})",
+                )
+                session = p.begin_session(day)
+                if not self._feed_started:
+                    self.feed.start(c.symbols, self.channels)
+                    self._feed_started = True
+                self._wait_for(open_ns, f"the open at {trading.regular_open:%H:%M %Z}")
+                self.figures.waiting_for = ""
+                self._stream(out)
+                out.wait_done()
+                end = c.finish_session()
+                out.deliver(end, end.ns)
+                out.wait_done()
+                self._flush(to_quality)
+                p.end_session(day, session)
+        finally:
+            if self._feed_started:
+                self.feed.stop()
+
+    def _wait_for(self, ns: int, what: str) -> None:
+        if self.live_clock.now_ns() < ns:
+            self.figures.waiting_for = what
+            if not self.live_clock.sleep_until(ns, self.control.stop):
+                raise _Stopping
+
+    def _stream(self, out: ThreadLink) -> None:
+        c, clock = self.pipeline.coordinator, self.live_clock
+        silent = 0
+        while (due := c.next_live_due_ns()) is not None:
+            corrections = self._take(clock.wall_seconds_until(due))
+            now = clock.now_ns()
+            if corrections:
+                out.deliver(StreamNotification(now, {}, corrections=corrections), now)
+            note = c.due_live(now)
+            if note is None:
+                continue
+            self.figures.releases += 1
+            self.figures.release_delay_ms.append(max(0.0, (now - note.ns) / 1e6 / clock.speed))
+            out.deliver(note, note.ns)
+            silent = silent + len(next(iter(note.released.values()))) if self._empty(note) else 0
+            if silent >= self.mute_slots:
+                self.figures.reconnects.append((now, f"no bar for any symbol in {silent} minutes"))
+                self.feed.reconnect("mute")
+                silent = 0
+
+    def _empty(self, note: StreamNotification) -> bool:
+        grids = self.pipeline.coordinator.live_streams
+        return not any(grids[b].grid.present[:, slots].any() for b, slots in note.released.items())
+
+    def _take(self, timeout: float) -> list[tuple[str, int, int, bool]]:
+        """Wait up to ``timeout`` wall seconds for the feed, then take all it has delivered."""
+        corrections = []
+        try:
+            item = self.feed.inbox.get(timeout=max(timeout, 0.0)) if timeout > 0 else None
+        except queue.Empty:
+            return corrections
+        while True:
+            if item is _STOP:
+                raise _Stopping
+            if item is not None:
+                correction = self.pipeline.coordinator.accept_live(item)
+                if correction is not None:
+                    corrections.append(correction)
+            try:
+                item = self.feed.inbox.get_nowait()
+            except queue.Empty:
+                return corrections
+
+    def drain(self) -> int:
+        """After a stop: bring what the feed delivered into the session and release every slot
+        whose end has passed (its bars are complete). Returns the bars so released."""
+        c = self.pipeline.coordinator
+        if not c.live_streams or c.session is None:
+            return 0
+        while True:
+            try:
+                item = self.feed.inbox.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(item, LiveItem):
+                c.accept_live(item)
+        now, released = self.live_clock.now_ns(), 0
+        for base, stream in c.live_streams.items():
+            last = int(np.searchsorted(stream.end_ns, now, side="right"))  # slots ended by now
+            if last > stream.released:
+                slots = np.arange(stream.released, last, dtype=np.int64)
+                stream.release(slots)
+                released += c.session_data.reveal_block(base, slots)
+        return released
+
+    # ------------------------------------------------------------------ quality manager
+    def _quality(self, inbox: queue.SimpleQueue[object]) -> None:
+        quality, clock = self.pipeline.quality, self.live_clock
+        filler = quality.filler
+        while True:
+            due = filler.next_due_ns() if filler is not None and self.gap_source else None
+            timeout = None if due is None else max(0.0, clock.wall_seconds_until(due))
+            try:
+                note = inbox.get(timeout=timeout) if timeout is None or timeout > 0 else None
+            except queue.Empty:
+                note = None
+            if note is _STOP:
+                return
+            if isinstance(note, _Flush):
+                note.done.set()
+            elif note is not None:
+                quality.handle(note)  # type: ignore[arg-type]
+            if filler is not None and self.gap_source is not None:
+                self._fill(filler)
+
+    def _fill(self, filler) -> None:
+        now = self.live_clock.now_ns()
+        symbols = self.pipeline.coordinator.symbols
+        for request in filler.due(now):
+            self.figures.fill_requests += 1
+            try:
+                items = self.gap_source.fetch(
+                    symbols[request.symbol], request.interval, request.start_ns, request.end_ns
+                )
+            except Exception:  # the provider failed this time: retried later, counted
+                self.figures.fill_errors += 1
+                filler.attempted(request, False, self.live_clock.now_ns())
+                continue
+            for item in items:
+                self.feed.inbox.put(item)
+            filler.attempted(request, True, self.live_clock.now_ns())
+
+    # ------------------------------------------------------------------ status
+    def status(self) -> dict[str, object]:
+        c, q = self.pipeline.coordinator, self.pipeline.quality
+        streams = list(c.live_streams.values())
+        counts = [s.counts for s in streams]
+        quality = [
+            q.session_data.get_quality(sym, s.interval) for s in streams for sym in c.symbols
+        ]
+        quality = [v for v in quality if v is not None]
+        delays = self.figures.release_delay_ms[-20:]
+        return {
+            "now": c.tm.get_current_time(),
+            "waiting_for": self.figures.waiting_for,
+            "bars": sum(k.bars for k in counts),
+            "corrections": sum(len(k.corrections) for k in counts),
+            "quality_min": min(quality) if quality else None,
+            "gaps_open": q.filler.open_count() if q.filler else 0,
+            "gaps_filled": q.filler.filled_count() if q.filler else 0,
+            "overruns": len(self.overruns),
+            "release_delay_ms": sorted(delays)[len(delays) // 2] if delays else None,
+            "reconnects": len(self.figures.reconnects),
+        }
