@@ -166,25 +166,6 @@ def backtest(
     )
 
 
-@app.command()
-def live(
-    config_file: Annotated[
-        Path, typer.Argument(metavar="CONFIG", help="Session config JSON (mode: live).")
-    ],
-) -> None:
-    """Live or paper trading: not built yet (it needs the wall-clock runtime and Alpaca adapters)."""
-    from simcore.config import load_config
-    from simcore.errors import NotAvailableError
-
-    config = load_config(config_file)  # a broken config is reported first
-    raise NotAvailableError(
-        f"{config_file} is valid, but live trading is not built yet: it needs the wall-clock "
-        "runtime and the Alpaca data and trading adapters. Backtests run with `simcore backtest`."
-        if config.mode == "live"
-        else f"{config_file} has mode {config.mode!r}; `simcore live` is for mode 'live' configs"
-    )
-
-
 # ---------------------------------------------------------------------- data
 
 
@@ -434,6 +415,9 @@ def _print_import_report(report) -> None:
                     f"(median {row['trailing_median'] or 0:,.0f})"
                 )
 
+
+# the live side: `simcore live`, `simcore emulate alpaca`, `simcore data fetch`
+from simcore import cli_live  # noqa: E402, F401  (registers its commands on the apps above)
 
 # ---------------------------------------------------------------------- entry point
 

@@ -66,6 +66,7 @@ class PerformanceMetrics:
     bars_generated: int = 0
     clock_driven: dict[str, object] | None = None  # speed, release lags, overrun counts
     fetched: dict[str, int] | None = None  # what a provider-backed run fetched
+    kind: str = "Backtest"  # "Live" for a live session: the report's summary heading
 
     def record_clock_driven(self, speed: float, lags_ms: list[float], overruns: list) -> None:
         """A wall-clock run's figures: how late each release came, and the overruns per link."""
@@ -169,7 +170,7 @@ class PerformanceMetrics:
             ),
             f"  - Avg Wall Time Active: {self.session_duration.mean:.3f} s",
             "",
-            "Backtest Summary:",
+            f"{self.kind} Summary:",
             f"  - Total Time: {self.total_time:.2f} s",
             f"  - Trading Days: {days}",
             f"  - Avg per Day: {self.total_time / days if days else 0.0:.2f} s",

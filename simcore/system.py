@@ -123,7 +123,7 @@ class SystemManager:
             )
         requirements.check_config_fits(config, strategy, repr(config.session_name))
         tm = self._time_manager
-        metrics = PerformanceMetrics()
+        metrics = PerformanceMetrics(kind="Live" if live else "Backtest")
         metrics.backtest_started = metrics.clock()
         data_cfg = config.session_data_config
         session_data = SessionData(tm.current_time_ns, tuple(data_cfg.symbols))

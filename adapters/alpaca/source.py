@@ -14,7 +14,7 @@ from datetime import date
 import polars as pl
 
 from adapters.alpaca.history import AlpacaHistory, FetchReport
-from adapters.local.source import LocalDataSource, SessionBars
+from adapters.local.source import LIVE_STREAMS, LocalDataSource, SessionBars
 from adapters.local.store import ParquetStore
 from simcore.time import TimeManager
 
@@ -35,6 +35,10 @@ class AlpacaBackedSource(LocalDataSource):
 
     def available(self, symbol: str) -> set[str]:
         return set(SERVED) | super().available(symbol)
+
+    def streamable(self, symbol: str) -> set[str]:
+        """What Alpaca's stock stream carries: 1m bars, quotes and trades (ticks)."""
+        return set(LIVE_STREAMS)
 
     def ensure(self, symbols: Sequence[str], interval: str, days: Iterable[date]) -> None:
         if interval in SERVED:

@@ -23,6 +23,7 @@ from adapters.local.store import BARS_1D, QUOTES, TICKS, Dataset, ParquetStore
 from simcore.time import TimeManager, TradingSession
 
 FIELDS = ("open", "high", "low", "close", "volume")
+LIVE_STREAMS = frozenset({"1m", "quotes", "ticks"})  # what Alpaca's stock stream carries
 _BASE_LENGTH_NS = {"1s": 1_000_000_000, "1m": 60_000_000_000}
 
 
@@ -83,6 +84,11 @@ class LocalDataSource:
         if self.store.has(TICKS, symbol):
             held.add("ticks")
         return held  # type: ignore[return-value]
+
+    def streamable(self, symbol: str) -> set[str]:
+        """What a live replay of the store streams (through the Alpaca emulator): 1m bars,
+        quotes and trades, where the store holds them."""
+        return self.available(symbol) & LIVE_STREAMS
 
     def _session(self, day: date) -> TradingSession:
         session = self.tm.get_trading_session(day)

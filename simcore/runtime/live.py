@@ -126,6 +126,9 @@ class LiveRuntime(ThreadRuntime):
     def _stream(self, out: ThreadLink) -> None:
         c, clock = self.pipeline.coordinator, self.live_clock
         silent = 0
+        # slots that ended before now were missed before the stream could bring them (a session
+        # joined late): gaps to fill, not a sign of a mute feed
+        streaming_since = clock.now_ns()
         while (due := c.next_live_due_ns()) is not None:
             corrections = self._take(clock.wall_seconds_until(due))
             now = clock.now_ns()
@@ -137,6 +140,8 @@ class LiveRuntime(ThreadRuntime):
             self.figures.releases += 1
             self.figures.release_delay_ms.append(max(0.0, (now - note.ns) / 1e6 / clock.speed))
             out.deliver(note, note.ns)
+            if note.ns <= streaming_since:
+                continue
             silent = silent + len(next(iter(note.released.values()))) if self._empty(note) else 0
             if silent >= self.mute_slots:
                 self.figures.reconnects.append((now, f"no bar for any symbol in {silent} minutes"))

@@ -225,7 +225,7 @@ class ThreadRuntime:
         self.release_lags_ms: list[float] = []  # clock-driven: wall delay past each due time
         self.session_starts: list[tuple[int, float]] = []  # (open ns, wall clock at the open)
         self.threads: list[threading.Thread] = []
-        self._started = threading.Event()
+        self.tick: Callable[[], None] | None = None  # called in the caller's thread while it waits
 
     @property
     def clock_driven(self) -> bool:
@@ -280,6 +280,8 @@ class ThreadRuntime:
         try:
             while self._workers["session_coordinator"].is_alive():
                 self._workers["session_coordinator"].join(0.2)
+                if self.tick is not None:
+                    self.tick()
         except BaseException:  # Ctrl-C in the caller's thread: stop everything, then re-raise
             self.stop()
             raise

@@ -1,0 +1,314 @@
+"""The live side of the command line: ``simcore live``, ``simcore emulate alpaca`` and
+``simcore data fetch``. Registered on the apps of ``simcore.cli``."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+import signal
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.live import Live
+from rich.markup import escape
+
+from simcore.cli import StoreOption, _store, app, data_app, err, out
+from simcore.errors import NotAvailableError, UserError
+
+emulate_app = typer.Typer(
+    help="Loopback emulators of outside services, for rehearsals without an account.",
+    no_args_is_help=True,
+)
+app.add_typer(emulate_app, name="emulate")
+
+DataUrl = Annotated[
+    str | None,
+    typer.Option(help="Alpaca REST base (default: $SIMCORE_ALPACA_DATA_URL, else Alpaca's)."),
+]
+StreamUrl = Annotated[
+    str | None,
+    typer.Option(help="Alpaca stream URL (default: $SIMCORE_ALPACA_STREAM_URL, else Alpaca's)."),
+]
+ClockStart = Annotated[
+    str | None,
+    typer.Option(help="Rehearsal: start the session clock here (ISO time with offset)."),
+]
+ClockSpeed = Annotated[float, typer.Option(help="Rehearsal: the session clock's rate.")]
+
+
+def _clock(start: str | None, speed: float):
+    from simcore.time import LiveClock
+
+    if speed <= 0:
+        raise UserError("--clock-speed must be more than 0")
+    moment = None
+    if start is not None:
+        try:
+            moment = datetime.fromisoformat(start)
+        except ValueError:
+            raise UserError(f"--clock-start {start!r} is not an ISO time") from None
+        if moment.tzinfo is None:
+            raise UserError(
+                f"--clock-start {start!r} needs an offset, e.g. 2025-07-01T09:29:50-04:00"
+            )
+    return LiveClock(moment, speed)
+
+
+# ---------------------------------------------------------------------- live
+
+
+@app.command()
+def live(
+    config_file: Annotated[
+        Path, typer.Argument(metavar="CONFIG", help="Session config JSON (mode: live).")
+    ],
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Output folder (default: out/<config name>).")
+    ] = None,
+    strategy: Annotated[
+        str | None, typer.Option(help="Strategy as module:Class or file.py:Class.")
+    ] = None,
+    sessions: Annotated[int, typer.Option(help="Sessions to run (Ctrl-C ends it sooner).")] = 1,
+    clock_start: ClockStart = None,
+    clock_speed: ClockSpeed = 1.0,
+    grace: Annotated[
+        float, typer.Option(help="Session seconds a minute waits for late bars.")
+    ] = 2.0,
+    data_url: DataUrl = None,
+    stream_url: StreamUrl = None,
+    store: StoreOption = None,
+) -> None:
+    """Run a strategy on live market data (Alpaca; or the local store replayed at the clock)."""
+    from adapters.alpaca.emulator import AlpacaEmulator
+    from adapters.alpaca.feed import AlpacaFeed, AlpacaGapSource
+    from adapters.alpaca.history import AlpacaHistory
+    from adapters.alpaca.keys import AlpacaKeys, keys_from_env
+    from adapters.alpaca.source import AlpacaBackedSource
+    from adapters.local.source import LocalDataSource
+    from adapters.sources import AlpacaEndpoints
+    from simcore.backtest import resolve_strategy
+    from simcore.config import load_config
+    from simcore.live_session import LiveOptions, channels_for, run_live
+    from simcore.requirements import check_config_fits
+    from simcore.system import SystemManager
+
+    config = load_config(config_file)
+    if config.mode != "live":
+        raise UserError(
+            f"{config_file} has mode {config.mode!r}; `simcore live` is for mode 'live' configs"
+        )
+    chosen = resolve_strategy(config, strategy)
+    check_config_fits(config, chosen, str(config_file))
+    if sessions < 1:
+        raise UserError("--sessions must be 1 or more")
+    clock = _clock(clock_start, clock_speed)
+    target = _store(store)
+    api = config.api_config.data_api
+    emulator = None
+    if api == "local":  # a replay of the store at the clock, through the real Alpaca clients
+        key = secrets.token_hex(8)
+        keys = AlpacaKeys(key, key)
+        emulator = AlpacaEmulator(target, clock, key=key, secret=key).start()
+        endpoints = AlpacaEndpoints(emulator.rest_url, emulator.stream_url)
+    elif api == "alpaca":
+        keys = keys_from_env()
+        endpoints = AlpacaEndpoints.resolve(data_url, stream_url)
+    else:
+        raise NotAvailableError(
+            f"api_config.data_api {api!r} is valid but not built into this version; "
+            "live sessions stream from 'alpaca' (or replay 'local')"
+        )
+    try:
+        system = SystemManager(config, clock)
+        tm = system.get_time_manager()
+        feed_name = config.api_config.feed
+        history = AlpacaHistory(target, tm, keys, url=endpoints.data_url, feed=feed_name)
+        history.check_keys(config.session_data_config.symbols[0])
+        source = (
+            LocalDataSource(target, tm)
+            if api == "local"
+            else AlpacaBackedSource(target, tm, history)
+        )
+        feed = AlpacaFeed(keys, url=endpoints.stream_url, feed=feed_name)
+        options = LiveOptions(
+            sessions=sessions,
+            grace_seconds=grace,
+            channels=channels_for(config.session_data_config.streams),
+        )
+        folder = out_dir or Path("out") / config_file.stem
+        _quiet_alpaca_logs()
+        result = _run_with_status(
+            lambda ready: run_live(
+                system,
+                target,
+                chosen,
+                source,
+                feed,
+                clock,
+                AlpacaGapSource(history),
+                folder,
+                options,
+                ready,
+            ),
+            config.session_name,
+        )
+    except KeyboardInterrupt:
+        err.print(f"interrupted: everything received is written to {escape(str(folder))}")
+        raise typer.Exit(130) from None
+    finally:
+        if emulator is not None:
+            emulator.stop()
+    out.print(result.metrics.report())
+    s = result.summary
+    out.print(
+        f"sessions {len(s['trading_days'])} | symbols {len(s['symbols'])} | "
+        f"bars streamed {s['bars_streamed']:,} | generated {s['bars_generated']:,} | "
+        f"signals {s['signals']:,} | corrections {result.tables['corrections'].height:,} | "
+        f"gaps filled {(result.tables['gap_fills']['outcome'] == 'filled').sum():,}"
+    )
+    out.print(f"results: {escape(str(folder))}")
+
+
+def _quiet_alpaca_logs() -> None:
+    """alpaca-py logs its reconnects as warnings on stderr; the status line reports them."""
+    logging.getLogger("alpaca").setLevel(logging.ERROR)
+
+
+def _run_with_status(run, name: str):
+    """Run with a live status line on stderr, and SIGTERM treated like Ctrl-C."""
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def terminate(signum, frame):
+        raise KeyboardInterrupt
+
+    with contextlib.suppress(ValueError):  # not the main thread (tests): no handler
+        signal.signal(signal.SIGTERM, terminate)
+    try:
+        with Live(console=err, refresh_per_second=4, transient=True) as status:
+
+            def ready(runtime) -> None:
+                runtime.tick = lambda: status.update(_status_text(name, runtime.status()))
+
+            return run(ready)
+    finally:
+        with contextlib.suppress(ValueError):
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _status_text(name: str, s: dict[str, object]) -> str:
+    if s["waiting_for"]:
+        return f"{escape(name)}: {s['now']:%Y-%m-%d %H:%M:%S %Z} — waiting for {s['waiting_for']}"
+    quality = "-" if s["quality_min"] is None else f"{s['quality_min']:.1f}%"
+    lag = "-" if s["release_delay_ms"] is None else f"{s['release_delay_ms']:.1f} ms"
+    return (
+        f"{escape(name)}: {s['now']:%H:%M:%S} | bars {s['bars']:,} | lag {lag} | "
+        f"quality min {quality} | gaps open {s['gaps_open']} filled {s['gaps_filled']} | "
+        f"corrections {s['corrections']} | overruns {s['overruns']} | "
+        f"reconnects {s['reconnects']}"
+    )
+
+
+# ---------------------------------------------------------------------- emulate
+
+
+@emulate_app.command("alpaca")
+def emulate_alpaca(
+    clock_start: ClockStart = None,
+    clock_speed: ClockSpeed = 1.0,
+    rest_port: Annotated[int, typer.Option(help="REST port on 127.0.0.1 (0: any free).")] = 0,
+    stream_port: Annotated[
+        int, typer.Option(help="Websocket port on 127.0.0.1 (0: any free).")
+    ] = 0,
+    store: StoreOption = None,
+) -> None:
+    """Serve the store as Alpaca's market-data REST and websocket APIs on 127.0.0.1."""
+    import os
+    import threading
+
+    from adapters.alpaca.emulator import AlpacaEmulator
+    from adapters.alpaca.keys import KEY_ENV, SECRET_ENV
+    from adapters.local.sample import ensure_sample
+
+    clock = _clock(clock_start, clock_speed)
+    target = _store(store)
+    if store is None and ensure_sample(target) is not None:
+        out.print(f"[dim]generated the bundled sample into {escape(str(target.root))}[/]")
+    key, secret = os.environ.get(KEY_ENV), os.environ.get(SECRET_ENV)
+    emulator = AlpacaEmulator(
+        target, clock, key=key or None, secret=secret or None, rest_port=rest_port,
+        stream_port=stream_port,
+    )  # fmt: skip
+    emulator.start()
+    start = f" --clock-start {clock_start}" if clock_start else ""
+    speed = f" --clock-speed {clock_speed:g}" if clock_speed != 1.0 else ""
+    out.print(f"Alpaca emulator serving {escape(str(target.root))} on 127.0.0.1")
+    out.print(f"  REST   {emulator.rest_url}\n  stream {emulator.stream_url}")
+    out.print(
+        "keys: " + ("those in the environment" if key else "any (none set in the environment)")
+    )
+    out.print("In another terminal (with a config whose api_config.data_api is 'alpaca'):")
+    out.print(f"  export SIMCORE_ALPACA_DATA_URL={emulator.rest_url}")
+    out.print(f"  export SIMCORE_ALPACA_STREAM_URL={emulator.stream_url}")
+    out.print(f"  simcore live CONFIG{start}{speed}")
+    out.print("Ctrl-C stops the emulator.")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emulator.stop()
+
+
+# ---------------------------------------------------------------------- data fetch
+
+
+@data_app.command("fetch")
+def data_fetch(
+    config_file: Annotated[Path, typer.Argument(metavar="CONFIG", help="Session config JSON.")],
+    data_url: DataUrl = None,
+    store: StoreOption = None,
+) -> None:
+    """Fetch from Alpaca everything a backtest of CONFIG reads (once; cached in the store)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from adapters.sources import AlpacaEndpoints, data_source
+    from simcore.config import load_config
+    from simcore.fetch_plan import fetch_plan
+    from simcore.system import SystemManager
+
+    config = load_config(config_file)
+    if config.api_config.data_api != "alpaca":
+        raise UserError(
+            f"{config_file}: api_config.data_api is {config.api_config.data_api!r}; "
+            "`simcore data fetch` fetches for 'alpaca' configs"
+        )
+    if config.mode != "backtest":
+        raise UserError(f"{config_file}: a live config fetches its history before each session")
+    target = _store(store)
+    system = SystemManager(config)
+    tm = system.get_time_manager()
+    source = data_source(config, target, tm, AlpacaEndpoints.resolve(data_url))
+    plan = fetch_plan(config, tm, source)
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err
+    ) as progress:
+        for (interval, symbols), days in plan.items():
+            task = progress.add_task(f"{interval} bars, {len(symbols)} symbol(s)", total=None)
+
+            def advance(done: int, total: int, task=task) -> None:
+                progress.update(task, completed=done, total=total)
+
+            part = source.api.fetch(list(symbols), interval, sorted(days), advance)
+            source.report.requests += part.requests
+            source.report.bars += part.bars
+            source.report.symbol_days_fetched += part.symbol_days_fetched
+            source.report.symbol_days_cached += part.symbol_days_cached
+    r = source.report
+    out.print(
+        f"fetched {r.bars:,} bars in {r.requests:,} request(s); "
+        f"{r.symbol_days_fetched:,} symbol-days new, {r.symbol_days_cached:,} already in "
+        f"{escape(str(target.root))}"
+    )
