@@ -132,7 +132,7 @@ def live(
             if api == "local"
             else AlpacaBackedSource(target, tm, history)
         )
-        feed = AlpacaFeed(keys, url=endpoints.stream_url, feed=feed_name)
+        feed = AlpacaFeed(keys, url=endpoints.stream_url, feed=feed_name, clock_speed=clock.speed)
         options = LiveOptions(
             sessions=sessions,
             grace_seconds=grace,

@@ -462,6 +462,11 @@ class SessionCoordinator:
                 released[base] = slots
         return StreamNotification(ns, released) if released else None
 
+    def live_released_ns(self) -> int:
+        """The end of the last slot released so far (the open before the first)."""
+        ends = [int(s.end_ns[s.released - 1]) for s in self.live_streams.values() if s.released]
+        return max(ends) if ends else self.tm.to_utc_ns(self.session.regular_open)
+
     def next_live_due_ns(self) -> int | None:
         times = [t for t in (s.next_due_ns() for s in self.live_streams.values()) if t]
         return min(times) if times else None

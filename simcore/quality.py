@@ -157,10 +157,14 @@ class DataQualityManager:
         last[rows[last_of_row]] = current[last_of_row]
 
     def _close_session(self) -> None:
+        if self.filler is not None:  # live: what arrived late or was filled is no gap after all
+            self.gaps = [g for base in self._quality for g in self._final_gaps(base)]
         for base in self._quality:
             grid = self.session_data.streamed(base).grid
             self._elapsed[base] = grid.slots
             self._publish(base)
+            if self.filler is not None:
+                continue
             last = self._last_slot[base]
             for s in np.flatnonzero(last < grid.slots - 1):
                 self.gaps.append(
@@ -171,6 +175,24 @@ class DataQualityManager:
                         grid.close_ns,
                     )
                 )
+
+    def _final_gaps(self, base: str) -> list[Gap]:
+        """The runs of missing slots of the session's final grid, per symbol."""
+        grid = self.session_data.streamed(base).grid
+        gaps = []
+        for s, row in enumerate(grid.present):
+            missing = np.flatnonzero(~row)
+            if not missing.size:
+                continue
+            breaks = np.flatnonzero(np.diff(missing) > 1)
+            starts = np.concatenate(([missing[0]], missing[breaks + 1]))
+            ends = np.concatenate((missing[breaks], [missing[-1]]))
+            for first, last in zip(starts.tolist(), ends.tolist(), strict=True):
+                end_ns = grid.close_ns if last == grid.slots - 1 else grid.slot_start_ns(last + 1)
+                gaps.append(
+                    Gap(self.session_data.symbols[s], base, grid.slot_start_ns(first), end_ns)
+                )
+        return gaps
 
     def quality_rows(self) -> list[tuple[str, str, float]]:
         """(symbol, interval, percent) for every streamed and derived bar interval."""

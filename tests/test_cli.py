@@ -109,8 +109,25 @@ def test_backtest_runs_and_refusals_exit_1(tmp_path: Path):
     assert (tmp_path / "out" / "metrics.json").exists()
 
 
-def test_live_is_refused_clearly_until_it_exists():
-    result = simcore("live", "configs/live_paper.json")
-    assert result.returncode == 1 and "not built yet" in result.stderr
+def test_live_without_keys_says_which_are_missing(tmp_path: Path):
+    env_free = {k: v for k, v in os.environ.items() if not k.startswith("APCA_")}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "simcore",
+            "live",
+            "configs/live_paper.json",
+            "--store",
+            str(tmp_path),
+        ],
+        cwd=REPO,
+        env=env_free,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "APCA_API_KEY_ID and APCA_API_SECRET_KEY are not set" in " ".join(result.stderr.split())
     wrong_command = simcore("backtest", "configs/live_paper.json")
     assert wrong_command.returncode == 1 and "mode 'live'" in wrong_command.stderr

@@ -30,7 +30,14 @@ from simcore.live_stream import LiveItem
 
 
 class AlpacaFeed:
-    def __init__(self, keys: AlpacaKeys, *, url: str | None = None, feed: str = "iex"):
+    def __init__(
+        self,
+        keys: AlpacaKeys,
+        *,
+        url: str | None = None,
+        feed: str = "iex",
+        clock_speed: float = 1.0,
+    ):
         self.inbox: queue.SimpleQueue = queue.SimpleQueue()
         self._keys = keys
         self.url = url
@@ -39,6 +46,9 @@ class AlpacaFeed:
         self.thread: threading.Thread | None = None
         self.received = 0
         self.reconnects: list[str] = []
+        # a rehearsal runs the session clock faster than the wall; alpaca-py's reconnect backoff
+        # (1 s to 30 s of wall time) is scaled alike, so an outage lasts the same session time
+        self.clock_speed = clock_speed
 
     def start(self, symbols: Sequence[str], channels: Sequence[str]) -> None:
         stream = self.stream = StockDataStream(
@@ -48,6 +58,9 @@ class AlpacaFeed:
             feed=DataFeed(self.feed),
             url_override=self.url,
         )
+        if self.clock_speed != 1.0:
+            stream._reconnect_min_backoff = max(0.01, 1.0 / self.clock_speed)
+            stream._reconnect_max_backoff = max(0.05, 30.0 / self.clock_speed)
         names = list(symbols)
         if "bars" in channels:
             stream.subscribe_bars(self._handler("bar"), *names)
@@ -74,6 +87,12 @@ class AlpacaFeed:
             inbox.put(LiveItem(kind, message["S"], wire.message_time_ns(message), values, received))
 
         return handle
+
+    @property
+    def connected(self) -> bool:
+        """Whether alpaca-py holds an open, authenticated socket right now."""
+        stream = self.stream
+        return bool(stream is not None and stream._running and stream._ws is not None)
 
     def _run_in_loop(self, coroutine, timeout: float = 5.0) -> None:
         loop = getattr(self.stream, "_loop", None)

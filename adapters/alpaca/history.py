@@ -151,15 +151,12 @@ class AlpacaHistory:
             start = self.tm.daily_bar_label_ns(chunk[0])
             end = self.tm.daily_bar_label_ns(chunk[-1] + timedelta(days=1)) - 1000
             frame = self._request(wanted, interval, start, end, report)
-            frame = frame.filter(
-                pl.struct("symbol", "day").is_in(
-                    pl.DataFrame(
-                        [(s, d) for d in chunk for s in todo[d]],
-                        schema={"symbol": pl.String, "day": pl.Date},
-                        orient="row",
-                    ).to_struct()
-                )
+            wanted_days = pl.DataFrame(
+                [(s, d) for d in chunk for s in todo[d]],
+                schema={"symbol": pl.String, "day": pl.Date},
+                orient="row",
             )
+            frame = frame.join(wanted_days, on=["symbol", "day"], how="semi")
             report.imported.add(
                 import_frame(self.store, DATASETS[interval], frame.drop("day"), self.tm)
             )

@@ -42,6 +42,8 @@ class LiveFeed(Protocol):
     def start(self, symbols: Sequence[str], channels: Sequence[str]) -> None: ...
     def stop(self) -> None: ...
     def reconnect(self, reason: str) -> None: ...
+    @property
+    def connected(self) -> bool: ...
 
 
 class GapSource(Protocol):
@@ -132,8 +134,10 @@ class LiveRuntime(ThreadRuntime):
         while (due := c.next_live_due_ns()) is not None:
             corrections = self._take(clock.wall_seconds_until(due))
             now = clock.now_ns()
-            if corrections:
-                out.deliver(StreamNotification(now, {}, corrections=corrections), now)
+            if corrections:  # stamped with the last release: they must not reveal anything new
+                out.deliver(
+                    StreamNotification(c.live_released_ns(), {}, corrections=corrections), now
+                )
             note = c.due_live(now)
             if note is None:
                 continue
@@ -144,8 +148,11 @@ class LiveRuntime(ThreadRuntime):
                 continue
             silent = silent + len(next(iter(note.released.values()))) if self._empty(note) else 0
             if silent >= self.mute_slots:
-                self.figures.reconnects.append((now, f"no bar for any symbol in {silent} minutes"))
-                self.feed.reconnect("mute")
+                if self.feed.connected:  # not connected: alpaca-py is reconnecting already
+                    self.figures.reconnects.append(
+                        (now, f"no bar for any symbol in {silent} minutes")
+                    )
+                    self.feed.reconnect("mute")
                 silent = 0
 
     def _empty(self, note: StreamNotification) -> bool:
@@ -204,12 +211,17 @@ class LiveRuntime(ThreadRuntime):
                 note = inbox.get(timeout=timeout) if timeout is None or timeout > 0 else None
             except queue.Empty:
                 note = None
-            if note is _STOP:
-                return
-            if isinstance(note, _Flush):
-                note.done.set()
-            elif note is not None:
-                quality.handle(note)  # type: ignore[arg-type]
+            while note is not None:  # everything that arrived first: fills may have landed
+                if note is _STOP:
+                    return
+                if isinstance(note, _Flush):
+                    note.done.set()
+                else:
+                    quality.handle(note)  # type: ignore[arg-type]
+                try:
+                    note = inbox.get_nowait()
+                except queue.Empty:
+                    note = None
             if filler is not None and self.gap_source is not None:
                 self._fill(filler)
 
