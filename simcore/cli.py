@@ -109,12 +109,22 @@ def backtest(
         str | None,
         typer.Option(help="Strategy as module:Class (default: the config's metadata.strategy)."),
     ] = None,
+    runtime: Annotated[
+        str | None,
+        typer.Option(help="Data-driven runs: sim (SimPy, the default) or threads (same outputs)."),
+    ] = None,
+    data_url: Annotated[
+        str | None,
+        typer.Option(help="data_api alpaca: the REST base (default: $SIMCORE_ALPACA_DATA_URL)."),
+    ] = None,
     store: StoreOption = None,
 ) -> None:
-    """Run a data-driven backtest on the local store; print the report; write the results."""
+    """Run a backtest (data-driven, or replayed against the clock when speed_multiplier > 0);
+    print the report; write the results."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from adapters.local.sample import ensure_sample
+    from adapters.sources import AlpacaEndpoints
     from simcore.backtest import resolve_strategy, run_backtest
     from simcore.config import load_config
     from simcore.requirements import check_config_fits
@@ -125,7 +135,11 @@ def backtest(
             f"{config_file} has mode {config.mode!r}; `simcore backtest` runs mode 'backtest' configs"
         )
     target = _store(store)
-    if store is None and ensure_sample(target) is not None:
+    if (
+        store is None
+        and config.api_config.data_api == "local"
+        and ensure_sample(target) is not None
+    ):
         console.print(f"[dim]generated the bundled sample into {escape(str(target.root))}[/]")
     chosen = resolve_strategy(config, strategy)
     check_config_fits(config, chosen, str(config_file))
@@ -150,7 +164,9 @@ def backtest(
         def advance(day: date) -> None:
             progress.update(task, advance=1, description=f"session {day.isoformat()} done")
 
-        result = run_backtest(config, target, chosen, out_dir, advance)
+        result = run_backtest(
+            config, target, chosen, out_dir, advance, runtime, AlpacaEndpoints.resolve(data_url)
+        )
     console.print(result.metrics.report())
     summary = result.summary
     quality = result.tables["quality"]

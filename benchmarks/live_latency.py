@@ -1,0 +1,118 @@
+"""Live latency on loopback: from the emulator sending a minute's bar frame to ``on_bars``.
+
+    python -m benchmarks.live_latency                  # 10 and 100 symbols, 30 session minutes
+    python -m benchmarks.live_latency --symbols 10 --minutes 10
+
+The benchmark workload's first day is served by the Alpaca emulator; ``simcore``'s live session
+connects to it with alpaca-py's real stream client (websocket, msgpack), takes each bar into the
+session grid, releases the minute when every symbol's bar is in, and the analysis engine calls a
+strategy subscribed to 1m bars. The clock is a rehearsal clock at 60x (a session minute a wall
+second), joined 30 minutes before the close; gap filling is off so that nothing else runs.
+The latency of a bar is the wall time from the emulator's ``send`` of the frame that carried it
+to the strategy's call. Wall-clock figures: measured here, never asserted by a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from adapters.alpaca.emulator import AlpacaEmulator
+from adapters.alpaca.feed import AlpacaFeed
+from adapters.alpaca.history import AlpacaHistory
+from adapters.alpaca.keys import AlpacaKeys
+from adapters.local.source import LocalDataSource
+from adapters.local.store import ParquetStore
+from benchmarks.workload import START, make, symbols
+from simcore.analysis import Strategy
+from simcore.config import SessionConfig
+from simcore.live_session import LiveOptions, run_live
+from simcore.metrics import percentiles
+from simcore.system import SystemManager
+from simcore.time import LiveClock, TimeManager
+
+SPEED = 60.0
+KEYS = AlpacaKeys("bench-key", "bench-secret")
+
+
+class CallTimes(Strategy):
+    subscriptions = ("1m",)
+
+    def on_start(self, ctx) -> None:
+        self.calls: dict[tuple[str, int], float] = {}
+
+    def on_bars(self, ctx, interval, indices) -> None:
+        now = time.perf_counter()
+        stamps = ctx.last_bars(interval, indices, ("timestamp",))["timestamp"]
+        for i, ns in zip(indices.tolist(), stamps.tolist(), strict=True):
+            self.calls[(ctx.symbols[i], ns)] = now
+
+
+def measure(root: Path, count: int, minutes: int) -> dict[str, float]:
+    tm = TimeManager()
+    close = tm.get_trading_session(START).regular_close
+    start = close - timedelta(minutes=minutes, seconds=20)
+    clock = LiveClock(start, SPEED)
+    store = ParquetStore(root)
+    config = SessionConfig.model_validate(
+        {
+            "session_name": "live latency",
+            "mode": "live",
+            "session_data_config": {
+                "symbols": symbols(count),
+                "streams": ["1m"],
+                "gap_filler": {"enable_session_quality": False},
+            },
+            "trading_config": {"max_buying_power": 1e6, "max_per_trade": 1e4,
+                               "max_per_symbol": 1e5, "max_open_positions": 10},
+            "api_config": {"data_api": "local", "trade_api": "paper"},
+        }
+    )  # fmt: skip
+    strategy = CallTimes()
+    with AlpacaEmulator(store, clock, key=KEYS.key, secret=KEYS.secret) as emulator:
+        system = SystemManager(config, clock)
+        live_tm = system.get_time_manager()
+        AlpacaHistory(store, live_tm, KEYS, url=emulator.rest_url).check_keys(symbols(1)[0])
+        feed = AlpacaFeed(KEYS, url=emulator.stream_url, clock_speed=SPEED)
+        run_live(
+            system,
+            store,
+            strategy,
+            LocalDataSource(store, live_tm),
+            feed,
+            clock,
+            None,
+            None,
+            LiveOptions(sessions=1, lead_seconds=10),
+        )
+        sent = {(m.symbol, m.time_ns): m.wall for m in emulator.sent if m.kind == "b"}
+    latencies = [
+        (strategy.calls[key] - wall) * 1e3 for key, wall in sent.items() if key in strategy.calls
+    ]
+    figures = percentiles(latencies)
+    figures["bars_sent"] = len(sent)
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--symbols", type=int, nargs="*", default=[10, 100])
+    parser.add_argument("--minutes", type=int, default=30)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        print(f"frame sent -> on_bars, loopback, {SPEED:g}x rehearsal clock, {args.minutes} minutes")
+        print(f"{'symbols':>8} {'bars':>7} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
+        for count in args.symbols:
+            root = make(count, Path(tmp))
+            r = measure(root, count, args.minutes)
+            print(
+                f"{count:>8} {r['count']:>7} {r['p50']:>8.3f} {r['p99']:>8.3f} {r['max']:>8.3f}",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
