@@ -103,7 +103,9 @@ def main() -> None:
     parser.add_argument("--minutes", type=int, default=30)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        print(f"frame sent -> on_bars, loopback, {SPEED:g}x rehearsal clock, {args.minutes} minutes")
+        print(
+            f"frame sent -> on_bars, loopback, {SPEED:g}x rehearsal clock, {args.minutes} minutes"
+        )
         print(f"{'symbols':>8} {'bars':>7} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
         for count in args.symbols:
             root = make(count, Path(tmp))

@@ -19,6 +19,7 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 
+from adapters.local.schema import SCHEMAS
 from adapters.local.store import BARS_1D, QUOTES, TICKS, Dataset, ParquetStore
 from simcore.time import TimeManager, TradingSession
 
@@ -171,10 +172,8 @@ class LocalDataSource:
     def history(self, symbols: Sequence[str], interval: str, days: Sequence[date]) -> pl.LazyFrame:
         """Regular-session bars of ``interval`` on the given (past) trading days, lazily, with
         an exchange-local ``day`` column. Daily bars are matched by their session date."""
-        if not days:
-            return pl.LazyFrame(
-                schema={"symbol": pl.String, "timestamp": pl.Datetime("us", "UTC"), "day": pl.Date}
-            )
+        if not days:  # e.g. no session before the calendar's first: no rows, the same columns
+            return pl.LazyFrame(schema=SCHEMAS["bars"] | {"day": pl.Date})
         first, last = self._session(days[0]), self._session(days[-1])
         local_day = self.tm.utc_to_local_date_expr(pl.col("timestamp")).alias("day")
         if interval == "1d":
