@@ -177,25 +177,33 @@ def _quiet_alpaca_logs() -> None:
     logging.getLogger("alpaca").setLevel(logging.ERROR)
 
 
-def _run_with_status(run, name: str):
-    """Run with a live status line on stderr, and SIGTERM treated like Ctrl-C."""
-    previous = signal.getsignal(signal.SIGTERM)
+@contextlib.contextmanager
+def _interruptible():
+    """Ctrl-C and SIGTERM end the command as a KeyboardInterrupt, even when the shell started
+    it with SIGINT ignored (a background job)."""
 
-    def terminate(signum, frame):
+    def interrupt(signum, frame):
         raise KeyboardInterrupt
 
-    with contextlib.suppress(ValueError):  # not the main thread (tests): no handler
-        signal.signal(signal.SIGTERM, terminate)
+    previous = {}
+    for number in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(ValueError):  # not the main thread (tests): left as it is
+            previous[number] = signal.signal(number, interrupt)
     try:
-        with Live(console=err, refresh_per_second=4, transient=True) as status:
-
-            def ready(runtime) -> None:
-                runtime.tick = lambda: status.update(_status_text(name, runtime.status()))
-
-            return run(ready)
+        yield
     finally:
-        with contextlib.suppress(ValueError):
-            signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _run_with_status(run, name: str):
+    """Run with a live status line on stderr; Ctrl-C and SIGTERM interrupt it."""
+    with _interruptible(), Live(console=err, refresh_per_second=4, transient=True) as status:
+
+        def ready(runtime) -> None:
+            runtime.tick = lambda: status.update(_status_text(name, runtime.status()))
+
+        return run(ready)
 
 
 def _status_text(name: str, s: dict[str, object]) -> str:
@@ -255,9 +263,10 @@ def emulate_alpaca(
     out.print(f"  simcore live CONFIG{start}{speed}")
     out.print("Ctrl-C stops the emulator.")
     try:
-        threading.Event().wait()
+        with _interruptible():
+            threading.Event().wait()
     except KeyboardInterrupt:
-        pass
+        out.print("emulator stopped")
     finally:
         emulator.stop()
 

@@ -21,6 +21,7 @@ feed had delivered into the session, so that nothing received is lost from the o
 from __future__ import annotations
 
 import queue
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -87,13 +88,26 @@ class LiveRuntime(ThreadRuntime):
         self.retry_interval_ns = retry_interval_ns
         self.figures = LiveFigures()
         self.control._wakers.append(lambda: feed.inbox.put(_STOP))
-        self._feed_started = False
+
+    # interpreter thread switch interval during a live session: a bar whose thread waits for
+    # the GIL waits at most this long (CPython's default is 5 ms, the whole latency budget)
+    SWITCH_INTERVAL = 0.0005
+
+    def run(self) -> None:
+        previous = sys.getswitchinterval()
+        sys.setswitchinterval(min(previous, self.SWITCH_INTERVAL))
+        try:
+            super().run()
+        finally:
+            sys.setswitchinterval(previous)
 
     # ------------------------------------------------------------------ coordinator
     def _coordinator(self, out: ThreadLink, to_quality: queue.SimpleQueue[object]) -> None:
         self._workers["data_processor"].start()
         self._workers["data_quality_manager"].start()
         c, p, tm = self.pipeline.coordinator, self.pipeline, self.pipeline.coordinator.tm
+        # connected from the start: the first bars of a session must not come before the socket
+        self.feed.start(c.symbols, self.channels)
         try:
             for day in c.days:
                 trading = tm.get_trading_session(day)
@@ -103,21 +117,20 @@ class LiveRuntime(ThreadRuntime):
                     f"the session of {day} (opens {trading.regular_open:%H:%M %Z})",
                 )
                 session = p.begin_session(day)
-                if not self._feed_started:
-                    self.feed.start(c.symbols, self.channels)
-                    self._feed_started = True
+                self._wait_connected(open_ns)
                 self._wait_for(open_ns, f"the open at {trading.regular_open:%H:%M %Z}")
                 self.figures.waiting_for = ""
                 self._stream(out)
-                out.wait_done()
-                end = c.finish_session()
-                out.deliver(end, end.ns)
-                out.wait_done()
-                self._flush(to_quality)
-                p.end_session(day, session)
+                self._end_session(out, to_quality, day, session)
         finally:
-            if self._feed_started:
-                self.feed.stop()
+            self.feed.stop()
+
+    def _wait_connected(self, until_ns: int) -> None:
+        """Give the feed until the open to connect (a later start costs gap fills, no data)."""
+        while not self.feed.connected and self.live_clock.now_ns() < until_ns:
+            self.figures.waiting_for = "the market-data stream to connect"
+            if self.control.stop.wait(0.01):
+                raise _Stopping
 
     def _wait_for(self, ns: int, what: str) -> None:
         if self.live_clock.now_ns() < ns:

@@ -329,14 +329,19 @@ class ThreadRuntime:
             close_ns = tm.to_utc_ns(session.regular_close)
             if self.clock_driven:
                 self._wait_until(started, open_ns, close_ns)
-            # no data falls due after the close: the end of the session waits for the work
-            # before it (the last bars often end at the close itself)
-            out.wait_done()
-            end = c.finish_session()
-            out.deliver(end, end.ns)
-            out.wait_done()
-            self._flush(to_quality)
-            p.end_session(day, session)
+            self._end_session(out, to_quality, day, session)
+
+    def _end_session(self, out: ThreadLink, to_quality, day, session) -> None:
+        """The close: no data falls due after it, so the end of the session waits for the work
+        before it (the last bars often end at the close itself), for the quality manager to
+        finish the session's figures, and then records the session."""
+        c = self.pipeline.coordinator
+        out.wait_done()
+        end = c.finish_session()
+        out.deliver(end, end.ns)
+        out.wait_done()
+        self._flush(to_quality)
+        self.pipeline.end_session(day, session)
 
     def _wait_until(self, started: float, open_ns: int, ns: int) -> None:
         """Clock-driven: sleep until the wall clock reaches the release time of ``ns``."""
