@@ -33,6 +33,9 @@ from simcore.indicators.realtime import IndicatorRequest
 from simcore.requirements import HistoricalNeed, strategy_name
 from simcore.session_data import SessionData
 from simcore.time import TimeManager, TradingSession
+from simcore.trading.context import TradingContext
+from simcore.trading.orders import Fill, OrderEvent
+from simcore.trading.trader import Trader
 
 __all__ = ["HistoricalNeed", "Strategy", "StrategyContext", "StrategyError"]
 
@@ -48,14 +51,19 @@ class Signal:
     values: str  # JSON object of the values that motivated it (sorted keys)
 
 
-class StrategyContext:
-    """What a strategy may see and do. Every read goes to session_data; time to the TimeManager."""
+class StrategyContext(TradingContext):
+    """What a strategy may see and do. Every read goes to session_data; time to the TimeManager;
+    orders to the trader (``TradingContext``)."""
 
-    def __init__(self, session_data: SessionData, time_manager: TimeManager):
+    def __init__(
+        self, session_data: SessionData, time_manager: TimeManager, trader: Trader | None = None
+    ):
         self._data = session_data
         self._tm = time_manager
         self.signals: list[Signal] = []
         self.session: TradingSession | None = None
+        if trader is not None:
+            self.trader = trader
 
     @property
     def symbols(self) -> tuple[str, ...]:
@@ -168,6 +176,13 @@ class Strategy:
     def on_session_end(self, ctx: StrategyContext, session: TradingSession) -> None:
         """After the session's last bar, at the close."""
 
+    def on_order_update(self, ctx: StrategyContext, event: OrderEvent) -> None:
+        """An order changed: accepted, partially_filled, filled, canceled, expired, rejected
+        (``event.detail`` names the risk rule), replaced."""
+
+    def on_fill(self, ctx: StrategyContext, fill: Fill) -> None:
+        """A fill: quantity, price and fee of (part of) an order."""
+
 
 class AnalysisEngine:
     """Calls the strategy for the bars it subscribed to; collects its signals.
@@ -177,13 +192,25 @@ class AnalysisEngine:
     ``on_bars``, the engine loops over the symbols itself, so it knows which bar failed.
     """
 
-    def __init__(self, session_data: SessionData, time_manager: TimeManager, strategy: Strategy):
+    def __init__(
+        self,
+        session_data: SessionData,
+        time_manager: TimeManager,
+        strategy: Strategy,
+        trader: Trader | None = None,
+    ):
         self.session_data = session_data
         self.strategy = strategy
-        self.ctx = StrategyContext(session_data, time_manager)
+        self.trader = trader
+        self.ctx = StrategyContext(session_data, time_manager, trader)
         self.subscriptions = frozenset(strategy.subscriptions)
         self.cycles = 0
         self._per_bar = type(strategy).on_bars is Strategy.on_bars
+        # the time of the data the strategy is reacting to: what an order's placement means to
+        # the broker (in a backtest it is the clock; live, the clock is a little later)
+        self.data_ns = 0
+        if trader is not None:
+            trader.now_ns = lambda: self.data_ns
 
     def start(self) -> None:
         try:
@@ -193,16 +220,24 @@ class AnalysisEngine:
 
     def begin_session(self, session: TradingSession) -> None:
         self.ctx.session = session
+        self.data_ns = self.ctx.time_manager.to_utc_ns(session.regular_open)
         try:
             self.strategy.on_session_start(self.ctx, session)
         except Exception as exc:
             raise self._error(exc, "on_session_start") from exc
 
     def wants(self, update: DataUpdate) -> bool:
-        return update.end_of_session or any(i in self.subscriptions for i, _ in update.bars)
+        return (
+            update.end_of_session
+            or bool(update.slots)
+            or any(i in self.subscriptions for i, _ in update.bars)
+        )
 
     def handle(self, update: DataUpdate) -> None:
         self.cycles += 1
+        self.data_ns = update.ns
+        if self.trader is not None:
+            self._trade(update)
         for interval, symbols in update.bars:
             if interval not in self.subscriptions:
                 continue
@@ -214,6 +249,37 @@ class AnalysisEngine:
             except Exception as exc:
                 names = [self.ctx.symbols[s] for s in symbols.tolist()]
                 raise self._error(exc, "on_bars", interval, names) from exc
+        if self.trader is not None:
+            self._tell()
+
+    def _trade(self, update: DataUpdate) -> None:
+        """The broker first: fills on the new bars (in time order), and the strategy hears of
+        them before it sees those bars."""
+        trader, names = self.trader, self.session_data.symbols
+        if hasattr(trader.broker, "poll"):
+            trader.broker.poll()  # a live broker's updates, applied on this thread
+        for base, slot, symbols in update.slots:
+            grid = self.session_data.streamed(base).grid
+            values = {f: grid.values[f][symbols, slot] for f in COLUMNS[1:]}
+            trader.on_bars([names[s] for s in symbols.tolist()], grid.slot_start_ns(slot), values)
+        self._tell()
+
+    def _tell(self) -> None:
+        """Hand the strategy the order events and fills it has not heard of, in order."""
+        events, fills = self.trader.news()
+        pending = iter(fills)
+        for event in events:
+            if event.kind in ("filled", "partially_filled"):
+                fill = next(pending, None)
+                if fill is not None:
+                    self._call("on_fill", self.strategy.on_fill, fill, event.symbol)
+            self._call("on_order_update", self.strategy.on_order_update, event, event.symbol)
+
+    def _call(self, name: str, callback, argument, symbol: str) -> None:
+        try:
+            callback(self.ctx, argument)
+        except Exception as exc:
+            raise self._error(exc, name, None, [symbol]) from exc
 
     def _each_bar(self, interval: str, symbols: np.ndarray) -> None:
         ctx, names, on_bar = self.ctx, self.ctx.symbols, self.strategy.on_bar
@@ -226,10 +292,21 @@ class AnalysisEngine:
                 raise self._error(exc, "on_bar", interval, [names[s]]) from exc
 
     def end_session(self, session: TradingSession) -> None:
+        self.data_ns = self.ctx.time_manager.to_utc_ns(session.regular_close)
+        if self.trader is not None:
+            closes = {}
+            for symbol in self.session_data.symbols:
+                close = self.session_data.last_close(symbol)
+                if close is not None:
+                    closes[symbol] = close
+            self.trader.end_session(self.data_ns, closes)
+            self._tell()
         try:
             self.strategy.on_session_end(self.ctx, session)
         except Exception as exc:
             raise self._error(exc, "on_session_end") from exc
+        if self.trader is not None:
+            self._tell()
 
     def _error(
         self,

@@ -168,6 +168,7 @@ def backtest(
             config, target, chosen, out_dir, advance, runtime, AlpacaEndpoints.resolve(data_url)
         )
     console.print(result.metrics.report())
+    console.print(result.statistics.report())
     summary = result.summary
     quality = result.tables["quality"]
     streamed_quality = quality.filter(~quality["interval"].str.starts_with("historical"))

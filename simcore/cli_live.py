@@ -162,6 +162,7 @@ def live(
         if emulator is not None:
             emulator.stop()
     out.print(result.metrics.report())
+    out.print(result.statistics.report())
     s = result.summary
     out.print(
         f"sessions {len(s['trading_days'])} | symbols {len(s['symbols'])} | "

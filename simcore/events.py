@@ -38,3 +38,5 @@ class DataUpdate:
     ns: int
     bars: list[tuple[str, np.ndarray]] = field(default_factory=list)  # (interval, symbol indices)
     end_of_session: bool = False
+    # base slots released, in time order, when orders are working: (interval, slot, symbols)
+    slots: list[tuple[str, int, np.ndarray]] = field(default_factory=list)

@@ -75,6 +75,17 @@ class BacktestRecorder:
     chunks: list[_BarChunk] = field(default_factory=list)
     quality: list[dict[str, object]] = field(default_factory=list)
     gaps: list[dict[str, object]] = field(default_factory=list)
+    positions: list[tuple] = field(default_factory=list)  # the account at each session's end
+
+    def record_account(self, day: date, trader, session_data: SessionData) -> None:
+        from simcore.trading.results import position_rows
+
+        closes = {}
+        for symbol in session_data.symbols:
+            close = session_data.last_close(symbol)
+            if close is not None:
+                closes[symbol] = close
+        self.positions.extend(position_rows(day, trader, closes))
 
     def record_session(self, day: date, session_data: SessionData, plan, quality_manager) -> None:
         self.symbols = session_data.symbols

@@ -12,6 +12,7 @@ This module has no runtime in it: the SimPy runtime (or a wall-clock one) calls 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -64,6 +65,9 @@ class DataProcessor:
         self._windows: list[_Windows] = []
         self.bars_generated = 0
         self.listened: frozenset[str] = frozenset()  # intervals the analysis engine subscribed to
+        # whether orders are working: then every released base slot is handed on (the broker
+        # checks each bar); set by the system to the trader's answer
+        self.orders_working: Callable[[], bool] = lambda: False
 
     # ------------------------------------------------------------------ session
     def begin_session(self, day: date) -> None:
@@ -133,14 +137,19 @@ class DataProcessor:
         update = DataUpdate(note.ns, end_of_session=note.end_of_session)
         if note.corrections:
             self.apply_corrections([(b, s, slot) for b, s, slot, _ in note.corrections])
+        trading = self.orders_working()
         for base, slots in note.released.items():
             listened = base in self.indicators or base in self.listened
-            if not listened:
+            if not (listened or trading):
                 continue
             present = self.session_data.streamed(base).grid.present
             for slot in slots.tolist():
                 symbols = np.flatnonzero(present[:, slot])
                 if symbols.size:
+                    if trading:
+                        update.slots.append((base, slot, symbols))
+                    if not listened:
+                        continue
                     if base in self.indicators:
                         grid = self.session_data.streamed(base).grid
                         bars = {f: grid.values[f][symbols, slot] for f in self._fields[base]}

@@ -145,6 +145,15 @@ class SessionData:
         streamed = self._streamed.get(interval)
         return (streamed or self._derived[interval]).last_bar(symbol_index)
 
+    def last_close(self, symbol: str) -> float | None:
+        """The close of the newest streamed base bar of ``symbol`` (None before its first)."""
+        s = self._symbol_index(symbol)
+        for streamed in self._streamed.values():
+            k = int(streamed.last_slot[s])
+            if k >= 0:
+                return float(streamed.values["close"][s, k])
+        return None
+
     def last_values(
         self, interval: str, symbols: np.ndarray, fields: tuple[str, ...] = COLUMNS
     ) -> dict[str, np.ndarray]:

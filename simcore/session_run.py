@@ -20,6 +20,8 @@ from simcore.analysis import Strategy
 from simcore.metrics import PerformanceMetrics
 from simcore.outputs import BacktestRecorder, build_tables, prepare_out_dir, write_outputs
 from simcore.system import SystemManager
+from simcore.trading.results import trading_tables
+from simcore.trading.stats import Statistics, statistics
 
 
 @dataclass
@@ -29,6 +31,7 @@ class RunResult:
     metrics: PerformanceMetrics
     summary: dict[str, object]
     runtime: object = None  # the runtime that ran it (for inspection)
+    statistics: Statistics | None = None
 
 
 @dataclass
@@ -63,6 +66,7 @@ def run_session(
     def session_ended(day: date) -> None:
         c = system.components
         recorder.record_session(day, c.session_data, c.coordinator.plan, c.quality)
+        recorder.record_account(day, c.engine.trader, c.session_data)
         recorded.add(day)
         if hooks.session_ended is not None:
             hooks.session_ended(day, system)
@@ -84,6 +88,7 @@ def run_session(
         session = c.coordinator.session
         if session is not None and session.date not in recorded:
             recorder.record_session(session.date, c.session_data, c.coordinator.plan, c.quality)
+            recorder.record_account(session.date, c.engine.trader, c.session_data)
             if hooks.session_ended is not None:
                 hooks.session_ended(session.date, system)
     try:
@@ -111,8 +116,11 @@ def _results(
     config, c = system.config, system.components
     runtime = c.runtime
     tables = build_tables(recorder, c.coordinator, c.engine, getattr(runtime, "overruns", None))
+    trader = c.engine.trader
+    tables |= trading_tables(trader, recorder.positions, tables["bars"])
     if hooks.tables is not None:
         tables |= hooks.tables(system)
+    stats = statistics(tables["equity"], tables["fills"], trader.config.max_buying_power)
     status = "complete"
     if isinstance(failure, KeyboardInterrupt):
         status = "interrupted"
@@ -128,8 +136,13 @@ def _results(
         "bars_outside_session": c.coordinator.bars_outside_session,
         "strategy": f"{type(strategy).__module__}:{type(strategy).__name__}",
         "status": status,
+        "broker": getattr(trader.broker, "name", "paper"),
+        "orders": tables["orders"].height,
+        "fills": tables["fills"].height,
+        "rejections": tables["rejections"].height,
+        "statistics": stats.as_dict(),
     }
     if failure is not None and status == "failed":
         first_line = str(failure).splitlines()[0] if str(failure) else ""
         summary["error"] = f"{type(failure).__name__}: {first_line}"
-    return RunResult(tables, None, c.metrics, summary, runtime)
+    return RunResult(tables, None, c.metrics, summary, runtime, stats)

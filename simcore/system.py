@@ -31,6 +31,7 @@ from simcore.runtime.steps import Pipeline
 from simcore.runtime.threads import ThreadRuntime
 from simcore.session_data import SessionData
 from simcore.time import LiveClock, TimeManager, market_for
+from simcore.trading.trader import Trader
 
 
 @dataclass
@@ -98,6 +99,7 @@ class SystemManager:
         on_session_end: Callable[[date], None] | None = None,
         runtime: str | Callable[[Pipeline], object] | None = None,
         coordinator_options: dict | None = None,
+        broker_factory: Callable | None = None,
     ) -> Components:
         """Build the components in the seed's launch order and run the session loop.
 
@@ -127,7 +129,14 @@ class SystemManager:
         metrics.backtest_started = metrics.clock()
         data_cfg = config.session_data_config
         session_data = SessionData(tm.current_time_ns, tuple(data_cfg.symbols))
-        engine = AnalysisEngine(session_data, tm, strategy)
+        trader = Trader(
+            config.trading_config,
+            tuple(data_cfg.symbols),
+            tm.current_time_ns,
+            session_data.last_close,
+            broker_factory,
+        )
+        engine = AnalysisEngine(session_data, tm, strategy, trader)
         coordinator = SessionCoordinator(
             config, tm, source, session_data, metrics, **(coordinator_options or {})
         )
@@ -138,6 +147,7 @@ class SystemManager:
         processor = DataProcessor(
             session_data, coordinator.plan, tm, data_cfg.bar_alignment, tuple(strategy.indicators)
         )
+        processor.orders_working = lambda: trader.book.any_working
         gaps = data_cfg.gap_filler
         filler = GapFiller(gaps.max_retries, gaps.retry_interval_seconds * 10**9) if live else None
         quality = DataQualityManager(

@@ -105,6 +105,12 @@ def test_backtest_runs_and_refusals_exit_1(tmp_path: Path):
         "quality",
         "signals",
         "overruns",
+        "orders",
+        "order_events",
+        "fills",
+        "rejections",
+        "positions",
+        "equity",
     }
     assert (tmp_path / "out" / "metrics.json").exists()
 

@@ -56,6 +56,11 @@ def test_backtest_outputs_match_golden(name, sample_store, snapshot):
         "bars_per_interval": _rows(
             t["bars"].group_by("interval", "source").len().sort("interval", "source")
         ),
+        "orders": _rows(t["orders"]),
+        "fills": _rows(t["fills"]),
+        "rejections": _rows(t["rejections"]),
+        "positions": _rows(t["positions"].with_columns(pl.col(pl.Float64).round(6))),
+        "equity_last": _rows(t["equity"].tail(1)),
         "table_sha256": {k: frame_digest(v) for k, v in sorted(t.items())},
     }
     assert golden == snapshot(extension_class=GoldenJSON)

@@ -174,11 +174,28 @@ class SessionDataConfig(ConfigModel):
         return _no_duplicates(value)
 
 
+class FeeConfig(ConfigModel):
+    """What the paper broker charges per order. ``zero``: Alpaca's commission-free stocks;
+    ``per_share``: ``per_share`` a share, at least ``minimum``, at most ``maximum_pct`` percent
+    of the trade's value (the Interactive-Brokers-like default); ``flat``: ``flat`` an order."""
+
+    model: Literal["zero", "per_share", "flat"] = "zero"
+    per_share: float = Field(0.005, strict=True, ge=0, allow_inf_nan=False)
+    minimum: float = Field(1.0, strict=True, ge=0, allow_inf_nan=False)
+    maximum_pct: float = Field(1.0, strict=True, ge=0, allow_inf_nan=False)
+    flat: float = Field(0.0, strict=True, ge=0, allow_inf_nan=False)
+
+
 class TradingConfig(ConfigModel):
     max_buying_power: float = Field(strict=True, gt=0, allow_inf_nan=False)
     max_per_trade: float = Field(strict=True, gt=0, allow_inf_nan=False)
     max_per_symbol: float = Field(strict=True, gt=0, allow_inf_nan=False)
     max_open_positions: int = Field(strict=True, gt=0)
+    # the paper broker (trade_api "paper"); the account starts with max_buying_power in cash
+    fill_price: Literal["next_open", "last_close"] = "next_open"
+    slippage_bps: float = Field(0.0, strict=True, ge=0, allow_inf_nan=False)
+    max_participation: float | None = Field(None, strict=True, gt=0, le=1, allow_inf_nan=False)
+    fees: FeeConfig = Field(default_factory=FeeConfig)
 
 
 class ApiConfig(ConfigModel):

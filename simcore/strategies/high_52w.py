@@ -2,8 +2,9 @@
 
 Uses the historical indicator ``high_52w`` (trailing_max of the daily high over 52 weeks before
 the session) and a real-time SMA(8) of the 15m close. Signals a buy the first time in a session
-that a 15m bar closes above the 52-week high while the SMA is rising; a sell when a 15m close
-falls below the 52-week low.
+that a 15m bar closes above the 52-week high while the SMA is rising, and buys as much as
+``max_per_trade`` allows; a sell when a 15m close falls below the 52-week low, closing what it
+holds. Positions are kept across sessions.
 """
 
 from __future__ import annotations
@@ -47,6 +48,12 @@ class High52wMomentum(Strategy):
                 high_52w=high,
                 sma8=round(sma, 4),
             )
+            if not ctx.position(symbol).quantity:
+                shares = int(ctx.limits.max_per_trade // bar.close)
+                if shares:
+                    ctx.buy(symbol, shares, tif="gtc")
         elif bar.close < low:
             self.done.add(symbol)
             ctx.signal(symbol, "sell", "close below 52-week low", close=bar.close, low_52w=low)
+            if ctx.position(symbol).quantity:
+                ctx.flatten(symbol)

@@ -3,7 +3,9 @@
 Uses the historical indicator ``avg_volume_intraday`` (trailing_average, minute granularity):
 an array indexed by minute of the session, so the "normal" volume of this minute is one O(1)
 lookup. A 1m bar whose volume is ``threshold`` times that normal, and whose close is above every
-earlier 5m high of the session, signals a buy — once per symbol per session.
+earlier 5m high of the session, signals a buy — once per symbol per session — and buys as much
+as ``max_per_trade`` allows (whole shares); every position is closed in the session's last
+``exit_minutes`` minutes. The risk limits refuse what they must; nothing is sized around them.
 """
 
 from __future__ import annotations
@@ -25,14 +27,22 @@ class RelativeVolumeBreakout(Strategy):
     )
     threshold = 2.5
 
+    exit_minutes = 5
+
     def on_session_start(self, ctx: StrategyContext, session: TradingSession) -> None:
         self.signalled: set[str] = set()
+        self.closing: set[str] = set()
 
     def on_bar(self, ctx: StrategyContext, symbol: str, interval: str, bar: Bar) -> None:
+        minute = ctx.minute_index(bar.timestamp)
+        if minute >= ctx.session.minutes - self.exit_minutes - 1:
+            if ctx.position(symbol).quantity and symbol not in self.closing:
+                self.closing.add(symbol)
+                ctx.flatten(symbol)
+            return
         if symbol in self.signalled:
             return
         normal = ctx.historical(symbol, "avg_volume_intraday")
-        minute = ctx.minute_index(bar.timestamp)
         if minute >= len(normal) or not normal[minute] > 0:
             return
         ratio = bar.volume / normal[minute]
@@ -50,3 +60,6 @@ class RelativeVolumeBreakout(Strategy):
                     session_high_5m=float(highs.max()),
                     vwap=round(vwap, 4),
                 )
+                shares = int(ctx.limits.max_per_trade // bar.close)
+                if shares:
+                    ctx.buy(symbol, shares)

@@ -61,3 +61,22 @@ class SmaCrossCounter(Strategy):
                 ctx.signal(
                     symbol, side, "close crossed SMA(20)", close=bar.close, sma20=round(sma, 6)
                 )
+
+
+class SmaCrossTrader(SmaCrossCounter):
+    """The benchmark task, trading: long ``shares`` while the 5m close is above its SMA(20),
+    flat below (a market order at each cross). Measures what the broker costs."""
+
+    shares = 10
+    emit_signals = False
+
+    def on_bars(self, ctx: StrategyContext, interval: str, symbols: np.ndarray) -> None:
+        before = self.side[symbols].copy()
+        super().on_bars(ctx, interval, symbols)
+        after = self.side[symbols]
+        for j in np.flatnonzero((before >= 0) & (after != before)).tolist():
+            symbol = ctx.symbols[symbols[j]]
+            target = self.shares if after[j] == 1 else 0
+            held = ctx.position(symbol).quantity
+            if target != held:
+                ctx.order(symbol, target - held)

@@ -1,0 +1,165 @@
+"""Orders, fills and what happens to an order, as the engine and the strategy see them.
+
+An order's life: ``accepted`` (it passed the risk checks; a broker has it) -> ``partially_filled``
+-> ``filled``; or ``canceled`` (by the strategy), ``expired`` (a DAY order at the close, the rest
+of an IOC order after its first bar), ``rejected`` (a risk rule, with the numbers, or the
+broker), ``replaced`` (by a new order with the same id and new terms). Every change is an
+``OrderEvent``, recorded and handed to the strategy's ``on_order_update``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class OrderType(StrEnum):
+    MARKET = "market"
+    LIMIT = "limit"
+    STOP = "stop"
+    STOP_LIMIT = "stop_limit"
+
+
+class TimeInForce(StrEnum):
+    DAY = "day"  # expires at the session's close (an early close too)
+    GTC = "gtc"  # until filled or canceled
+    IOC = "ioc"  # whatever the first bar it meets can fill; the rest is canceled
+
+
+class OrderStatus(StrEnum):
+    ACCEPTED = "accepted"
+    PARTIALLY_FILLED = "partially_filled"
+    FILLED = "filled"
+    CANCELED = "canceled"
+    EXPIRED = "expired"
+    REJECTED = "rejected"
+    REPLACED = "replaced"
+
+
+FINAL = frozenset(
+    {
+        OrderStatus.FILLED,
+        OrderStatus.CANCELED,
+        OrderStatus.EXPIRED,
+        OrderStatus.REJECTED,
+        OrderStatus.REPLACED,
+    }
+)
+
+
+@dataclass
+class Order:
+    id: str
+    symbol: str
+    side: str  # "buy" or "sell"
+    quantity: float | None  # shares; None for a notional order (sized at its fill)
+    notional: float | None  # account currency; None for a share order
+    type: OrderType = OrderType.MARKET
+    limit_price: float | None = None
+    stop_price: float | None = None
+    tif: TimeInForce = TimeInForce.DAY
+    placed_ns: int = 0
+    status: OrderStatus = OrderStatus.ACCEPTED
+    filled_quantity: float = 0.0
+    average_fill_price: float = 0.0
+    stop_triggered: bool = False
+    bars_seen: int = 0  # bars it was checked against (an IOC order lives for one)
+    fees: float = 0.0
+    reason: str = ""
+    broker_id: str = ""  # the broker's own id (Alpaca's), when it has one
+
+    @property
+    def sign(self) -> int:
+        return 1 if self.side == "buy" else -1
+
+    @property
+    def open(self) -> bool:
+        return self.status not in FINAL
+
+    def remaining(self, price: float) -> float:
+        """Shares still to fill (a notional order: what its remaining value buys at ``price``)."""
+        if self.quantity is not None:
+            return self.quantity - self.filled_quantity
+        spent = self.filled_quantity * self.average_fill_price
+        return max(0.0, (self.notional - spent) / price) if price > 0 else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    order_id: str
+    symbol: str
+    side: str
+    quantity: float
+    price: float
+    fee: float
+    time_ns: int  # when the price was there: the start of the bar it filled on, or placement
+
+
+@dataclass(frozen=True, slots=True)
+class OrderEvent:
+    order_id: str
+    symbol: str
+    kind: str  # an OrderStatus value
+    time_ns: int
+    quantity: float  # the order's filled quantity after the event
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """Why the risk checks refused an order, with the numbers that decided it."""
+
+    order_id: str
+    symbol: str
+    time_ns: int
+    rule: str  # max_per_trade, max_per_symbol, max_open_positions, max_buying_power, no_price, ...
+    limit: float
+    value: float
+    message: str
+
+
+@dataclass
+class OrderBook:
+    """Every order of a run by id, in submission order, and the events and fills so far."""
+
+    orders: dict[str, Order] = field(default_factory=dict)
+    events: list[OrderEvent] = field(default_factory=list)
+    fills: list[Fill] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+    _open: dict[str, Order] = field(default_factory=dict)  # the working orders, by id
+    _next: int = 1
+
+    def new_id(self) -> str:
+        order_id = f"O{self._next}"
+        self._next += 1
+        return order_id
+
+    def add(self, order: Order) -> None:
+        self.orders[order.id] = order
+
+    def record(self, order: Order, kind: OrderStatus, time_ns: int, detail: str = "") -> None:
+        """A change of an order's status: set it, keep the working set, log the event."""
+        order.status = kind
+        if detail:
+            order.reason = detail
+        if kind in FINAL:
+            self._open.pop(order.id, None)
+        else:
+            self._open[order.id] = order
+        self.events.append(
+            OrderEvent(order.id, order.symbol, kind.value, time_ns, order.filled_quantity, detail)
+        )
+
+    @property
+    def any_working(self) -> bool:
+        return bool(self._open)
+
+    def working(self, symbol: str | None = None) -> list[Order]:
+        return [o for o in self._open.values() if symbol is None or o.symbol == symbol]
+
+
+def whole(value: float) -> float:
+    """Quantities are kept as floats (fractional shares exist); tiny float noise is dropped."""
+    rounded = round(value)
+    return float(rounded) if math.isclose(value, rounded, abs_tol=1e-9) else value

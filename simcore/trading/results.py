@@ -1,0 +1,190 @@
+"""A run's trading results as tables: orders, order events, fills, rejections, positions at each
+session's end, and equity at the close of every bar of the streamed base interval.
+
+Equity is built after the run, in a few Polars joins, from the streamed bars and the fills —
+the engine does not have to look at every bar while positions are open: at the close of a bar
+stamped t, the positions are those filled at or before t (a fill at a bar's open is held at its
+close), valued at each symbol's latest close.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from simcore.trading.trader import Trader
+
+TIME = pl.Datetime("ns", "UTC")
+ORDER_SCHEMA = {
+    "order_id": pl.String,
+    "symbol": pl.String,
+    "side": pl.String,
+    "quantity": pl.Float64,
+    "notional": pl.Float64,
+    "type": pl.String,
+    "limit_price": pl.Float64,
+    "stop_price": pl.Float64,
+    "tif": pl.String,
+    "placed": pl.Int64,
+    "status": pl.String,
+    "filled_quantity": pl.Float64,
+    "average_fill_price": pl.Float64,
+    "fees": pl.Float64,
+    "reason": pl.String,
+}
+FILL_SCHEMA = {
+    "time": pl.Int64,
+    "order_id": pl.String,
+    "symbol": pl.String,
+    "side": pl.String,
+    "quantity": pl.Float64,
+    "price": pl.Float64,
+    "fee": pl.Float64,
+}
+EVENT_SCHEMA = {
+    "time": pl.Int64,
+    "order_id": pl.String,
+    "symbol": pl.String,
+    "event": pl.String,
+    "filled_quantity": pl.Float64,
+    "detail": pl.String,
+}
+REJECTION_SCHEMA = {
+    "time": pl.Int64,
+    "order_id": pl.String,
+    "symbol": pl.String,
+    "rule": pl.String,
+    "limit": pl.Float64,
+    "value": pl.Float64,
+    "message": pl.String,
+}
+POSITION_SCHEMA = {
+    "session_date": pl.Date,
+    "symbol": pl.String,
+    "quantity": pl.Float64,
+    "average_price": pl.Float64,
+    "close": pl.Float64,
+    "market_value": pl.Float64,
+    "unrealized_pnl": pl.Float64,
+    "realized_pnl": pl.Float64,
+    "fees": pl.Float64,
+}
+
+
+def _frame(rows: list[tuple], schema: dict, times: tuple[str, ...] = ("time",)) -> pl.DataFrame:
+    frame = pl.DataFrame(rows, schema=schema, orient="row")
+    return frame.with_columns(pl.col(t).cast(TIME) for t in times)
+
+
+def position_rows(day, trader: Trader, closes: dict[str, float]) -> list[tuple]:
+    """The account at a session's end: one row per symbol ever traded."""
+    rows = []
+    for symbol, p in sorted(trader.portfolio.positions.items()):
+        close = closes.get(symbol, trader.last_close.get(symbol))
+        value = p.quantity * close if close is not None else None
+        unrealized = p.unrealized(close) if close is not None else None
+        rows.append(
+            (
+                day,
+                symbol,
+                p.quantity,
+                p.average_price,
+                close,
+                value,
+                unrealized,
+                p.realized_pnl,
+                p.fees,
+            )
+        )
+    return rows
+
+
+def trading_tables(
+    trader: Trader, positions: list[tuple], bars: pl.DataFrame
+) -> dict[str, pl.DataFrame]:
+    book = trader.book
+    orders = _frame(
+        [
+            (o.id, o.symbol, o.side, o.quantity, o.notional, o.type.value, o.limit_price,
+             o.stop_price, o.tif.value, o.placed_ns, o.status.value, o.filled_quantity,
+             o.average_fill_price if o.filled_quantity else None, o.fees, o.reason)
+            for o in book.orders.values()
+        ],
+        ORDER_SCHEMA,
+        ("placed",),
+    )  # fmt: skip
+    fills = _frame(
+        [(f.time_ns, f.order_id, f.symbol, f.side, f.quantity, f.price, f.fee) for f in book.fills],
+        FILL_SCHEMA,
+    )
+    events = _frame(
+        [(e.time_ns, e.order_id, e.symbol, e.kind, e.quantity, e.detail) for e in book.events],
+        EVENT_SCHEMA,
+    )
+    rejections = _frame(
+        [
+            (r.time_ns, r.order_id, r.symbol, r.rule, float(r.limit), float(r.value), r.message)
+            for r in book.rejections
+        ],
+        REJECTION_SCHEMA,
+    )
+    return {
+        "orders": orders,
+        "order_events": events,
+        "fills": fills,
+        "rejections": rejections,
+        "positions": pl.DataFrame(positions, schema=POSITION_SCHEMA, orient="row"),
+        "equity": equity_table(bars, fills, trader.config.max_buying_power),
+    }
+
+
+def equity_table(bars: pl.DataFrame, fills: pl.DataFrame, initial_cash: float) -> pl.DataFrame:
+    """Cash, market value and equity at the close of every streamed base bar's timestamp."""
+    base = bars.filter(pl.col("source") == "STREAMED").select(
+        "session_date", "symbol", "timestamp", "close"
+    )
+    grid = base.select("session_date", "timestamp").unique().sort("timestamp")
+    signed = (
+        pl.when(pl.col("side") == "buy").then(pl.col("quantity")).otherwise(-pl.col("quantity"))
+    )
+    flows = fills.sort("time").with_columns(
+        signed.alias("signed"), (-(signed * pl.col("price")) - pl.col("fee")).alias("flow")
+    )
+    cash = flows.select(
+        pl.col("time").alias("timestamp"), (pl.col("flow").cum_sum() + initial_cash).alias("cash")
+    )
+    out = grid.join_asof(cash, on="timestamp", strategy="backward").with_columns(
+        pl.col("cash").fill_null(initial_cash)
+    )
+    traded = flows["symbol"].unique().sort().to_list()
+    if traded:
+        held = (
+            flows.select("symbol", pl.col("time").alias("timestamp"), "signed")
+            .with_columns(pl.col("signed").cum_sum().over("symbol").alias("held"))
+            .drop("signed")
+        )
+        cells = grid.select("timestamp").join(pl.DataFrame({"symbol": traded}), how="cross")
+        cells = cells.sort("symbol", "timestamp")
+        cells = cells.join_asof(
+            held.sort("symbol", "timestamp"), on="timestamp", by="symbol", check_sortedness=False
+        )
+        closes = base.filter(pl.col("symbol").is_in(traded)).select("symbol", "timestamp", "close")
+        cells = cells.join_asof(
+            closes.sort("symbol", "timestamp"), on="timestamp", by="symbol", check_sortedness=False
+        )
+        value = cells.group_by("timestamp").agg(
+            (pl.col("held").fill_null(0.0) * pl.col("close").fill_null(0.0))
+            .sum()
+            .alias("market_value"),
+            (pl.col("held").fill_null(0.0) != 0).any().alias("invested"),
+        )
+        out = out.join(value, on="timestamp", how="left")
+    else:
+        out = out.with_columns(pl.lit(0.0).alias("market_value"), pl.lit(False).alias("invested"))
+    return out.select(
+        "session_date",
+        "timestamp",
+        "cash",
+        "market_value",
+        (pl.col("cash") + pl.col("market_value")).alias("equity"),
+        "invested",
+    ).sort("timestamp")

@@ -1,0 +1,170 @@
+"""The statistics of a run, from its equity curve and its fills. Definitions (also in the
+README), all in the account currency and with a zero risk-free rate:
+
+* daily returns: the last equity of each session over the previous session's (the first
+  session over the starting cash);
+* total return: end / start - 1; CAGR: (end / start) ** (252 / sessions) - 1;
+* volatility: the sample standard deviation of daily returns x sqrt(252); Sharpe: mean daily
+  return / that standard deviation x sqrt(252); Sortino: mean daily return / the downside
+  deviation (root mean square of the negative daily returns, zeros counted) x sqrt(252);
+* maximum drawdown: the largest fall of the bar-by-bar equity from its running peak, as a
+  fraction of that peak, with the peak's and the trough's times;
+* a trade: a position from flat back to flat (a fill through zero closes one and opens the
+  next); its PnL is what it realised less the fees of its fills; win rate, profit factor
+  (gross profit / gross loss) and average win and loss are over closed trades;
+* turnover: the value traded / the average equity; exposure: the share of bars that ended with
+  a position.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import asdict, dataclass
+
+import polars as pl
+
+TRADING_DAYS = 252
+
+
+@dataclass(frozen=True)
+class Statistics:
+    start_equity: float
+    end_equity: float
+    net_profit: float
+    total_return: float
+    cagr: float | None
+    volatility: float | None
+    sharpe: float | None
+    sortino: float | None
+    max_drawdown: float
+    max_drawdown_peak: str | None
+    max_drawdown_trough: str | None
+    trades: int
+    win_rate: float | None
+    profit_factor: float | None
+    average_win: float | None
+    average_loss: float | None
+    fees: float
+    turnover: float
+    exposure: float
+
+    def as_dict(self) -> dict[str, object]:
+        return {k: (round(v, 10) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+
+    def report(self) -> str:
+        def pct(v: float | None) -> str:
+            return "-" if v is None else f"{v * 100:.2f}%"
+
+        def num(v: float | None, digits: int = 2) -> str:
+            return "-" if v is None else f"{v:,.{digits}f}"
+
+        return "\n".join(
+            [
+                "Trading Statistics:",
+                "=" * 50,
+                f"  - Equity: {num(self.start_equity)} -> {num(self.end_equity)} "
+                f"(net profit {num(self.net_profit)}, {pct(self.total_return)})",
+                f"  - CAGR: {pct(self.cagr)} | Volatility: {pct(self.volatility)} | "
+                f"Sharpe: {num(self.sharpe)} | Sortino: {num(self.sortino)}",
+                f"  - Max Drawdown: {pct(self.max_drawdown)} "
+                f"({self.max_drawdown_peak or '-'} -> {self.max_drawdown_trough or '-'})",
+                f"  - Trades: {self.trades} | Win Rate: {pct(self.win_rate)} | "
+                f"Profit Factor: {num(self.profit_factor)}",
+                f"  - Avg Win: {num(self.average_win)} | Avg Loss: {num(self.average_loss)} | "
+                f"Fees: {num(self.fees)}",
+                f"  - Turnover: {num(self.turnover)}x | Exposure: {pct(self.exposure)}",
+                "=" * 50,
+            ]
+        )
+
+
+def statistics(equity: pl.DataFrame, fills: pl.DataFrame, start: float) -> Statistics:
+    curve = equity["equity"].to_list()
+    end = curve[-1] if curve else start
+    daily = equity.group_by("session_date", maintain_order=True).agg(pl.col("equity").last())
+    levels = [start, *daily["equity"].to_list()]
+    returns = [b / a - 1 for a, b in itertools.pairwise(levels) if a]
+    sessions = len(returns)
+    cagr = (end / start) ** (TRADING_DAYS / sessions) - 1 if sessions and end > 0 else None
+    volatility = sharpe = sortino = None
+    if sessions >= 2:
+        mean = sum(returns) / sessions
+        std = math.sqrt(sum((r - mean) ** 2 for r in returns) / (sessions - 1))
+        volatility = std * math.sqrt(TRADING_DAYS)
+        sharpe = mean / std * math.sqrt(TRADING_DAYS) if std > 0 else None
+        downside = math.sqrt(sum(min(r, 0.0) ** 2 for r in returns) / sessions)
+        sortino = mean / downside * math.sqrt(TRADING_DAYS) if downside > 0 else None
+    drawdown, peak_at, trough_at = _max_drawdown(equity, start)
+    pnls = _trade_pnls(fills)
+    wins, losses = [p for p in pnls if p > 0], [p for p in pnls if p < 0]
+    fees = float(fills["fee"].sum()) if fills.height else 0.0
+    traded = float((fills["quantity"] * fills["price"]).abs().sum()) if fills.height else 0.0
+    average_equity = sum(curve) / len(curve) if curve else start
+    return Statistics(
+        start_equity=start,
+        end_equity=end,
+        net_profit=end - start,
+        total_return=end / start - 1,
+        cagr=cagr,
+        volatility=volatility,
+        sharpe=sharpe,
+        sortino=sortino,
+        max_drawdown=drawdown,
+        max_drawdown_peak=peak_at,
+        max_drawdown_trough=trough_at,
+        trades=len(pnls),
+        win_rate=len(wins) / len(pnls) if pnls else None,
+        profit_factor=sum(wins) / -sum(losses) if losses else None,
+        average_win=sum(wins) / len(wins) if wins else None,
+        average_loss=sum(losses) / len(losses) if losses else None,
+        fees=fees,
+        turnover=traded / average_equity if average_equity else 0.0,
+        exposure=float(equity["invested"].mean()) if equity.height else 0.0,
+    )
+
+
+def _max_drawdown(equity: pl.DataFrame, start: float) -> tuple[float, str | None, str | None]:
+    worst, peak, peak_at, result = 0.0, start, None, (0.0, None, None)
+    for value, moment in zip(
+        equity["equity"].to_list(), equity["timestamp"].to_list(), strict=True
+    ):
+        if value > peak:
+            peak, peak_at = value, moment
+        fall = value / peak - 1 if peak > 0 else 0.0
+        if fall < worst:
+            worst = fall
+            result = (fall, _iso(peak_at), _iso(moment))
+    return result
+
+
+def _iso(moment) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _trade_pnls(fills: pl.DataFrame) -> list[float]:
+    """The PnL of every closed round trip, flat to flat, fees included."""
+    pnls: list[float] = []
+    state: dict[str, list[float]] = {}  # symbol -> [quantity, average price, pnl so far]
+    for row in fills.sort("time").iter_rows(named=True):
+        qty, avg, pnl = state.get(row["symbol"], [0.0, 0.0, 0.0])
+        signed = row["quantity"] if row["side"] == "buy" else -row["quantity"]
+        price, fee = row["price"], row["fee"]
+        if qty == 0 or (qty > 0) == (signed > 0):
+            avg = (avg * qty + price * signed) / (qty + signed)
+            qty, pnl = qty + signed, pnl - fee
+        else:
+            closing = min(abs(signed), abs(qty))
+            pnl += (price - avg) * closing * (1 if qty > 0 else -1)
+            share = fee * closing / abs(signed)
+            pnl -= share
+            rest = signed + qty
+            if abs(signed) >= abs(qty) - 1e-12:  # flat (or through zero): the trade closes
+                pnls.append(pnl)
+                qty, avg, pnl = rest, price, -(fee - share) if rest else 0.0
+                if abs(qty) < 1e-12:
+                    qty, avg, pnl = 0.0, 0.0, 0.0
+            else:
+                qty = rest
+        state[row["symbol"]] = [qty, avg, pnl]
+    return pnls

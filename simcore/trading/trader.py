@@ -1,0 +1,247 @@
+"""The trading desk of the analysis engine: what ``ctx`` orders go through.
+
+Every order is checked against ``trading_config`` (``risk.py``) before the broker sees it; a
+refused order is recorded as a ``Rejection`` with the rule and the numbers, and the strategy is
+told through ``on_order_update``. The broker — the paper broker in backtests and paper
+sessions, Alpaca's for ``trade_api: "alpaca"`` live — reports what happens to orders into the
+``OrderBook``; the engine hands the new events and fills to the strategy's callbacks before its
+next bars.
+
+Prices: the last close the strategy could see of the streamed base interval (``price_of``),
+else the last one a previous session ended with.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from simcore.config.models import TradingConfig
+from simcore.trading import risk
+from simcore.trading.orders import (
+    Fill,
+    Order,
+    OrderBook,
+    OrderEvent,
+    OrderStatus,
+    OrderType,
+    TimeInForce,
+    whole,
+)
+from simcore.trading.portfolio import Portfolio
+
+
+class OrderError(ValueError):
+    """An order the strategy asked for does not make sense (its own mistake, not a risk rule)."""
+
+
+class Trader:
+    def __init__(
+        self,
+        config: TradingConfig,
+        symbols: tuple[str, ...],
+        now_ns: Callable[[], int],
+        price_of: Callable[[str], float | None],
+        broker_factory: Callable[[TradingConfig, OrderBook, Portfolio], object] | None = None,
+    ):
+        from simcore.trading.paper import PaperBroker
+
+        self.config = config
+        self.symbols = symbols
+        self.now_ns = now_ns
+        self._price_of = price_of
+        self.book = OrderBook()
+        self.portfolio = Portfolio(cash=config.max_buying_power)
+        self.broker = (broker_factory or PaperBroker)(config, self.book, self.portfolio)
+        self.last_close: dict[str, float] = {}  # the close each symbol's last session ended with
+        self._told_events = 0
+        self._told_fills = 0
+
+    # ------------------------------------------------------------------ prices and account
+    def price(self, symbol: str) -> float | None:
+        price = self._price_of(symbol)
+        return price if price is not None else self.last_close.get(symbol)
+
+    def prices(self) -> dict[str, float]:
+        """The last price of every symbol held or with a working order."""
+        out = {}
+        symbols = set(self.portfolio.positions) | {o.symbol for o in self.book.working()}
+        for symbol in sorted(symbols):
+            price = self.price(symbol)
+            if price is not None:
+                out[symbol] = price
+        return out
+
+    def equity(self) -> float:
+        return self.portfolio.equity(self.prices())
+
+    def buying_power(self) -> float:
+        """What ``max_buying_power`` still allows: the limit less positions and open orders."""
+        prices = self.prices()
+        used = self.portfolio.gross_exposure(prices)
+        for order in self.book.working():
+            price = self.price(order.symbol) or 0.0
+            used += abs(order.remaining(price)) * price if price else 0.0
+        return max(0.0, self.config.max_buying_power - used)
+
+    # ------------------------------------------------------------------ orders
+    def order(
+        self,
+        symbol: str,
+        quantity: float | None = None,
+        *,
+        notional: float | None = None,
+        type: str = "market",
+        limit_price: float | None = None,
+        stop_price: float | None = None,
+        tif: str = "day",
+    ) -> Order:
+        """Place an order: ``quantity`` shares (positive buys, negative sells) or ``notional``
+        in the account currency (positive buys). Returns the order, accepted or rejected."""
+        if symbol not in self.symbols:
+            raise OrderError(f"{symbol} is not a symbol of this session")
+        if (quantity is None) == (notional is None):
+            raise OrderError("give either quantity (shares) or notional (money), not both")
+        amount = quantity if quantity is not None else notional
+        if amount is None or not math.isfinite(amount) or amount == 0:
+            raise OrderError(f"the order's size must be a non-zero number, got {amount!r}")
+        try:
+            order_type, time_in_force = OrderType(type), TimeInForce(tif)
+        except ValueError as exc:
+            raise OrderError(str(exc)) from None
+        _check_prices(order_type, limit_price, stop_price)
+        if notional is not None and order_type != OrderType.MARKET:
+            raise OrderError("a notional order is a market order (its size is set by its fill)")
+        order = Order(
+            self.book.new_id(),
+            symbol,
+            "buy" if amount > 0 else "sell",
+            whole(abs(quantity)) if quantity is not None else None,
+            abs(notional) if notional is not None else None,
+            order_type,
+            limit_price,
+            stop_price,
+            time_in_force,
+            self.now_ns(),
+        )
+        return self._submit(order)
+
+    def _submit(self, order: Order) -> Order:
+        self.book.add(order)
+        last = self.price(order.symbol)
+        working = [o for o in self.book.working() if o.id != order.id]
+        refused = risk.check(
+            self.config,
+            order,
+            risk.reference_price(order, last),
+            self.portfolio,
+            working,
+            self.prices(),
+            order.placed_ns,
+        )
+        if refused is not None:
+            self.book.rejections.append(refused)
+            self.book.record(order, OrderStatus.REJECTED, order.placed_ns, refused.rule)
+            order.reason = refused.message
+            return order
+        self.broker.submit(order, order.placed_ns, last)
+        return order
+
+    def cancel(self, order_id: str) -> None:
+        order = self._order(order_id)
+        if order.open:
+            self.broker.cancel(order, self.now_ns(), "canceled by the strategy")
+
+    def replace(
+        self,
+        order_id: str,
+        quantity: float | None = None,
+        limit_price: float | None = None,
+        stop_price: float | None = None,
+    ) -> Order:
+        """New terms for a working order: the old one is ``replaced`` and a new one, with a new
+        id, goes through the risk checks again (what is filled stays filled)."""
+        old = self._order(order_id)
+        if not old.open:
+            raise OrderError(f"order {order_id} is {old.status.value}: nothing to replace")
+        now = self.now_ns()
+        self.broker.cancel(old, now, "replaced")
+        remaining = (old.quantity - old.filled_quantity) if old.quantity is not None else None
+        new_quantity = remaining if quantity is None else whole(abs(quantity))
+        limit = old.limit_price if limit_price is None else limit_price
+        stop = old.stop_price if stop_price is None else stop_price
+        _check_prices(old.type, limit, stop)
+        order = Order(
+            self.book.new_id(), old.symbol, old.side, new_quantity, old.notional if new_quantity is None else None,
+            old.type, limit, stop, old.tif, now,
+        )  # fmt: skip
+        order.reason = f"replaces {old.id}"
+        return self._submit(order)
+
+    def target_percent(self, symbol: str, percent: float, **order_options) -> Order | None:
+        """Hold ``percent`` of equity in ``symbol`` (whole shares, at the last price): one order
+        for the difference from what is held and working; None when nothing needs to change."""
+        price = self.price(symbol)
+        if price is None:
+            raise OrderError(f"no price is known for {symbol} yet: wait for its first bar")
+        target = math.floor(abs(percent) * self.equity() / price) * (1 if percent >= 0 else -1)
+        held = self.portfolio.quantity(symbol)
+        working = sum(o.sign * o.remaining(price) for o in self.book.working(symbol))
+        difference = whole(target - held - working)
+        if difference == 0:
+            return None
+        return self.order(symbol, difference, **order_options)
+
+    def _order(self, order_id: str) -> Order:
+        try:
+            return self.book.orders[order_id]
+        except KeyError:
+            raise OrderError(f"no order {order_id}") from None
+
+    # ------------------------------------------------------------------ the engine's side
+    @property
+    def watching(self) -> bool:
+        """Whether new bars can change anything (orders are working)."""
+        return self.book.any_working
+
+    def on_bars(self, symbols: list[str], start_ns: int, values: dict) -> None:
+        """New base bars (one slot): the broker checks the working orders against them."""
+        on_bar = getattr(self.broker, "on_bar", None)
+        if on_bar is None:
+            return
+        for i, symbol in enumerate(symbols):
+            on_bar(
+                symbol,
+                start_ns,
+                values["open"][i],
+                values["high"][i],
+                values["low"][i],
+                values["close"][i],
+                values["volume"][i],
+            )
+
+    def end_session(self, close_ns: int, closes: dict[str, float]) -> None:
+        self.broker.end_session(close_ns)
+        self.last_close.update(closes)
+
+    def news(self) -> tuple[list[OrderEvent], list[Fill]]:
+        """Events and fills the strategy has not been told of yet."""
+        events = self.book.events[self._told_events :]
+        fills = self.book.fills[self._told_fills :]
+        self._told_events += len(events)
+        self._told_fills += len(fills)
+        return events, fills
+
+
+def _check_prices(order_type: OrderType, limit: float | None, stop: float | None) -> None:
+    needs = {
+        OrderType.MARKET: (False, False),
+        OrderType.LIMIT: (True, False),
+        OrderType.STOP: (False, True),
+        OrderType.STOP_LIMIT: (True, True),
+    }[order_type]
+    for name, value, needed in (("limit_price", limit, needs[0]), ("stop_price", stop, needs[1])):
+        if needed and (value is None or not math.isfinite(value) or value <= 0):
+            raise OrderError(f"a {order_type.value} order needs a positive {name}")
+        if not needed and value is not None:
+            raise OrderError(f"a {order_type.value} order takes no {name}")
