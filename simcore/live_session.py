@@ -19,7 +19,7 @@ import polars as pl
 
 from adapters.local.store import ParquetStore
 from simcore.analysis import Strategy
-from simcore.errors import UserError
+from simcore.errors import NotAvailableError, UserError
 from simcore.metrics import percentiles
 from simcore.runtime.live import GapSource, LiveFeed, LiveRuntime
 from simcore.session_run import RunHooks, RunResult, run_session
@@ -88,6 +88,11 @@ def run_live(
     if config.mode != "live":
         raise UserError(
             f"{config.session_name!r} has mode {config.mode!r}: `simcore live` runs mode 'live'"
+        )
+    if config.api_config.trade_api != "paper":
+        raise NotAvailableError(
+            f"api_config.trade_api {config.api_config.trade_api!r}: trading through a broker is "
+            "not built yet; set it to 'paper' to trade with simcore's paper broker on the live bars"
         )
     options = options or LiveOptions(channels=channels_for(config.session_data_config.streams))
     gaps = config.session_data_config.gap_filler
