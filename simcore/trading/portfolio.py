@@ -67,11 +67,17 @@ class Portfolio:
         return realized
 
     def market_value(self, prices: dict[str, float]) -> float:
-        return sum(p.quantity * prices.get(s, p.average_price) for s, p in self.positions.items())
+        return sum(
+            p.quantity * prices.get(s, p.average_price)
+            for s, p in self.positions.items()
+            if p.quantity
+        )
 
     def gross_exposure(self, prices: dict[str, float]) -> float:
         return sum(
-            abs(p.quantity * prices.get(s, p.average_price)) for s, p in self.positions.items()
+            abs(p.quantity * prices.get(s, p.average_price))
+            for s, p in self.positions.items()
+            if p.quantity
         )
 
     def equity(self, prices: dict[str, float]) -> float:

@@ -63,9 +63,9 @@ class Trader:
         return price if price is not None else self.last_close.get(symbol)
 
     def prices(self) -> dict[str, float]:
-        """The last price of every symbol held or with a working order."""
+        """The last price of every symbol with an open position or a working order."""
         out = {}
-        symbols = set(self.portfolio.positions) | {o.symbol for o in self.book.working()}
+        symbols = set(self.portfolio.open_positions()) | {o.symbol for o in self.book.working()}
         for symbol in sorted(symbols):
             price = self.price(symbol)
             if price is not None:
@@ -205,11 +205,15 @@ class Trader:
         return self.book.any_working
 
     def on_bars(self, symbols: list[str], start_ns: int, values: dict) -> None:
-        """New base bars (one slot): the broker checks the working orders against them."""
+        """New base bars (one slot): the broker checks the working orders against them (only
+        the symbols that have some)."""
         on_bar = getattr(self.broker, "on_bar", None)
         if on_bar is None:
             return
+        wanted = {o.symbol for o in self.book.working()}
         for i, symbol in enumerate(symbols):
+            if symbol not in wanted:
+                continue
             on_bar(
                 symbol,
                 start_ns,
