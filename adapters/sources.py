@@ -42,8 +42,9 @@ def data_source(
     endpoints: AlpacaEndpoints | None = None,
 ):
     api = config.api_config.data_api
+    adjustment = config.session_data_config.price_adjustment
     if api == "local":
-        return LocalDataSource(store, tm)
+        return LocalDataSource(store, tm, adjustment)
     if api == "alpaca":
         from adapters.alpaca.history import AlpacaHistory
         from adapters.alpaca.keys import keys_from_env
@@ -53,7 +54,7 @@ def data_source(
         history = AlpacaHistory(
             store, tm, keys_from_env(), url=endpoints.data_url, feed=config.api_config.feed
         )
-        return AlpacaBackedSource(store, tm, history)
+        return AlpacaBackedSource(store, tm, history, adjustment)
     raise NotAvailableError(
         f"api_config.data_api {api!r} is valid but not built into this version; "
         "use 'local' or 'alpaca'"

@@ -218,9 +218,13 @@ class AnalysisEngine:
         except Exception as exc:
             raise self._error(exc, "on_start") from exc
 
-    def begin_session(self, session: TradingSession) -> None:
+    def begin_session(
+        self, session: TradingSession, corporate_actions: list[tuple[str, str, float]] = ()
+    ) -> None:
         self.ctx.session = session
         self.data_ns = self.ctx.time_manager.to_utc_ns(session.regular_open)
+        if self.trader is not None and corporate_actions:
+            self.trader.apply_corporate_actions(session.date, corporate_actions)
         try:
             self.strategy.on_session_start(self.ctx, session)
         except Exception as exc:

@@ -414,6 +414,11 @@ def _print_import_report(report) -> None:
                 f"[yellow]replaced the damaged file {escape(str(path))}[/]: its old rows could "
                 "not be read, so only the imported rows are in it now"
             )
+    if report.factor_rows:
+        out.print(
+            f"split and dividend factors: {report.factor_rows:,} rows for "
+            f"{report.factor_symbols} symbol(s)"
+        )
     reasons = report.rejected_by_reason()
     if reasons:
         out.print("rejected rows by reason: " + ", ".join(f"{k} {v:,}" for k, v in reasons.items()))

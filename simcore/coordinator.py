@@ -69,6 +69,8 @@ class SessionCoordinator:
         self.live_sessions = live_sessions  # live: how many sessions to run
         self.live_grace_ns = live_grace_ns  # live: how long a slot waits for late bars
         self.live_streams: dict[str, LiveStream] = {}
+        # raw prices: the splits and dividends taking effect at the current session's start
+        self.corporate_actions: list[tuple[str, str, float]] = []
         self.live_ticks: LiveTicks | None = None
         self.tm = time_manager
         self.source = source
@@ -185,6 +187,10 @@ class SessionCoordinator:
             self.tm.advance_to_ns(self.tm.to_utc_ns(session.regular_open))
         self.session = session
         self.session_data.clear_session()
+        actions = getattr(self.source, "corporate_actions", None)
+        self.corporate_actions = (
+            actions(self.symbols, self.tm.get_previous_trading_date(day), day) if actions else []
+        )
         self._load_history(day)
         self._compute_indicators(day)
         self._load_queues(day)

@@ -146,13 +146,18 @@ class SessionData:
         return (streamed or self._derived[interval]).last_bar(symbol_index)
 
     def last_close(self, symbol: str) -> float | None:
-        """The close of the newest streamed base bar of ``symbol`` (None before its first)."""
+        """The close of the newest streamed base bar of ``symbol``; before the session's first,
+        the newest historical close (the previous session's); None when there is neither."""
         s = self._symbol_index(symbol)
         for streamed in self._streamed.values():
             k = int(streamed.last_slot[s])
             if k >= 0:
                 return float(streamed.values["close"][s, k])
-        return None
+        newest, close = None, None
+        for (held, _), view in self._historical.items():
+            if held == symbol and len(view) and (newest is None or view.timestamp[-1] > newest):
+                newest, close = view.timestamp[-1], float(view.close[-1])
+        return close
 
     def last_values(
         self, interval: str, symbols: np.ndarray, fields: tuple[str, ...] = COLUMNS

@@ -120,7 +120,12 @@ def _results(
     tables |= trading_tables(trader, recorder.positions, tables["bars"])
     if hooks.tables is not None:
         tables |= hooks.tables(system)
-    stats = statistics(tables["equity"], tables["fills"], trader.config.max_buying_power)
+    stats = statistics(
+        tables["equity"],
+        tables["fills"],
+        trader.config.max_buying_power,
+        tables["corporate_actions"],
+    )
     status = "complete"
     if isinstance(failure, KeyboardInterrupt):
         status = "interrupted"
@@ -136,6 +141,7 @@ def _results(
         "bars_outside_session": c.coordinator.bars_outside_session,
         "strategy": f"{type(strategy).__module__}:{type(strategy).__name__}",
         "status": status,
+        "price_adjustment": config.session_data_config.price_adjustment,
         "broker": getattr(trader.broker, "name", "paper"),
         "orders": tables["orders"].height,
         "fills": tables["fills"].height,

@@ -111,6 +111,7 @@ def test_backtest_runs_and_refusals_exit_1(tmp_path: Path):
         "rejections",
         "positions",
         "equity",
+        "corporate_actions",
     }
     assert (tmp_path / "out" / "metrics.json").exists()
 

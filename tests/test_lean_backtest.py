@@ -22,7 +22,9 @@ def test_derived_daily_bars_against_the_published_daily_bars(lean_store):
         "indicators": {"high_52w": {"type": "trailing_max", "period": "52w", "field": "high"}},
     }
     result = run_backtest(
-        make_config(OCT, "2013-10-04", "2013-10-11", ("1m", "5m", "1d"), historical),
+        make_config(
+            OCT, "2013-10-04", "2013-10-11", ("1m", "5m", "1d"), historical, price_adjustment="raw"
+        ),
         store,
         Strategy(),
     )

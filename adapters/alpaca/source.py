@@ -24,8 +24,14 @@ SERVED = ("1m", "1d")  # the bar intervals Alpaca's REST API serves for stocks
 class AlpacaBackedSource(LocalDataSource):
     remedy = "check the symbols: Alpaca returned no bars for them"
 
-    def __init__(self, store: ParquetStore, time_manager: TimeManager, history: AlpacaHistory):
-        super().__init__(store, time_manager)
+    def __init__(
+        self,
+        store: ParquetStore,
+        time_manager: TimeManager,
+        history: AlpacaHistory,
+        price_adjustment: str = "raw",
+    ):
+        super().__init__(store, time_manager, price_adjustment)
         self.api = history
         self.report = FetchReport()
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from adapters.local.cleaning import CleanResult, clean_rows
+from adapters.local.factors import read_lean_factor_file, write_factors
 from adapters.local.schema import REQUIRED, SCHEMAS
 from adapters.local.store import BARS_1D, BARS_1M, QUOTES, Dataset, ParquetStore, WriteResult
 from simcore.errors import DataError
@@ -37,6 +38,8 @@ class ImportReport:
     source: str
     parts: list[ImportPart] = field(default_factory=list)
     rejected_rows: pl.DataFrame | None = None
+    factor_rows: int = 0  # split and dividend factors imported (LEAN's factor files)
+    factor_symbols: int = 0
 
     def add(self, part: ImportPart) -> None:
         self.parts.append(part)
@@ -300,10 +303,11 @@ def import_lean(
     include_quotes: bool = True,
     include_daily: bool = True,
 ) -> ImportReport:
-    """Import a LEAN ``equity/usa`` tree: minute trades (1m bars), minute quotes, daily bars.
+    """Import a LEAN ``equity/usa`` tree: minute trades (1m bars), minute quotes, daily bars,
+    and the factor files (split and dividend factors).
 
-    Prices are taken as published (raw; the factor files' split and dividend adjustments are
-    not applied). Symbols are upper-cased as the store names them.
+    Prices are stored as published (raw); the factors are applied when a session reads them,
+    as its ``price_adjustment`` says. Symbols are upper-cased as the store names them.
     """
     root = find_lean_root(path)
     wanted = {s.upper() for s in symbols} if symbols else None
@@ -328,6 +332,15 @@ def import_lean(
             if not wanted or symbol in wanted:
                 batches.setdefault(BARS_1D, []).append(read_lean_daily(file, symbol, tm))
 
+    factor_root = root / "factor_files"
+    factors = []
+    for file in sorted(factor_root.glob("*.csv")) if factor_root.is_dir() else []:
+        symbol = file.stem.upper()
+        if not wanted or symbol in wanted:
+            factors.append(read_lean_factor_file(file.read_text(), symbol))
+    if factors:
+        report.factor_rows = write_factors(store, pl.concat(factors))
+        report.factor_symbols = len(factors)
     if not batches:
         raise DataError(f"{root}: no LEAN files for {sorted(wanted) if wanted else 'any symbol'}")
     for dataset in (BARS_1M, QUOTES, BARS_1D):

@@ -19,6 +19,7 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 
+from adapters.local.factors import adjust, read_factors
 from adapters.local.schema import SCHEMAS
 from adapters.local.store import BARS_1D, QUOTES, TICKS, Dataset, ParquetStore
 from simcore.time import TimeManager, TradingSession
@@ -65,9 +66,51 @@ class LocalDataSource:
 
     remedy = "import it with `simcore data import`, or check the symbols and --store"
 
-    def __init__(self, store: ParquetStore, time_manager: TimeManager):
+    def __init__(
+        self, store: ParquetStore, time_manager: TimeManager, price_adjustment: str = "raw"
+    ):
         self.store = store
         self.tm = time_manager
+        self.price_adjustment = price_adjustment
+        self._factors: dict[tuple[str, ...], pl.DataFrame] = {}
+
+    def factors(self, symbols: Sequence[str]) -> pl.DataFrame:
+        """The split and dividend factors of ``symbols`` (read once)."""
+        key = tuple(symbols)
+        if key not in self._factors:
+            self._factors[key] = read_factors(self.store, key)
+        return self._factors[key]
+
+    def corporate_actions(
+        self, symbols: Sequence[str], previous: date, day: date
+    ) -> list[tuple[str, str, float]]:
+        """Raw prices only (adjusted ones already account for them): the splits and cash
+        dividends that take effect between the sessions of ``previous`` and ``day``, as
+        (symbol, "split", new shares per old share) or (symbol, "dividend", cash per share).
+        A factor row dated D is the last day of the old basis; the event is the next session."""
+        if self.price_adjustment != "raw":
+            return []
+        factors = self.factors(symbols)
+        actions = []
+        for (symbol,), rows in factors.group_by("symbol", maintain_order=True):
+            before = rows.filter(pl.col("date") >= previous).head(1)
+            after = rows.filter(pl.col("date") >= day).head(1)
+            if before.is_empty() or after.is_empty() or before["date"][0] >= day:
+                continue
+            split_before, split_after = before["split_factor"][0], after["split_factor"][0]
+            if split_before != split_after:
+                actions.append((str(symbol), "split", split_after / split_before))
+            price_before, price_after = before["price_factor"][0], after["price_factor"][0]
+            if price_before != price_after:
+                reference = before["reference_price"][0]
+                amount = round(reference * (1 - price_before / price_after), 6)
+                actions.append((str(symbol), "dividend", amount))
+        return actions
+
+    def _adjust(self, frame, symbols: Sequence[str], day: str = "day"):
+        if self.price_adjustment == "raw":
+            return frame
+        return adjust(frame, self.factors(symbols), self.price_adjustment, day)
 
     @property
     def description(self) -> str:
@@ -117,11 +160,13 @@ class LocalDataSource:
             end = self.tm.from_utc_ns(self.tm.daily_bar_label_ns(days[-1] + timedelta(days=1)))
             scan = self.store.scan(dataset, symbols, start, end, regular_only=True)
         index = {s: i for i, s in enumerate(symbols)}
+        local_day = self.tm.utc_to_local_date_expr(pl.col("timestamp")).alias("day")
+        scan = self._adjust(scan.with_columns(local_day), symbols)
         # one query for the whole batch; the per-session grids are then filled with NumPy
         columns = scan.select(
             pl.col("symbol").replace_strict(index, return_dtype=pl.Int64).alias("row"),
             pl.col("timestamp").dt.epoch("ns").alias("ns"),
-            self.tm.utc_to_local_date_expr(pl.col("timestamp")).cast(pl.Int32).alias("day"),
+            pl.col("day").cast(pl.Int32),
             *FIELDS,
         ).collect()
         arrays = {name: columns[name].to_numpy() for name in columns.columns}
@@ -155,6 +200,7 @@ class LocalDataSource:
             self.tm.utc_to_local_date_expr(pl.col("timestamp")).alias("day"),
             pl.col("timestamp").dt.epoch("ns").alias("ns"),
         )
+        frame = self._adjust(frame, symbols)
         out = {}
         for day in days:
             part = frame.filter(pl.col("day") == day).sort("symbol", "ns")
@@ -188,9 +234,10 @@ class LocalDataSource:
                 last.regular_close,
                 regular_only=True,
             )
-        return scan.with_columns(local_day).filter(
+        rows = scan.with_columns(local_day).filter(
             pl.col("day").is_in(pl.Series(list(days)).implode())
         )
+        return self._adjust(rows, symbols)
 
 
 def _grid(

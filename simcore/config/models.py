@@ -167,6 +167,9 @@ class SessionDataConfig(ConfigModel):
     historical: HistoricalConfig = Field(default_factory=HistoricalConfig)
     gap_filler: GapFillerConfig = Field(default_factory=GapFillerConfig)
     bar_alignment: BarAlignment = "session"
+    # how prices are normalised from the store's split and dividend factors (LEAN's factor
+    # files): "adjusted" (splits and dividends, LEAN's default), "split", or "raw"
+    price_adjustment: Literal["raw", "split", "adjusted"] = "adjusted"
 
     @field_validator("symbols", "streams")
     @classmethod

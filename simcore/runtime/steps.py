@@ -48,7 +48,7 @@ class Pipeline:
         session = self.coordinator.begin_session(day)
         self.processor.begin_session(day)
         self.quality.begin_session()
-        self.engine.begin_session(session)
+        self.engine.begin_session(session, self.coordinator.corporate_actions)
         m = self.metrics
         self._activated_at = m.clock()
         if self._deactivated_at is not None:

@@ -77,6 +77,17 @@ class Order:
     def open(self) -> bool:
         return self.status not in FINAL
 
+    def split(self, ratio: float) -> None:
+        """A working order through a split: ``ratio`` times the shares at 1/ratio the price."""
+        if self.quantity is not None:
+            self.quantity = whole(self.quantity * ratio)
+        self.filled_quantity = whole(self.filled_quantity * ratio)
+        self.average_fill_price /= ratio
+        if self.limit_price is not None:
+            self.limit_price = round(self.limit_price / ratio, 4)
+        if self.stop_price is not None:
+            self.stop_price = round(self.stop_price / ratio, 4)
+
     def remaining(self, price: float) -> float:
         """Shares still to fill (a notional order: what its remaining value buys at ``price``)."""
         if self.quantity is not None:

@@ -66,6 +66,13 @@ class Portfolio:
         self.traded_value += abs(fill.quantity * fill.price)
         return realized
 
+    def split(self, symbol: str, ratio: float) -> None:
+        """``ratio`` new shares for each share held: the same value, a new basis."""
+        held = self.positions.get(symbol)
+        if held is not None and held.quantity:
+            held.quantity = whole(held.quantity * ratio)
+            held.average_price /= ratio
+
     def market_value(self, prices: dict[str, float]) -> float:
         return sum(
             p.quantity * prices.get(s, p.average_price)

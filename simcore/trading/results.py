@@ -127,18 +127,39 @@ def trading_tables(
         ],
         REJECTION_SCHEMA,
     )
+    actions = pl.DataFrame(
+        trader.corporate_actions,
+        schema={
+            "session_date": pl.Date,
+            "time": pl.Int64,
+            "symbol": pl.String,
+            "kind": pl.String,
+            "value": pl.Float64,
+            "shares_before": pl.Float64,
+            "shares_after": pl.Float64,
+            "cash": pl.Float64,
+        },
+        orient="row",
+    ).with_columns(pl.col("time").cast(TIME))
     return {
+        "corporate_actions": actions,
         "orders": orders,
         "order_events": events,
         "fills": fills,
         "rejections": rejections,
         "positions": pl.DataFrame(positions, schema=POSITION_SCHEMA, orient="row"),
-        "equity": equity_table(bars, fills, trader.config.max_buying_power),
+        "equity": equity_table(bars, fills, trader.config.max_buying_power, actions),
     }
 
 
-def equity_table(bars: pl.DataFrame, fills: pl.DataFrame, initial_cash: float) -> pl.DataFrame:
-    """Cash, market value and equity at the close of every streamed base bar's timestamp."""
+def equity_table(
+    bars: pl.DataFrame,
+    fills: pl.DataFrame,
+    initial_cash: float,
+    actions: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """Cash, market value and equity at the close of every streamed base bar's timestamp.
+    Corporate actions (raw prices) change the shares (a split) or the cash (a dividend)."""
     base = bars.filter(pl.col("source") == "STREAMED").select(
         "session_date", "symbol", "timestamp", "close"
     )
@@ -146,9 +167,18 @@ def equity_table(bars: pl.DataFrame, fills: pl.DataFrame, initial_cash: float) -
     signed = (
         pl.when(pl.col("side") == "buy").then(pl.col("quantity")).otherwise(-pl.col("quantity"))
     )
-    flows = fills.sort("time").with_columns(
+    flows = fills.with_columns(
         signed.alias("signed"), (-(signed * pl.col("price")) - pl.col("fee")).alias("flow")
-    )
+    ).select("time", "symbol", "signed", "flow")
+    if actions is not None and actions.height:
+        moves = actions.select(
+            "time",
+            "symbol",
+            (pl.col("shares_after") - pl.col("shares_before")).alias("signed"),
+            pl.col("cash").alias("flow"),
+        )
+        flows = pl.concat([flows, moves])
+    flows = flows.sort("time")
     cash = flows.select(
         pl.col("time").alias("timestamp"), (pl.col("flow").cum_sum() + initial_cash).alias("cash")
     )

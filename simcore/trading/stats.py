@@ -79,7 +79,12 @@ class Statistics:
         )
 
 
-def statistics(equity: pl.DataFrame, fills: pl.DataFrame, start: float) -> Statistics:
+def statistics(
+    equity: pl.DataFrame,
+    fills: pl.DataFrame,
+    start: float,
+    actions: pl.DataFrame | None = None,
+) -> Statistics:
     curve = equity["equity"].to_list()
     end = curve[-1] if curve else start
     daily = equity.group_by("session_date", maintain_order=True).agg(pl.col("equity").last())
@@ -96,7 +101,7 @@ def statistics(equity: pl.DataFrame, fills: pl.DataFrame, start: float) -> Stati
         downside = math.sqrt(sum(min(r, 0.0) ** 2 for r in returns) / sessions)
         sortino = mean / downside * math.sqrt(TRADING_DAYS) if downside > 0 else None
     drawdown, peak_at, trough_at = _max_drawdown(equity, start)
-    pnls = _trade_pnls(fills)
+    pnls = _trade_pnls(fills, actions)
     wins, losses = [p for p in pnls if p > 0], [p for p in pnls if p < 0]
     fees = float(fills["fee"].sum()) if fills.height else 0.0
     traded = float((fills["quantity"] * fills["price"]).abs().sum()) if fills.height else 0.0
@@ -142,12 +147,23 @@ def _iso(moment) -> str | None:
     return None if moment is None else moment.isoformat()
 
 
-def _trade_pnls(fills: pl.DataFrame) -> list[float]:
-    """The PnL of every closed round trip, flat to flat, fees included."""
+def _trade_pnls(fills: pl.DataFrame, actions: pl.DataFrame | None = None) -> list[float]:
+    """The PnL of every closed round trip, flat to flat, fees included (a split rescales an
+    open trade; a dividend adds to it)."""
     pnls: list[float] = []
     state: dict[str, list[float]] = {}  # symbol -> [quantity, average price, pnl so far]
-    for row in fills.sort("time").iter_rows(named=True):
+    events = [(r["time"], 1, r) for r in fills.iter_rows(named=True)]
+    if actions is not None:
+        events += [(r["time"], 0, r) for r in actions.iter_rows(named=True)]
+    for _, order, row in sorted(events, key=lambda e: (e[0], e[1])):
         qty, avg, pnl = state.get(row["symbol"], [0.0, 0.0, 0.0])
+        if order == 0:  # a corporate action on an open trade
+            if qty and row["kind"] == "split":
+                qty, avg = qty * row["value"], avg / row["value"]
+            elif qty:
+                pnl += row["cash"]
+            state[row["symbol"]] = [qty, avg, pnl]
+            continue
         signed = row["quantity"] if row["side"] == "buy" else -row["quantity"]
         price, fee = row["price"], row["fee"]
         if qty == 0 or (qty > 0) == (signed > 0):

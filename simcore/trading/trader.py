@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from fractions import Fraction
 
 from simcore.config.models import TradingConfig
 from simcore.trading import risk
@@ -54,6 +55,8 @@ class Trader:
         self.portfolio = Portfolio(cash=config.max_buying_power)
         self.broker = (broker_factory or PaperBroker)(config, self.book, self.portfolio)
         self.last_close: dict[str, float] = {}  # the close each symbol's last session ended with
+        # (session date, time, symbol, kind, ratio or amount, shares before, shares after, cash)
+        self.corporate_actions: list[tuple] = []
         self._told_events = 0
         self._told_fills = 0
 
@@ -223,6 +226,28 @@ class Trader:
                 values["close"][i],
                 values["volume"][i],
             )
+
+    def apply_corporate_actions(self, day, actions: list[tuple[str, str, float]]) -> None:
+        """Raw prices: a split multiplies the shares held and working and divides their prices;
+        a cash dividend pays (or, short, costs) the amount per share held."""
+        for symbol, kind, value in actions:
+            held = self.portfolio.quantity(symbol)
+            cash = 0.0
+            if kind == "split":  # factor files round: 6.99999 new shares are 7
+                value = float(Fraction(value).limit_denominator(1000))
+                self.portfolio.split(symbol, value)
+                for order in self.book.working(symbol):
+                    order.split(value)
+                self.last_close[symbol] = self.last_close.get(symbol, 0.0) / value
+            elif kind == "dividend" and held:
+                cash = held * value
+                self.portfolio.cash += cash
+                self.portfolio.position(symbol).realized_pnl += cash
+            if held or kind == "split":
+                after = self.portfolio.quantity(symbol)
+                self.corporate_actions.append(
+                    (day, self.now_ns(), symbol, kind, value, held, after, cash)
+                )
 
     def end_session(self, close_ns: int, closes: dict[str, float]) -> None:
         self.broker.end_session(close_ns)
