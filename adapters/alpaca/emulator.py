@@ -38,6 +38,7 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 from adapters.alpaca import wire
+from adapters.alpaca.emulator_trading import TradingDesk, TradingFaults
 from adapters.local.store import BARS_1D, BARS_1M, QUOTES, TICKS, Dataset, ParquetStore
 from simcore.metrics import PerformanceMetrics
 from simcore.time import LiveClock, TimeManager
@@ -84,6 +85,8 @@ class AlpacaEmulator:
         key: str | None = None,
         secret: str | None = None,
         faults: Faults | None = None,
+        trading: TradingFaults | None = None,
+        cash: float = 100_000.0,
         bar_delay_seconds: float = 0.05,
         rest_port: int = 0,
         stream_port: int = 0,
@@ -94,10 +97,15 @@ class AlpacaEmulator:
         self.faults = faults or Faults()
         self.bar_delay_ns = int(bar_delay_seconds * 1e9)
         self.tm = TimeManager("US_EQUITY", "EQUITY", "live", clock=self.clock)
+        self.desk = TradingDesk(
+            cash, trading, self.clock.now_ns
+        )  # the account behind /v2/orders and /stream
         self.sent: list[Sent] = []
         self.rest_requests: list[str] = []
         self.auth_failures = 0
         self.connections_opened = 0
+        self.trading_connections = 0
+        self._trading_conns: set[ServerConnection] = set()
         self._lock = threading.Lock()
         self._conns: dict[ServerConnection, dict[str, set[str]]] = {}
         self._refusals_left = 0
@@ -116,6 +124,11 @@ class AlpacaEmulator:
     @property
     def rest_url(self) -> str:
         return f"http://{HOST}:{self._http.server_address[1]}"
+
+    @property
+    def trading_stream_url(self) -> str:
+        """alpaca-py's ``TradingStream`` URL (trade updates), on the market-data socket's port."""
+        return self.stream_url.removesuffix("/v2/iex") + "/stream"
 
     def start(self) -> AlpacaEmulator:
         rest = threading.Thread(
@@ -205,12 +218,12 @@ class AlpacaEmulator:
         if faults.rest_500 > 0:
             faults.rest_500 -= 1
             return 500, {"code": 50010000, "message": "internal server error"}, {}
-        if self.key is not None:
-            key, secret = headers.get("APCA-API-KEY-ID"), headers.get("APCA-API-SECRET-KEY")
-            if not key or not secret:
-                return 401, {"code": 40110000, "message": "request is not authorized"}, {}
-            if (key, secret) != (self.key, self.secret):
-                return 403, {"code": 40310000, "message": "forbidden"}, {}
+        refused = self._refuse_keys(headers)
+        if refused is not None:
+            return refused
+        if path.startswith(("/v2/account", "/v2/orders", "/v2/positions")):
+            status, body = self.desk.handle("GET", path, query, None)
+            return status, body, {}
         routes = {
             "/v2/stocks/bars": ("bars", None),
             "/v2/stocks/quotes": ("quotes", QUOTES),
@@ -254,6 +267,29 @@ class AlpacaEmulator:
         token = base64.b64encode(str(offset + limit).encode()).decode() if more else None
         return 200, {name: items, "next_page_token": token}, {}
 
+    def _refuse_keys(self, headers) -> tuple[int, dict, dict] | None:
+        if self.key is None:
+            return None
+        key, secret = headers.get("APCA-API-KEY-ID"), headers.get("APCA-API-SECRET-KEY")
+        if not key or not secret:
+            return 401, {"code": 40110000, "message": "request is not authorized"}, {}
+        if (key, secret) != (self.key, self.secret):
+            return 403, {"code": 40310000, "message": "forbidden"}, {}
+        return None
+
+    def handle_trading(self, method: str, path: str, query: dict, headers, body: bytes):
+        """POST, DELETE (and GET) of the trading API, answered by the desk."""
+        self.rest_requests.append(f"{method} {path}")
+        refused = self._refuse_keys(headers)
+        if refused is not None:
+            return refused
+        try:
+            document = json.loads(body) if body else None
+        except ValueError:
+            return 400, {"code": 40010000, "message": "malformed JSON"}, {}
+        status, answer = self.desk.handle(method, path, query, document)
+        return status, answer, {}
+
     # ------------------------------------------------------------------ websocket
     def _run_stream(self) -> None:
         loop = self._loop = asyncio.new_event_loop()
@@ -271,10 +307,13 @@ class AlpacaEmulator:
             ticker = asyncio.create_task(self._broadcast())
             await self._stopping
             ticker.cancel()
-            for conn in list(self._conns):
+            for conn in [*self._conns, *self._trading_conns]:
                 conn.transport.abort()
 
     async def _connection(self, ws: ServerConnection) -> None:
+        if ws.request is not None and ws.request.path.startswith("/stream"):
+            await self._trading_connection(ws)
+            return
         self.connections_opened += 1
         await ws.send(wire.pack([{"T": "success", "msg": "connected"}]))
         try:
@@ -317,6 +356,50 @@ class AlpacaEmulator:
         finally:
             self._conns.pop(ws, None)
 
+    async def _trading_connection(self, ws: ServerConnection) -> None:
+        """alpaca-py's TradingStream: JSON frames, authenticate, listen, trade_updates."""
+        self.trading_connections += 1
+        loop = asyncio.get_running_loop()
+
+        def send(text: str) -> None:  # called by the desk, from any thread
+            loop.call_soon_threadsafe(lambda: asyncio.ensure_future(_quiet(ws.send(text))))
+
+        self._trading_conns.add(ws)
+        try:
+            request = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            data = request.get("data", {})
+            keys = (data.get("key_id"), data.get("secret_key"))
+            authorized = self.key is None or keys == (self.key, self.secret)
+            status = "authorized" if authorized else "unauthorized"
+            reply = {
+                "stream": "authorization",
+                "data": {"status": status, "action": "authenticate"},
+            }
+            await ws.send(json.dumps(reply))
+            if not authorized:
+                await ws.close()
+                return
+            async for frame in ws:
+                message = json.loads(frame)
+                if message.get("action") != "listen":
+                    continue
+                streams = message.get("data", {}).get("streams", [])
+                await ws.send(json.dumps({"stream": "listening", "data": {"streams": streams}}))
+                if "trade_updates" in streams and send not in self.desk.listeners:
+                    self.desk.listeners.append(send)
+        except (TimeoutError, ConnectionClosed, ValueError):
+            pass
+        finally:
+            self._trading_conns.discard(ws)
+            if send in self.desk.listeners:
+                self.desk.listeners.remove(send)
+
+    def drop_trading_streams(self) -> None:
+        """Close every trade-updates connection (alpaca-py reconnects)."""
+        if self._loop is not None:
+            for conn in list(self._trading_conns):
+                self._loop.call_soon_threadsafe(conn.transport.abort)
+
     async def _sleep_until(self, ns: int) -> None:
         wait = self.clock.wall_seconds_until(ns)
         if wait > 0:
@@ -355,6 +438,7 @@ class AlpacaEmulator:
                     conn.transport.abort()
             bars = []
             for row in data["bars"].get(start, []):
+                self.desk.on_bar(row)
                 key = (row["symbol"], row["ns"])
                 if key in faults.missing:
                     continue
@@ -375,6 +459,7 @@ class AlpacaEmulator:
             if bars:
                 await self._send(bars, send_at)
             if end >= data["close"]:
+                self.desk.end_session(data["close"])
                 await self._sleep_until(end + 1)
 
     async def _send_due(self, pending: list[tuple[int, list[dict]]], now: int) -> None:
@@ -439,6 +524,9 @@ def _rest_item(name: str, row: dict) -> dict:
 def _handler(emulator: AlpacaEmulator) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # headers and body go out in two writes: without this, Nagle's algorithm holds the body
+        # until the client's delayed ACK, 40 ms for every answer the client reads to the end
+        disable_nagle_algorithm = True
 
         def setup(self) -> None:
             super().setup()
@@ -460,7 +548,36 @@ def _handler(emulator: AlpacaEmulator) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(payload)
 
+        def _trading(self, method: str) -> None:
+            url = urlparse(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            status, answer, _extra = emulator.handle_trading(
+                method, url.path, parse_qs(url.query), self.headers, body
+            )
+            payload = b"" if answer is None else json.dumps(answer).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def do_POST(self) -> None:
+            self._trading("POST")
+
+        def do_DELETE(self) -> None:
+            self._trading("DELETE")
+
+        def do_PATCH(self) -> None:
+            self._trading("PATCH")
+
         def log_message(self, *args) -> None:  # quiet: requests are counted, not printed
             pass
 
     return Handler
+
+
+async def _quiet(sending) -> None:
+    """Send, and forget a connection that closed meanwhile."""
+    with contextlib.suppress(ConnectionClosed):
+        await sending

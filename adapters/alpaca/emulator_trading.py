@@ -1,0 +1,286 @@
+"""The trading half of the Alpaca emulator: an account, its orders and positions, and the
+trade-updates stream, as alpaca-py's ``TradingClient`` and ``TradingStream`` speak to them.
+
+Orders are matched against the emulator's own market data, bar by bar as it publishes them,
+with simcore's paper-broker rules (a market order at the next bar's open, limits and stops at
+their price or a gapping open). An order is placed at the end of the last bar published before
+it arrived: an order sent on a bar fills on the next, as in a backtest, whatever the network
+took (unless it took a whole bar). A DAY order that arrives after the close waits for the next
+session, as Alpaca queues it. Every change of an order is a trade update (``new``, ``partial_fill``,
+``fill``, ``canceled``, ``expired``, ``replaced``, ``rejected``) on the ``/stream`` websocket
+(JSON frames, ``authenticate`` then ``listen``).
+
+Faults (``TradingFaults``): refused orders (403 insufficient buying power), partial fills (a
+participation cap), trade updates lost to a dropped stream (the engine must find the fills by
+asking), and 429 / 500 answers to a submission (the 500 after the order was taken, the case
+that makes a client's retry dangerous without a client order id).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from adapters.alpaca import wire
+from simcore.config.models import TradingConfig
+from simcore.trading.orders import Order, OrderBook, OrderType, TimeInForce
+from simcore.trading.paper import PaperBroker
+from simcore.trading.portfolio import Portfolio
+
+EVENTS = {
+    "accepted": "new",
+    "partially_filled": "partial_fill",
+    "filled": "fill",
+    "canceled": "canceled",
+    "expired": "expired",
+    "replaced": "replaced",
+    "rejected": "rejected",
+}
+STATUS = {
+    "accepted": "new",
+    "partially_filled": "partially_filled",
+    "filled": "filled",
+    "canceled": "canceled",
+    "expired": "expired",
+    "replaced": "replaced",
+    "rejected": "rejected",
+}
+
+
+@dataclass
+class TradingFaults:
+    reject_orders: int = 0  # the next N submissions: 403 insufficient buying power
+    max_participation: float | None = None  # fill at most this share of a bar's volume
+    lose_updates: int = 0  # the next N trade updates are lost (the stream drops before them)
+    submit_429: int = 0  # the next N submissions: 429, order not taken
+    submit_500: int = 0  # the next N submissions: 500, the order taken all the same
+
+
+class TradingDesk:
+    def __init__(
+        self,
+        cash: float = 100_000.0,
+        faults: TradingFaults | None = None,
+        clock_ns: Callable[[], int] = time.time_ns,
+    ):
+        self.faults = faults or TradingFaults()
+        config = TradingConfig(
+            max_buying_power=1e12,
+            max_per_trade=1e12,
+            max_per_symbol=1e12,
+            max_open_positions=10**6,
+            max_participation=self.faults.max_participation,
+        )
+        self.book = OrderBook()
+        self.portfolio = Portfolio(cash=cash)
+        self.broker = PaperBroker(config, self.book, self.portfolio)
+        self.by_client: dict[str, str] = {}  # client order id -> order id
+        self.alpaca_id: dict[str, str] = {}  # our order id -> Alpaca's (a uuid)
+        self.client_of: dict[str, str] = {}
+        self.updated: dict[str, dict[str, int]] = {}  # order id -> {event kind: when}
+        self.lock = threading.Lock()
+        self.listeners: list = []  # callables taking a JSON text frame
+        self.lost: list[dict] = []  # updates the stream never carried (fault)
+        self._sent_events = 0
+        self._sent_fills = 0
+        self.clock_ns = clock_ns
+        self.market_ns = 0  # the end of the last bar published
+
+    # ------------------------------------------------------------------ REST
+    def handle(self, method: str, path: str, query: dict, body: dict | None) -> tuple[int, object]:
+        with self.lock:
+            if path == "/v2/account" and method == "GET":
+                return 200, self._account()
+            if path == "/v2/positions" and method == "GET":
+                return 200, [self._position(s) for s in self.portfolio.open_positions()]
+            if path == "/v2/orders" and method == "POST":
+                return self._submit(body or {})
+            if path == "/v2/orders" and method == "GET":
+                status = query.get("status", ["open"])[0]
+                orders = [
+                    self._order_json(o)
+                    for o in self.book.orders.values()
+                    if status == "all" or (o.open if status == "open" else not o.open)
+                ]
+                return 200, orders
+            if path == "/v2/orders:by_client_order_id" and method == "GET":
+                order_id = self.by_client.get(query.get("client_order_id", [""])[0])
+                if order_id is None:
+                    return 404, {"code": 40410000, "message": "order not found"}
+                return 200, self._order_json(self.book.orders[order_id])
+            if path.startswith("/v2/orders/"):
+                return self._one_order(method, path.rsplit("/", 1)[1], body or {})
+        return 404, {"code": 40410000, "message": f"endpoint not found: {path}"}
+
+    def _submit(self, body: dict) -> tuple[int, object]:
+        faults = self.faults
+        if faults.submit_429 > 0:
+            faults.submit_429 -= 1
+            return 429, {"code": 42910000, "message": "rate limit exceeded"}
+        client = body.get("client_order_id") or str(uuid.uuid4())
+        if client in self.by_client:
+            return 422, {"code": 42210000, "message": "client_order_id must be unique"}
+        if faults.reject_orders > 0:
+            faults.reject_orders -= 1
+            return 403, {"code": 40310000, "message": "insufficient buying power"}
+        try:
+            order = Order(
+                self.book.new_id(),
+                body["symbol"],
+                body["side"],
+                float(body["qty"]) if body.get("qty") is not None else None,
+                float(body["notional"]) if body.get("notional") is not None else None,
+                OrderType(body.get("type", "market")),
+                float(body["limit_price"]) if body.get("limit_price") is not None else None,
+                float(body["stop_price"]) if body.get("stop_price") is not None else None,
+                TimeInForce(body.get("time_in_force", "day")),
+                self.now_ns(),
+            )
+        except (KeyError, ValueError) as exc:
+            return 422, {"code": 42210000, "message": f"invalid order: {exc}"}
+        self.book.add(order)
+        self.alpaca_id[order.id] = str(uuid.uuid4())
+        self.by_client[client] = order.id
+        self.client_of[order.id] = client
+        self.broker.submit(order, order.placed_ns, None)
+        self._publish()
+        if faults.submit_500 > 0:  # the order is taken, the answer is lost
+            faults.submit_500 -= 1
+            return 500, {"code": 50010000, "message": "internal server error"}
+        return 200, self._order_json(order)
+
+    def _one_order(self, method: str, alpaca_id: str, body: dict) -> tuple[int, object]:
+        ours = next((k for k, v in self.alpaca_id.items() if v == alpaca_id), None)
+        if ours is None:
+            return 404, {"code": 40410000, "message": "order not found"}
+        order = self.book.orders[ours]
+        if method == "GET":
+            return 200, self._order_json(order)
+        if method == "DELETE":
+            if not order.open:
+                return 422, {"code": 42210000, "message": f"order is already {order.status.value}"}
+            self.broker.cancel(order, self.now_ns(), "canceled by the client")
+            self._publish()
+            return 204, None
+        return 405, {"code": 40510000, "message": "method not allowed"}
+
+    def now_ns(self) -> int:
+        """The desk's time: the end of the last bar published, within the session (the
+        clock's before the first bar and long after the last)."""
+        clock = self.clock_ns()
+        return self.market_ns if clock - self.market_ns < 120_000_000_000 else clock
+
+    # ------------------------------------------------------------------ market data
+    def on_bar(self, row: dict) -> None:
+        """A bar the emulator publishes: working orders of its symbol may fill on it."""
+        with self.lock:
+            self.market_ns = max(self.market_ns, row["ns"] + 60_000_000_000)
+            self.broker.on_bar(
+                row["symbol"],
+                row["ns"],
+                row["open"],
+                row["high"],
+                row["low"],
+                row["close"],
+                row["volume"],
+            )
+            self._publish()
+
+    def end_session(self, close_ns: int) -> None:
+        with self.lock:
+            self.broker.end_session(close_ns)
+            self._publish()
+
+    # ------------------------------------------------------------------ updates
+    def _publish(self) -> None:
+        events = self.book.events[self._sent_events :]
+        self._sent_events = len(self.book.events)
+        for event in events:
+            order = self.book.orders[event.order_id]
+            self.updated.setdefault(order.id, {})[event.kind] = event.time_ns
+            data = {
+                "event": EVENTS[event.kind],
+                "timestamp": wire.rfc3339(event.time_ns),
+                "order": self._order_json(order),
+            }
+            if event.kind in ("filled", "partially_filled"):  # one fill per such event, in order
+                fill = self.book.fills[self._sent_fills]
+                self._sent_fills += 1
+                data |= {
+                    "price": str(fill.price),
+                    "qty": str(fill.quantity),
+                    "position_qty": str(self.portfolio.quantity(order.symbol)),
+                }
+            frame = {"stream": "trade_updates", "data": data}
+            if self.faults.lose_updates > 0 and event.kind in ("filled", "partially_filled"):
+                self.faults.lose_updates -= 1
+                self.lost.append(frame)
+                continue
+            text = json.dumps(frame)
+            for send in list(self.listeners):
+                send(text)
+
+    # ------------------------------------------------------------------ JSON
+    def _order_json(self, o: Order) -> dict:
+        def num(v: float | None) -> str | None:
+            return None if v is None else str(v)
+
+        times = self.updated.get(o.id, {})
+
+        def at(*kinds: str) -> str | None:
+            moments = [times[k] for k in kinds if k in times]
+            return wire.rfc3339(max(moments)) if moments else None
+
+        return {
+            "id": self.alpaca_id[o.id],
+            "client_order_id": self.client_of[o.id],
+            "symbol": o.symbol,
+            "side": o.side,
+            "qty": num(o.quantity),
+            "notional": num(o.notional),
+            "filled_qty": str(o.filled_quantity),
+            "filled_avg_price": num(o.average_fill_price) if o.filled_quantity else None,
+            "type": o.type.value,
+            "order_type": o.type.value,
+            "time_in_force": o.tif.value,
+            "limit_price": num(o.limit_price),
+            "stop_price": num(o.stop_price),
+            "status": STATUS[o.status.value],
+            "created_at": wire.rfc3339(o.placed_ns),
+            "submitted_at": wire.rfc3339(o.placed_ns),
+            "updated_at": at(*STATUS) or wire.rfc3339(o.placed_ns),
+            "filled_at": at("filled"),
+            "canceled_at": at("canceled", "replaced"),
+            "expired_at": at("expired"),
+            "asset_class": "us_equity",
+            "extended_hours": False,
+        }
+
+    def _position(self, symbol: str) -> dict:
+        p = self.portfolio.positions[symbol]
+        return {
+            "symbol": symbol,
+            "qty": str(p.quantity),
+            "avg_entry_price": str(p.average_price),
+            "side": "long" if p.quantity > 0 else "short",
+            "asset_class": "us_equity",
+        }
+
+    def _account(self) -> dict:
+        return {
+            "id": "emulated-account",
+            "account_number": "EMULATED",
+            "status": "ACTIVE",
+            "currency": "USD",
+            "cash": str(self.portfolio.cash),
+            "buying_power": str(self.portfolio.cash),
+            "pattern_day_trader": False,
+        }
+
+    def positions(self) -> dict[str, float]:
+        with self.lock:
+            return {s: self.portfolio.quantity(s) for s in self.portfolio.open_positions()}
