@@ -18,6 +18,8 @@ from simcore.time import TimeManager
 
 DATA_URL_ENV = "SIMCORE_ALPACA_DATA_URL"  # REST base, e.g. the emulator's http://127.0.0.1:PORT
 STREAM_URL_ENV = "SIMCORE_ALPACA_STREAM_URL"  # websocket, e.g. ws://127.0.0.1:PORT/v2/iex
+TRADING_URL_ENV = "SIMCORE_ALPACA_TRADING_URL"  # orders, positions, account
+TRADING_STREAM_URL_ENV = "SIMCORE_ALPACA_TRADING_STREAM_URL"  # trade updates, e.g. ws://.../stream
 
 
 @dataclass(frozen=True)
@@ -26,12 +28,28 @@ class AlpacaEndpoints:
 
     data_url: str | None = None
     stream_url: str | None = None
+    trading_url: str | None = None
+    trading_stream_url: str | None = None
 
     @classmethod
-    def resolve(cls, data_url: str | None = None, stream_url: str | None = None):
+    def resolve(
+        cls,
+        data_url: str | None = None,
+        stream_url: str | None = None,
+        trading_url: str | None = None,
+        trading_stream_url: str | None = None,
+    ):
         return cls(
             data_url or os.environ.get(DATA_URL_ENV) or None,
             stream_url or os.environ.get(STREAM_URL_ENV) or None,
+            trading_url or os.environ.get(TRADING_URL_ENV) or None,
+            trading_stream_url or os.environ.get(TRADING_STREAM_URL_ENV) or None,
+        )
+
+    @classmethod
+    def of_emulator(cls, emulator) -> AlpacaEndpoints:
+        return cls(
+            emulator.rest_url, emulator.stream_url, emulator.rest_url, emulator.trading_stream_url
         )
 
 

@@ -81,6 +81,7 @@ def run_live(
     out_dir: Path | None = None,
     options: LiveOptions | None = None,
     runtime_ready: Callable[[LiveRuntime], None] | None = None,
+    broker_factory: Callable | None = None,
 ) -> RunResult:
     """Run ``options.sessions`` live sessions, or until Ctrl-C (a KeyboardInterrupt in this
     thread: everything received is released and written, and the interrupt re-raised)."""
@@ -89,10 +90,13 @@ def run_live(
         raise UserError(
             f"{config.session_name!r} has mode {config.mode!r}: `simcore live` runs mode 'live'"
         )
-    if config.api_config.trade_api != "paper":
+    trade_api = config.api_config.trade_api
+    if trade_api == "alpaca" and broker_factory is None:
+        raise UserError("trade_api 'alpaca' needs the Alpaca broker (`simcore live` builds it)")
+    if trade_api not in ("paper", "alpaca"):
         raise NotAvailableError(
-            f"api_config.trade_api {config.api_config.trade_api!r}: trading through a broker is "
-            "not built yet; set it to 'paper' to trade with simcore's paper broker on the live bars"
+            f"api_config.trade_api {trade_api!r} is valid but not built into this version; "
+            "use 'paper' (simcore's paper broker on the live bars) or 'alpaca'"
         )
     options = options or LiveOptions(channels=channels_for(config.session_data_config.streams))
     gaps = config.session_data_config.gap_filler
@@ -169,5 +173,14 @@ def run_live(
         ),
     }
     return run_session(
-        system, store, strategy, source, out_dir, None, build, coordinator_options, hooks
+        system,
+        store,
+        strategy,
+        source,
+        out_dir,
+        None,
+        build,
+        coordinator_options,
+        hooks,
+        broker_factory if trade_api == "alpaca" else None,
     )

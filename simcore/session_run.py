@@ -55,6 +55,7 @@ def run_session(
     runtime=None,
     coordinator_options: dict | None = None,
     hooks: RunHooks | None = None,
+    broker_factory=None,
 ) -> RunResult:
     config = system.config
     hooks = hooks or RunHooks()
@@ -76,7 +77,9 @@ def run_session(
     failure: BaseException | None = None
     try:
         with store.reading(config.session_data_config.symbols):
-            system.start(strategy, source, session_ended, runtime, coordinator_options)
+            system.start(
+                strategy, source, session_ended, runtime, coordinator_options, broker_factory
+            )
     except BaseException as exc:
         failure = exc
         if system.components is None or not system.components.coordinator.days:

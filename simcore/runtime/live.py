@@ -106,6 +106,10 @@ class LiveRuntime(ThreadRuntime):
         self._workers["data_processor"].start()
         self._workers["data_quality_manager"].start()
         c, p, tm = self.pipeline.coordinator, self.pipeline, self.pipeline.coordinator.tm
+        broker = p.engine.trader.broker if p.engine.trader is not None else None
+        # a broker of the outside world: its account is loaded (reconciled) before anything
+        if hasattr(broker, "start"):
+            broker.start()
         # connected from the start: the first bars of a session must not come before the socket
         self.feed.start(c.symbols, self.channels)
         try:
@@ -124,6 +128,8 @@ class LiveRuntime(ThreadRuntime):
                 self._end_session(out, to_quality, day, session)
         finally:
             self.feed.stop()
+            if hasattr(broker, "stop"):
+                broker.stop()
 
     def _wait_connected(self, until_ns: int) -> None:
         """Give the feed until the open to connect (a later start costs gap fills, no data)."""

@@ -1,0 +1,402 @@
+"""Trading through Alpaca (``trade_api: "alpaca"``): alpaca-py's ``TradingClient`` for orders,
+positions and the account, its ``TradingStream`` for trade updates.
+
+The engine's ``Trader`` still checks every order against ``trading_config`` first; this broker
+then sends it with a client order id (``simcore-<run>-<order id>``) so that a retried
+submission is never a second order: after a 500 or a dropped answer it asks Alpaca for that id
+before sending again. Trade updates arrive on the stream's own thread and are queued; ``poll``
+applies them on the engine's thread, before the strategy's next bars, so the book, the
+portfolio and the strategy's callbacks change in one place. Updates lost with a dropped stream
+are found by asking: every ``reconcile_seconds``, and after the stream reconnects, the working
+orders are read back and any fill not yet booked is booked at Alpaca's average price.
+
+At the start (``reconcile``) the account's cash, positions and open orders are loaded: they are
+the engine's from the first bar, not ignored. Paper by default; real money only with an
+explicit flag.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Callable
+
+from alpaca.common.exceptions import APIError
+from alpaca.trading.client import TradingClient
+from alpaca.trading.stream import TradingStream
+from requests.exceptions import RequestException
+
+from adapters.alpaca.keys import AlpacaKeys, KeysRejected
+from adapters.alpaca.wire import parse_time
+from simcore.config.models import TradingConfig
+from simcore.errors import DataError
+from simcore.trading.orders import Fill, Order, OrderBook, OrderStatus, OrderType, TimeInForce
+from simcore.trading.portfolio import Portfolio
+
+# Alpaca's order statuses and trade-update events, in the engine's words
+STATUS = {
+    "new": OrderStatus.ACCEPTED,
+    "accepted": OrderStatus.ACCEPTED,
+    "pending_new": OrderStatus.ACCEPTED,
+    "partially_filled": OrderStatus.PARTIALLY_FILLED,
+    "filled": OrderStatus.FILLED,
+    "canceled": OrderStatus.CANCELED,
+    "expired": OrderStatus.EXPIRED,
+    "replaced": OrderStatus.REPLACED,
+    "rejected": OrderStatus.REJECTED,
+}
+
+
+class AlpacaBroker:
+    name = "alpaca"
+
+    def __init__(
+        self,
+        config: TradingConfig,
+        book: OrderBook,
+        portfolio: Portfolio,
+        *,
+        keys: AlpacaKeys,
+        url: str | None = None,
+        stream_url: str | None = None,
+        paper: bool = True,
+        reconcile_seconds: float = 5.0,
+        retries: int = 4,
+        sleep=time.sleep,
+        now_ns: Callable[[], int] | None = None,
+        connect_seconds: float = 10.0,
+    ):
+        self.config = config
+        self.book = book
+        self.portfolio = portfolio
+        self.paper = paper
+        self.client = TradingClient(
+            keys.key, keys.secret, paper=paper, raw_data=True, url_override=url
+        )
+        self.client._retry = 0  # retries are this adapter's: idempotent by client order id
+        self.stream = TradingStream(
+            keys.key, keys.secret, paper=paper, raw_data=True, url_override=stream_url
+        )
+        self.stream.subscribe_trade_updates(self._on_update)
+        self.updates: queue.SimpleQueue[dict] = queue.SimpleQueue()
+        self.run_tag = uuid.uuid4().hex[:8]
+        self.reconcile_seconds = reconcile_seconds
+        self.retries = retries
+        self.sleep = sleep
+        self.now_ns = now_ns or time.time_ns  # the session's clock, for what Alpaca did not date
+        self.connect_seconds = connect_seconds
+        self._last_reconcile = 0.0
+        self._by_broker: dict[str, Order] = {}
+        self._canceling: dict[str, str] = {}  # order id -> why ("replaced": REPLACED then)
+        self._closing: dict[str, int] = {}  # canceled at the session's close: EXPIRED then
+        self._thread: threading.Thread | None = None
+        self.errors: list[str] = []
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> None:
+        """Load the account (reconciliation), then listen for trade updates."""
+        self.reconcile_account()
+        self._thread = threading.Thread(target=self.stream.run, name="alpaca-trading", daemon=True)
+        self._thread.start()
+        # orders sent before the stream listens would be heard of only by reconciliation
+        deadline = time.monotonic() + self.connect_seconds
+        while not self.stream._running and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if not self.stream._running:
+            self.errors.append("the trade-updates stream did not connect: polling orders only")
+
+    def stop(self) -> None:
+        if self._thread is None:
+            return
+        loop = getattr(self.stream, "_loop", None)
+        if loop is None or not loop.is_running():
+            self.stream._stop_stream_queue.put({"should_stop": True})
+        else:
+            import asyncio
+
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(self.stream.stop_ws(), loop).result(5)
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(self.stream.close(), loop).result(5)
+        self._thread.join(15)
+
+    def reconcile_account(self) -> None:
+        """Cash, positions and open orders as Alpaca has them: the engine starts from there."""
+        account = self._call(self.client.get_account)
+        self.portfolio.cash = float(account["cash"])
+        for held in self._call(self.client.get_all_positions):
+            p = self.portfolio.position(held["symbol"])
+            p.quantity = float(held["qty"])  # negative for a short position
+            p.average_price = float(held["avg_entry_price"])
+        from alpaca.trading.requests import GetOrdersRequest
+
+        for raw in self._call(self.client.get_orders, GetOrdersRequest(status="open")):
+            order = Order(
+                self.book.new_id(),
+                raw["symbol"],
+                raw["side"],
+                float(raw["qty"]) if raw.get("qty") else None,
+                float(raw["notional"]) if raw.get("notional") else None,
+                OrderType(raw.get("type") or raw.get("order_type") or "market"),
+                float(raw["limit_price"]) if raw.get("limit_price") else None,
+                float(raw["stop_price"]) if raw.get("stop_price") else None,
+                TimeInForce(raw.get("time_in_force", "day")),
+                parse_time(raw["submitted_at"]) if raw.get("submitted_at") else 0,
+            )
+            order.broker_id = raw["id"]
+            order.filled_quantity = float(raw.get("filled_qty") or 0)
+            if order.filled_quantity:
+                order.average_fill_price = float(raw["filled_avg_price"])
+            self.book.add(order)
+            self.book.record(
+                order,
+                STATUS.get(raw["status"], OrderStatus.ACCEPTED),
+                order.placed_ns,
+                "open at Alpaca when the session started",
+            )
+            self._by_broker[order.broker_id] = order
+
+    def _call(self, method, *args):
+        """A read (account, positions, orders), retried after 429, 5xx or a dropped answer."""
+        for attempt in range(self.retries + 1):
+            try:
+                return method(*args)
+            except APIError as exc:
+                status = exc.status_code
+                if status in (401, 403):
+                    raise KeysRejected(f"Alpaca refused the keys ({status}) for trading") from None
+                if status != 429 and (status is None or status < 500):
+                    raise DataError(
+                        f"Alpaca's trading API answered {status}: {_message(exc)}"
+                    ) from None
+                self.sleep(_backoff(exc, attempt))
+            except RequestException as exc:
+                if attempt == self.retries:
+                    raise DataError(f"Alpaca's trading API did not answer: {exc}") from None
+                self.sleep(min(10.0, 0.5 * 2**attempt))
+        raise DataError(f"Alpaca's trading API kept failing after {self.retries} retries")
+
+    # ------------------------------------------------------------------ orders
+    def submit(self, order: Order, now_ns: int, last_price: float | None) -> None:
+        from alpaca.trading.requests import (
+            LimitOrderRequest,
+            MarketOrderRequest,
+            StopLimitOrderRequest,
+            StopOrderRequest,
+        )
+
+        common = {
+            "symbol": order.symbol,
+            "side": order.side,
+            "time_in_force": order.tif.value,
+            "client_order_id": f"simcore-{self.run_tag}-{order.id}",
+        }
+        if order.quantity is not None:
+            common["qty"] = order.quantity
+        else:
+            common["notional"] = round(order.notional, 2)
+        kind = {
+            OrderType.MARKET: (MarketOrderRequest, {}),
+            OrderType.LIMIT: (LimitOrderRequest, {"limit_price": order.limit_price}),
+            OrderType.STOP: (StopOrderRequest, {"stop_price": order.stop_price}),
+            OrderType.STOP_LIMIT: (
+                StopLimitOrderRequest,
+                {"limit_price": order.limit_price, "stop_price": order.stop_price},
+            ),
+        }[order.type]
+        request = kind[0](**common, **kind[1])
+        try:
+            raw = self._submit_once(request, common["client_order_id"])
+        except _Refused as refused:
+            self.book.rejections.append(refused.rejection(order, now_ns))
+            self.book.record(order, OrderStatus.REJECTED, now_ns, "broker")
+            order.reason = refused.message
+            return
+        order.broker_id = raw["id"]
+        self._by_broker[order.broker_id] = order
+        self.book.record(order, OrderStatus.ACCEPTED, now_ns)
+
+    def _submit_once(self, request, client_id: str) -> dict:
+        """Submit; after an unclear failure, ask for the client order id before sending again."""
+        for attempt in range(self.retries + 1):
+            try:
+                return self.client.submit_order(request)
+            except APIError as exc:
+                status = exc.status_code
+                if status in (401, 403) and "buying power" not in str(exc):
+                    raise KeysRejected(f"Alpaca refused the keys ({status}) for trading") from None
+                if status in (403, 422):
+                    raise _Refused(status, _message(exc)) from None
+                if status == 429 or (status is not None and status >= 500):
+                    existing = self._by_client_id(client_id)
+                    if existing is not None:
+                        return existing  # it was taken: no second order
+                    self.sleep(_backoff(exc, attempt))
+                    continue
+                raise DataError(
+                    f"Alpaca's trading API answered {status}: {_message(exc)}"
+                ) from None
+            except RequestException:
+                existing = self._by_client_id(client_id)
+                if existing is not None:
+                    return existing
+                self.sleep(min(10.0, 0.5 * 2**attempt))
+        raise DataError(f"Alpaca did not take order {client_id} after {self.retries} retries")
+
+    def _by_client_id(self, client_id: str) -> dict | None:
+        try:
+            return self.client.get_order_by_client_id(client_id)
+        except (APIError, RequestException):
+            return None
+
+    def cancel(self, order: Order, now_ns: int, reason: str = "") -> None:
+        if not order.open or not order.broker_id:
+            return
+        """Ask Alpaca to cancel; the trade update says when it is (or that a fill came first).
+        A replaced order is recorded at once, so that its successor's risk checks do not count
+        it as working; a fill that still comes for it is booked all the same."""
+        self._canceling[order.id] = reason
+        try:
+            self.client.cancel_order_by_id(order.broker_id)
+        except (APIError, RequestException) as exc:  # filled or gone: the updates say which
+            self.errors.append(f"cancel {order.id}: {exc}")
+            return
+        if reason == "replaced":
+            self.book.record(order, OrderStatus.REPLACED, now_ns, "replaced")
+
+    def end_session(self, close_ns: int) -> None:
+        """DAY orders end with the session, as in a backtest. Alpaca expires those working at
+        the close, but takes one sent after it for the next session: every DAY order still
+        working here is read back, canceled at Alpaca if it is still open there, and recorded
+        as expired at the close (a fill that raced the cancel is booked first)."""
+        self.poll()
+        day_orders = [o for o in self.book.working() if o.tif == TimeInForce.DAY]
+        if not day_orders:
+            return
+        self.reconcile_orders()
+        for order in [o for o in day_orders if o.open]:
+            self._closing[order.id] = close_ns
+            with contextlib.suppress(APIError, RequestException):  # gone already: read below
+                self.client.cancel_order_by_id(order.broker_id)
+        self.reconcile_orders()
+        for order in day_orders:
+            if order.open:
+                self.book.record(order, OrderStatus.EXPIRED, close_ns, "the session closed")
+
+    # ------------------------------------------------------------------ updates
+    async def _on_update(self, message: dict) -> None:
+        self.updates.put(message.get("data", message))
+
+    def poll(self) -> None:
+        """Apply the queued trade updates on the engine's thread; now and then, read the
+        working orders back (an update lost with a dropped stream is found that way)."""
+        while True:
+            try:
+                update = self.updates.get_nowait()
+            except queue.Empty:
+                break
+            self._apply(update["order"], update.get("event"), update)
+        now = time.monotonic()
+        if self.book.any_working and now - self._last_reconcile >= self.reconcile_seconds:
+            self._last_reconcile = now
+            self.reconcile_orders()
+
+    def reconcile_orders(self) -> None:
+        for order in self.book.working():
+            if not order.broker_id:
+                continue
+            try:
+                raw = self.client.get_order_by_id(order.broker_id)
+            except (APIError, RequestException) as exc:
+                self.errors.append(f"reconcile {order.id}: {exc}")
+                continue
+            self._apply(raw, None, None)
+
+    def _apply(self, raw: dict, event: str | None, update: dict | None) -> None:
+        """One order as Alpaca has it (a trade update's, or read back): book the shares filled
+        since the engine last heard, then a close (canceled, expired, rejected) if it closed."""
+        order = self._by_broker.get(raw["id"])
+        if order is None:
+            return  # not this run's
+        # when it happened: the update's time, else the order's last change at Alpaca
+        stamp = (update or {}).get("timestamp") or raw.get("updated_at")
+        time_ns = parse_time(stamp) if stamp else self.now_ns()
+        filled = float(raw.get("filled_qty") or 0)
+        if filled > order.filled_quantity:
+            self._book_fill(order, filled, raw, update, time_ns)
+        status = STATUS.get(raw.get("status", ""))
+        if status in (OrderStatus.CANCELED, OrderStatus.EXPIRED, OrderStatus.REJECTED) and (
+            order.open
+        ):
+            detail = event or "reconciled"
+            if status == OrderStatus.CANCELED and order.id in self._canceling:
+                detail = self._canceling[order.id]
+                if detail == "replaced":
+                    status = OrderStatus.REPLACED
+            elif status == OrderStatus.CANCELED and order.id in self._closing:
+                status, time_ns = OrderStatus.EXPIRED, self._closing[order.id]
+                detail = "the session closed"
+            self.book.record(order, status, time_ns, detail)
+
+    def _book_fill(
+        self, order: Order, filled: float, raw: dict, update: dict | None, time_ns: int
+    ) -> None:
+        delta = filled - order.filled_quantity
+        if update is not None and update.get("price") and float(update.get("qty") or 0) == delta:
+            price = float(update["price"])  # this fill's own price
+        elif not order.filled_quantity:  # fills were missed, and these are all there are
+            price = float(raw["filled_avg_price"])
+        else:  # what the new shares cost, from Alpaca's average over all of them; rounded to
+            # a millionth of a dollar (finer than any US equity's tick) to drop the float noise
+            average = float(raw["filled_avg_price"])
+            cost = average * filled - order.average_fill_price * order.filled_quantity
+            price = round(cost / delta, 6)
+        fill = Fill(order.id, order.symbol, order.side, delta, price, 0.0, time_ns)
+        order.average_fill_price = (
+            order.average_fill_price * order.filled_quantity + price * delta
+        ) / filled
+        order.filled_quantity = filled
+        self.portfolio.apply(fill)
+        self.book.fills.append(fill)
+        done = raw["status"] == "filled" or (
+            order.quantity is not None and filled >= order.quantity
+        )
+        kind = OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED
+        self.book.record(order, kind, time_ns)
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+    def rejection(self, order: Order, now_ns: int):
+        from simcore.trading.orders import Rejection
+
+        return Rejection(
+            order.id, order.symbol, now_ns, "broker", 0.0, float(self.status), self.message
+        )
+
+
+def _message(exc: APIError) -> str:
+    try:
+        return exc.message
+    except (ValueError, KeyError, TypeError):
+        return str(exc)
+
+
+def _backoff(exc: APIError, attempt: int) -> float:
+    header = exc.response.headers.get("Retry-After") if exc.response is not None else None
+    try:
+        return float(header) if header is not None else min(10.0, 0.5 * 2**attempt)
+    except ValueError:
+        return min(10.0, 0.5 * 2**attempt)
+
+
+def real_money_warning(paper: bool) -> str:
+    if paper:
+        return "orders go to your Alpaca paper account"
+    return "LIVE TRADING: orders go to your Alpaca account with real money (--live-money)"
