@@ -32,6 +32,20 @@ StreamUrl = Annotated[
     str | None,
     typer.Option(help="Alpaca stream URL (default: $SIMCORE_ALPACA_STREAM_URL, else Alpaca's)."),
 ]
+TradingUrl = Annotated[
+    str | None,
+    typer.Option(
+        help="Alpaca trading REST base (default: $SIMCORE_ALPACA_TRADING_URL, else Alpaca's "
+        "paper API; its live API with --live-money)."
+    ),
+]
+TradingStreamUrl = Annotated[
+    str | None,
+    typer.Option(
+        help="Alpaca trade-updates stream (default: $SIMCORE_ALPACA_TRADING_STREAM_URL, else "
+        "Alpaca's)."
+    ),
+]
 ClockStart = Annotated[
     str | None,
     typer.Option(help="Rehearsal: start the session clock here (ISO time with offset)."),
@@ -79,9 +93,20 @@ def live(
     ] = 2.0,
     data_url: DataUrl = None,
     stream_url: StreamUrl = None,
+    trading_url: TradingUrl = None,
+    trading_stream_url: TradingStreamUrl = None,
+    live_money: Annotated[
+        bool,
+        typer.Option(
+            "--live-money",
+            help="trade_api 'alpaca': send orders to the account with real money (default: "
+            "the paper account).",
+        ),
+    ] = False,
     store: StoreOption = None,
 ) -> None:
-    """Run a strategy on live market data (Alpaca; or the local store replayed at the clock)."""
+    """Run a strategy on live market data (Alpaca; or the local store replayed at the clock),
+    trading with simcore's paper broker or through Alpaca (paper account unless --live-money)."""
     from adapters.alpaca.emulator import AlpacaEmulator
     from adapters.alpaca.feed import AlpacaFeed, AlpacaGapSource
     from adapters.alpaca.history import AlpacaHistory
@@ -104,18 +129,28 @@ def live(
     check_config_fits(config, chosen, str(config_file))
     if sessions < 1:
         raise UserError("--sessions must be 1 or more")
+    trade_api = config.api_config.trade_api
+    if live_money and trade_api != "alpaca":
+        raise UserError(
+            f"--live-money sends orders to Alpaca, but api_config.trade_api is {trade_api!r}"
+        )
+    api = config.api_config.data_api
+    if live_money and api != "alpaca":
+        raise UserError(
+            f"--live-money trades on Alpaca's market data, but api_config.data_api is {api!r} "
+            "(a replay of the store trades with the emulator's account)"
+        )
     clock = _clock(clock_start, clock_speed)
     target = _store(store)
-    api = config.api_config.data_api
     emulator = None
     if api == "local":  # a replay of the store at the clock, through the real Alpaca clients
         key = secrets.token_hex(8)
         keys = AlpacaKeys(key, key)
         emulator = AlpacaEmulator(target, clock, key=key, secret=key).start()
-        endpoints = AlpacaEndpoints(emulator.rest_url, emulator.stream_url)
+        endpoints = AlpacaEndpoints.of_emulator(emulator)
     elif api == "alpaca":
         keys = keys_from_env()
-        endpoints = AlpacaEndpoints.resolve(data_url, stream_url)
+        endpoints = AlpacaEndpoints.resolve(data_url, stream_url, trading_url, trading_stream_url)
     else:
         raise NotAvailableError(
             f"api_config.data_api {api!r} is valid but not built into this version; "
@@ -139,6 +174,7 @@ def live(
             channels=channels_for(config.session_data_config.streams),
         )
         folder = out_dir or Path("out") / config_file.stem
+        broker = _alpaca_broker(trade_api, keys, endpoints, live_money, tm, emulator is not None)
         _quiet_alpaca_logs()
         result = _run_with_status(
             lambda ready: run_live(
@@ -152,6 +188,7 @@ def live(
                 folder,
                 options,
                 ready,
+                broker,
             ),
             config.session_name,
         )
@@ -171,6 +208,29 @@ def live(
         f"gaps filled {(result.tables['gap_fills']['outcome'] == 'filled').sum():,}"
     )
     out.print(f"results: {escape(str(folder))}")
+
+
+def _alpaca_broker(trade_api: str, keys, endpoints, live_money: bool, tm, emulated: bool):
+    """For trade_api 'alpaca': the factory of the broker the Trader sends orders to."""
+    if trade_api != "alpaca":
+        return None
+    from functools import partial
+
+    from adapters.alpaca.broker import AlpacaBroker, real_money_warning
+
+    if emulated:
+        err.print("[yellow]orders go to the emulator's paper account (127.0.0.1)[/]")
+    else:
+        style = "bold red" if live_money else "yellow"
+        err.print(f"[{style}]{escape(real_money_warning(not live_money))}[/]")
+    return partial(
+        AlpacaBroker,
+        keys=keys,
+        url=endpoints.trading_url,
+        stream_url=endpoints.trading_stream_url,
+        paper=not live_money,
+        now_ns=tm.current_time_ns,
+    )
 
 
 def _quiet_alpaca_logs() -> None:
@@ -231,9 +291,11 @@ def emulate_alpaca(
     stream_port: Annotated[
         int, typer.Option(help="Websocket port on 127.0.0.1 (0: any free).")
     ] = 0,
+    cash: Annotated[float, typer.Option(help="The emulated account's starting cash.")] = 1e5,
     store: StoreOption = None,
 ) -> None:
-    """Serve the store as Alpaca's market-data REST and websocket APIs on 127.0.0.1."""
+    """Serve the store as Alpaca's market-data and trading APIs (REST and websockets) on
+    127.0.0.1: bars at the clock, and a paper account whose orders fill on those bars."""
     import os
     import threading
 
@@ -248,19 +310,22 @@ def emulate_alpaca(
     key, secret = os.environ.get(KEY_ENV), os.environ.get(SECRET_ENV)
     emulator = AlpacaEmulator(
         target, clock, key=key or None, secret=secret or None, rest_port=rest_port,
-        stream_port=stream_port,
+        stream_port=stream_port, cash=cash,
     )  # fmt: skip
     emulator.start()
     start = f" --clock-start {clock_start}" if clock_start else ""
     speed = f" --clock-speed {clock_speed:g}" if clock_speed != 1.0 else ""
     out.print(f"Alpaca emulator serving {escape(str(target.root))} on 127.0.0.1")
     out.print(f"  REST   {emulator.rest_url}\n  stream {emulator.stream_url}")
+    out.print(f"  trade updates {emulator.trading_stream_url} (orders on the REST port)")
     out.print(
         "keys: " + ("those in the environment" if key else "any (none set in the environment)")
     )
     out.print("In another terminal (with a config whose api_config.data_api is 'alpaca'):")
     out.print(f"  export SIMCORE_ALPACA_DATA_URL={emulator.rest_url}")
     out.print(f"  export SIMCORE_ALPACA_STREAM_URL={emulator.stream_url}")
+    out.print(f"  export SIMCORE_ALPACA_TRADING_URL={emulator.rest_url}")
+    out.print(f"  export SIMCORE_ALPACA_TRADING_STREAM_URL={emulator.trading_stream_url}")
     out.print(f"  simcore live CONFIG{start}{speed}")
     out.print("Ctrl-C stops the emulator.")
     try:

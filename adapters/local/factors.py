@@ -83,7 +83,9 @@ def read_factors(store: ParquetStore, symbols: Iterable[str]) -> pl.DataFrame:
 
 def symbols_with_factors(store: ParquetStore) -> list[str]:
     folder = factors_dir(store)
-    return sorted(folder_symbol(p.stem) for p in folder.glob("*.parquet")) if folder.is_dir() else []
+    return (
+        sorted(folder_symbol(p.stem) for p in folder.glob("*.parquet")) if folder.is_dir() else []
+    )
 
 
 def adjust(frame: pl.LazyFrame | pl.DataFrame, factors: pl.DataFrame, mode: str, day: str = "day"):
