@@ -9,7 +9,9 @@ from pathlib import Path
 
 import polars as pl
 
+from adapters.alpaca.broker import AlpacaBroker
 from adapters.alpaca.emulator import AlpacaEmulator, Faults
+from adapters.alpaca.emulator_trading import TradingFaults
 from adapters.alpaca.feed import AlpacaFeed, AlpacaGapSource
 from adapters.alpaca.history import AlpacaHistory
 from adapters.alpaca.keys import AlpacaKeys
@@ -36,7 +38,7 @@ def ns(moment: datetime) -> int:
 
 
 def live_config(
-    symbols=("ALFA", "BRVO"), streams=("1m", "5m", "15m"), **gap_filler
+    symbols=("ALFA", "BRVO"), streams=("1m", "5m", "15m"), trade_api="paper", **gap_filler
 ) -> SessionConfig:
     return SessionConfig.model_validate(
         {
@@ -56,7 +58,7 @@ def live_config(
                 "max_per_symbol": 2e4,
                 "max_open_positions": 2,
             },
-            "api_config": {"data_api": "alpaca", "trade_api": "paper"},
+            "api_config": {"data_api": "alpaca", "trade_api": trade_api},
         }
     )
 
@@ -67,6 +69,7 @@ class LiveRun:
     emulator: AlpacaEmulator
     feed: AlpacaFeed
     store: ParquetStore
+    broker: AlpacaBroker | None = None
 
 
 def run_against_emulator(
@@ -78,12 +81,19 @@ def run_against_emulator(
     faults: Faults | None = None,
     config: SessionConfig | None = None,
     keys: AlpacaKeys = KEYS,
+    trading: TradingFaults | None = None,
+    prepare=None,
 ) -> LiveRun:
+    """``prepare(emulator)`` runs once the emulator serves, before the session (an account's
+    positions and orders placed ahead of it, say)."""
     clock = LiveClock(start, speed)
     emulator = AlpacaEmulator(
-        source_store, clock, key=KEYS.key, secret=KEYS.secret, faults=faults
+        source_store, clock, key=KEYS.key, secret=KEYS.secret, faults=faults, trading=trading
     ).start()
+    brokers: list[AlpacaBroker] = []
     try:
+        if prepare is not None:
+            prepare(emulator)
         config = config or live_config()
         system = SystemManager(config, clock)
         tm = system.get_time_manager()
@@ -91,6 +101,17 @@ def run_against_emulator(
         history = AlpacaHistory(store, tm, keys, url=emulator.rest_url, sleep=lambda s: None)
         history.check_keys(config.session_data_config.symbols[0])
         feed = AlpacaFeed(keys, url=emulator.stream_url, clock_speed=speed)
+
+        def broker(config, book, portfolio) -> AlpacaBroker:
+            brokers.append(
+                AlpacaBroker(
+                    config, book, portfolio, keys=keys, url=emulator.rest_url,
+                    stream_url=emulator.trading_stream_url, now_ns=tm.current_time_ns,
+                    reconcile_seconds=0.5, sleep=lambda s: None,
+                )
+            )  # fmt: skip
+            return brokers[-1]
+
         result = run_live(
             system,
             store,
@@ -101,10 +122,12 @@ def run_against_emulator(
             AlpacaGapSource(history),
             folder / "out",
             LiveOptions(sessions=1, lead_seconds=30, channels=("bars",)),
+            None,
+            broker,
         )
     finally:
         emulator.stop()
-    return LiveRun(result, emulator, feed, store)
+    return LiveRun(result, emulator, feed, store, brokers[0] if brokers else None)
 
 
 def store_bars(store: ParquetStore, symbols=("ALFA", "BRVO")) -> pl.DataFrame:

@@ -1,5 +1,6 @@
 """`simcore live` as a user runs it, against the loopback emulator: Ctrl-C mid-session writes
-everything received (exit 130), and the user's keys appear in no output, file or log."""
+everything received (exit 130), the user's keys appear in no output, file or log, and orders go
+through Alpaca's paper account (real money only with --live-money)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import polars as pl
 import pytest
 
 from adapters.alpaca.emulator import AlpacaEmulator
+from simcore.analysis import Strategy
 from simcore.cli import main
 from simcore.time import LiveClock
 from tests.alpaca_support import KEYS, et, live_config
@@ -21,9 +23,23 @@ from tests.alpaca_support import KEYS, et, live_config
 SPEED = 600.0
 
 
-def write_config(folder: Path) -> Path:
-    doc = live_config().model_dump(mode="json")
-    doc["metadata"]["strategy"] = "simcore.strategies.sma_cross:SmaCrossCounter"
+class BuysAtTheFirstBar(Strategy):
+    """Buys 10 of each symbol on its first 5m bar."""
+
+    subscriptions = ("5m",)
+
+    def on_bar(self, ctx, symbol, interval, bar):
+        if not ctx.position(symbol).quantity and not ctx.open_orders(symbol):
+            ctx.order(symbol, 10)
+
+
+def write_config(
+    folder: Path,
+    trade_api: str = "paper",
+    strategy: str = "simcore.strategies.sma_cross:SmaCrossCounter",
+) -> Path:
+    doc = live_config(trade_api=trade_api).model_dump(mode="json")
+    doc["metadata"]["strategy"] = strategy
     path = folder / "live.json"
     path.write_text(json.dumps(doc))
     return path
@@ -31,12 +47,24 @@ def write_config(folder: Path) -> Path:
 
 @pytest.fixture
 def emulator(sample_store, monkeypatch):
-    clock = LiveClock(et(9, 25), SPEED)
+    """The emulator at 09:25 on the session clock (the CLI's --clock-start must agree)."""
+    yield from serving(sample_store, monkeypatch, et(9, 25))
+
+
+@pytest.fixture
+def emulator_at_1245(sample_store, monkeypatch):
+    yield from serving(sample_store, monkeypatch, et(12, 45))
+
+
+def serving(sample_store, monkeypatch, start):
+    clock = LiveClock(start, SPEED)
     with AlpacaEmulator(sample_store, clock, key=KEYS.key, secret=KEYS.secret) as emu:
         monkeypatch.setenv("APCA_API_KEY_ID", KEYS.key)
         monkeypatch.setenv("APCA_API_SECRET_KEY", KEYS.secret)
         monkeypatch.setenv("SIMCORE_ALPACA_DATA_URL", emu.rest_url)
         monkeypatch.setenv("SIMCORE_ALPACA_STREAM_URL", emu.stream_url)
+        monkeypatch.setenv("SIMCORE_ALPACA_TRADING_URL", emu.rest_url)
+        monkeypatch.setenv("SIMCORE_ALPACA_TRADING_STREAM_URL", emu.trading_stream_url)
         yield emu
 
 
@@ -99,3 +127,38 @@ def test_rejected_keys_end_live_with_a_message_not_a_retry_loop(
     assert code == 1
     err = " ".join(capsys.readouterr().err.split())
     assert "Alpaca refused the keys (403)" in err and "wrong-secret" not in err
+
+
+def test_live_trades_through_the_alpaca_paper_account_and_says_so(
+    emulator_at_1245, tmp_path, capsys
+):
+    emulator = emulator_at_1245
+    strategy = "tests.test_cli_live:BuysAtTheFirstBar"
+    config = write_config(tmp_path, trade_api="alpaca", strategy=strategy)
+    out = tmp_path / "out"
+    argv = ["live", str(config), "--out", str(out), "--store", str(tmp_path / "store")]
+    argv += ["--clock-start", "2025-07-03T12:45:00-04:00", "--clock-speed", str(SPEED)]
+    assert run_cli(argv) == 0
+    assert "orders go to your Alpaca paper account" in capsys.readouterr().err
+    fills = pl.read_parquet(out / "fills.parquet")
+    assert sorted(fills["symbol"]) == ["ALFA", "BRVO"] and fills["quantity"].sum() == 20
+    # the account at the emulated Alpaca is what the run wrote
+    held = pl.read_parquet(out / "positions.parquet").filter(pl.col("quantity") != 0)
+    assert dict(held.select("symbol", "quantity").iter_rows()) == emulator.desk.positions()
+    assert sum(r.startswith("POST /v2/orders") for r in emulator.rest_requests) == 2
+
+
+def test_live_money_needs_alpaca_trading_and_is_never_the_default(emulator, tmp_path, capsys):
+    config = write_config(tmp_path, trade_api="paper")
+    argv = ["live", str(config), "--live-money", "--store", str(tmp_path / "store")]
+    assert run_cli(argv) == 1
+    err = " ".join(capsys.readouterr().err.split())
+    assert "--live-money sends orders to Alpaca, but api_config.trade_api is 'paper'" in err
+    assert not emulator.rest_requests  # refused before anything was asked of Alpaca
+    replay = json.loads(write_config(tmp_path, trade_api="alpaca").read_text())
+    replay["api_config"]["data_api"] = "local"
+    (tmp_path / "replay.json").write_text(json.dumps(replay))
+    argv[1] = str(tmp_path / "replay.json")
+    assert run_cli(argv) == 1
+    err = " ".join(capsys.readouterr().err.split())
+    assert "--live-money trades on Alpaca's market data, but api_config.data_api is 'local'" in err

@@ -7,7 +7,7 @@ submission is never a second order: after a 500 or a dropped answer it asks Alpa
 before sending again. Trade updates arrive on the stream's own thread and are queued; ``poll``
 applies them on the engine's thread, before the strategy's next bars, so the book, the
 portfolio and the strategy's callbacks change in one place. Updates lost with a dropped stream
-are found by asking: every ``reconcile_seconds``, and after the stream reconnects, the working
+are found by asking: every ``reconcile_seconds`` (checked as bars arrive) the working
 orders are read back and any fill not yet booked is booked at Alpaca's average price.
 
 At the start (``reconcile``) the account's cash, positions and open orders are loaded: they are
@@ -347,10 +347,9 @@ class AlpacaBroker:
         delta = filled - order.filled_quantity
         if update is not None and update.get("price") and float(update.get("qty") or 0) == delta:
             price = float(update["price"])  # this fill's own price
-        elif not order.filled_quantity:  # fills were missed, and these are all there are
-            price = float(raw["filled_avg_price"])
-        else:  # what the new shares cost, from Alpaca's average over all of them; rounded to
-            # a millionth of a dollar (finer than any US equity's tick) to drop the float noise
+        else:  # fills were missed: what the new shares cost, from Alpaca's average over all
+            # of them, rounded to a millionth of a dollar (finer than any US equity's tick) to
+            # drop the float noise of averaging
             average = float(raw["filled_avg_price"])
             cost = average * filled - order.average_fill_price * order.filled_quantity
             price = round(cost / delta, 6)
