@@ -66,13 +66,13 @@ def data_source(
     if api == "alpaca":
         from adapters.alpaca.history import AlpacaHistory
         from adapters.alpaca.keys import keys_from_env
-        from adapters.alpaca.source import AlpacaBackedSource
+        from adapters.provider_source import ProviderBackedSource
 
         endpoints = endpoints or AlpacaEndpoints.resolve()
         history = AlpacaHistory(
             store, tm, keys_from_env(), url=endpoints.data_url, feed=config.api_config.feed
         )
-        return AlpacaBackedSource(store, tm, history, adjustment)
+        return ProviderBackedSource(store, tm, history, adjustment)
     raise NotAvailableError(
         f"api_config.data_api {api!r} is valid but not built into this version; "
         "use 'local' or 'alpaca'"

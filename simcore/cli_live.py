@@ -111,8 +111,8 @@ def live(
     from adapters.alpaca.feed import AlpacaFeed, AlpacaGapSource
     from adapters.alpaca.history import AlpacaHistory
     from adapters.alpaca.keys import AlpacaKeys, keys_from_env
-    from adapters.alpaca.source import AlpacaBackedSource
     from adapters.local.source import LocalDataSource
+    from adapters.provider_source import ProviderBackedSource
     from adapters.sources import AlpacaEndpoints
     from simcore.backtest import resolve_strategy
     from simcore.config import load_config
@@ -165,7 +165,7 @@ def live(
         source = (
             LocalDataSource(target, tm)
             if api == "local"
-            else AlpacaBackedSource(target, tm, history)
+            else ProviderBackedSource(target, tm, history)
         )
         feed = AlpacaFeed(keys, url=endpoints.stream_url, feed=feed_name, clock_speed=clock.speed)
         options = LiveOptions(
@@ -376,11 +376,7 @@ def data_fetch(
             def advance(done: int, total: int, task=task) -> None:
                 progress.update(task, completed=done, total=total)
 
-            part = source.api.fetch(list(symbols), interval, sorted(days), advance)
-            source.report.requests += part.requests
-            source.report.bars += part.bars
-            source.report.symbol_days_fetched += part.symbol_days_fetched
-            source.report.symbol_days_cached += part.symbol_days_cached
+            source.report.add(source.api.fetch(list(symbols), interval, sorted(days), advance))
     r = source.report
     out.print(
         f"fetched {r.bars:,} bars in {r.requests:,} request(s); "

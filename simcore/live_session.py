@@ -21,7 +21,8 @@ from adapters.local.store import ParquetStore
 from simcore.analysis import Strategy
 from simcore.errors import NotAvailableError, UserError
 from simcore.metrics import percentiles
-from simcore.runtime.live import GapSource, LiveFeed, LiveRuntime
+from simcore.providers import GapSource, LiveFeed
+from simcore.runtime.live import LiveRuntime
 from simcore.session_run import RunHooks, RunResult, run_session
 from simcore.system import SystemManager
 from simcore.time import LiveClock

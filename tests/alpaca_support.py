@@ -15,8 +15,8 @@ from adapters.alpaca.emulator_trading import TradingFaults
 from adapters.alpaca.feed import AlpacaFeed, AlpacaGapSource
 from adapters.alpaca.history import AlpacaHistory
 from adapters.alpaca.keys import AlpacaKeys
-from adapters.alpaca.source import AlpacaBackedSource
 from adapters.local.store import BARS_1M, ParquetStore
+from adapters.provider_source import ProviderBackedSource
 from simcore.analysis import Strategy
 from simcore.config import SessionConfig
 from simcore.live_session import LiveOptions, run_live
@@ -116,7 +116,7 @@ def run_against_emulator(
             system,
             store,
             strategy or Strategy(),
-            AlpacaBackedSource(store, tm, history),
+            ProviderBackedSource(store, tm, history),
             feed,
             clock,
             AlpacaGapSource(history),

@@ -25,6 +25,7 @@ from requests.exceptions import RequestException
 
 from adapters.alpaca.keys import AlpacaKeys, KeysRejected
 from adapters.local.importers import ImportReport, import_frame
+from adapters.local.source import LIVE_STREAMS
 from adapters.local.store import BARS_1D, BARS_1M, ParquetStore, atomic_write
 from simcore.errors import DataError, NotAvailableError
 from simcore.time import TimeManager
@@ -44,6 +45,16 @@ class FetchReport:
     symbol_days_fetched: int = 0
     symbol_days_cached: int = 0
     imported: ImportReport = field(default_factory=lambda: ImportReport("alpaca"))
+
+    def add(self, part: FetchReport) -> None:
+        """Fold one fetch's report into a running total."""
+        self.requests += part.requests
+        self.bars += part.bars
+        self.retries += part.retries
+        self.symbol_days_fetched += part.symbol_days_fetched
+        self.symbol_days_cached += part.symbol_days_cached
+        for imported in part.imported.parts:
+            self.imported.add(imported)
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -74,6 +85,11 @@ class RateLimiter:
 
 
 class AlpacaHistory:
+    """Alpaca's market-data REST API as a ``simcore.providers.HistoryApi``."""
+
+    name = "Alpaca"
+    served = ("1m", "1d")  # the bar intervals Alpaca's REST API serves for stocks
+
     def __init__(
         self,
         store: ParquetStore,
@@ -99,6 +115,18 @@ class AlpacaHistory:
         self.limiter = RateLimiter(requests_per_minute, sleep)
         self.max_retries = max_retries
         self.sleep = sleep
+
+    @property
+    def description(self) -> str:
+        return f"Alpaca ({self.feed} feed)"
+
+    def streamable(self, symbol: str) -> set[str]:
+        """What Alpaca's stock stream carries: 1m bars, quotes and trades (ticks)."""
+        return set(LIVE_STREAMS)
+
+    @staticmethod
+    def new_report() -> FetchReport:
+        return FetchReport()
 
     # ------------------------------------------------------------------ ledger
     def _ledger_path(self, interval: str) -> Path:

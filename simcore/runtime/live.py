@@ -24,33 +24,15 @@ import queue
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
 import numpy as np
 
 from simcore.events import StreamNotification
 from simcore.live_stream import LiveItem
+from simcore.providers import AccountBroker, GapSource, LiveFeed
 from simcore.runtime.steps import Pipeline
 from simcore.runtime.threads import _STOP, ThreadLink, ThreadRuntime, _Flush, _Stopping
 from simcore.time import LiveClock
-
-
-class LiveFeed(Protocol):
-    """What the runtime needs of a provider's live stream (adapters implement it)."""
-
-    inbox: queue.SimpleQueue  # LiveItem, put by the feed's own thread
-
-    def start(self, symbols: Sequence[str], channels: Sequence[str]) -> None: ...
-    def stop(self) -> None: ...
-    def reconnect(self, reason: str) -> None: ...
-    @property
-    def connected(self) -> bool: ...
-
-
-class GapSource(Protocol):
-    """The provider's history API for gap filling: the bars it has in [start, end]."""
-
-    def fetch(self, symbol: str, interval: str, start_ns: int, end_ns: int) -> list[LiveItem]: ...
 
 
 @dataclass
@@ -108,7 +90,9 @@ class LiveRuntime(ThreadRuntime):
         c, p, tm = self.pipeline.coordinator, self.pipeline, self.pipeline.coordinator.tm
         broker = p.engine.trader.broker if p.engine.trader is not None else None
         # a broker of the outside world: its account is loaded (reconciled) before anything
-        if hasattr(broker, "start"):
+        if not isinstance(broker, AccountBroker):
+            broker = None
+        if broker is not None:
             broker.start()
         # connected from the start: the first bars of a session must not come before the socket
         self.feed.start(c.symbols, self.channels)
@@ -128,7 +112,7 @@ class LiveRuntime(ThreadRuntime):
                 self._end_session(out, to_quality, day, session)
         finally:
             self.feed.stop()
-            if hasattr(broker, "stop"):
+            if broker is not None:
                 broker.stop()
 
     def _wait_connected(self, until_ns: int) -> None:

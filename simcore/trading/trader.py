@@ -18,6 +18,7 @@ from collections.abc import Callable
 from fractions import Fraction
 
 from simcore.config.models import TradingConfig
+from simcore.providers import Broker
 from simcore.trading import risk
 from simcore.trading.orders import (
     Fill,
@@ -43,7 +44,7 @@ class Trader:
         symbols: tuple[str, ...],
         now_ns: Callable[[], int],
         price_of: Callable[[str], float | None],
-        broker_factory: Callable[[TradingConfig, OrderBook, Portfolio], object] | None = None,
+        broker_factory: Callable[[TradingConfig, OrderBook, Portfolio], Broker] | None = None,
     ):
         from simcore.trading.paper import PaperBroker
 
