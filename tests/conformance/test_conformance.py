@@ -1,0 +1,194 @@
+"""The conformance suite: what every provider must do against its loopback emulator, with the
+provider's own client library (``tests/conformance/providers.py`` builds each).
+
+History equals the emulator's data exactly, through paging, rate limits and server errors; a
+live session receives every bar once and in order, after a dropped connection too; gap fills
+arrive for bars the stream never sent; orders round-trip and the account reconciles after the
+order stream reconnects; a provider's refusal is a clear message without the secret.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from adapters.local.store import BARS_1M, ParquetStore
+from simcore.analysis import Strategy
+from simcore.config import SessionConfig
+from simcore.errors import UserError
+from simcore.live_session import LiveOptions, run_live
+from simcore.providers import AccountBroker, GapSource, HistoryApi, LiveFeed
+from simcore.system import SystemManager
+from simcore.time import LiveClock, TimeManager
+from tests.alpaca_support import DAY, et, live_config, ns, store_bars, streamed_bars
+from tests.conformance.providers import PROVIDERS, Outage, Provider
+
+NAMES = list(PROVIDERS)
+SPEED = 1200.0  # a session minute is 50 ms; the session joins at 12:20 and runs to 13:00
+DROPPED_AT, MISSING = ns(et(12, 35)), {("ALFA", ns(et(12, 38))), ("BRVO", ns(et(12, 39)))}
+
+
+def session(provider: Provider, source_store, folder, start, speed, outage, strategy_for=None,
+            config: SessionConfig | None = None):  # fmt: skip
+    """One live session of the sample's early-close day against the provider's emulator;
+    ``strategy_for(served)`` builds the strategy (it may inject faults through ``served``)."""
+    clock = LiveClock(start, speed)
+    with provider.serve(source_store, clock, outage, folder) as served:
+        config = config or live_config()
+        if provider.name == "local":
+            api = config.api_config.model_copy(update={"data_api": "local"})
+            config = config.model_copy(update={"api_config": api})
+        system = SystemManager(config, clock)
+        tm = system.get_time_manager()
+        adapters = served.adapters(ParquetStore(folder / "store"), tm)
+        broker = served.broker_factory(tm) if config.api_config.trade_api != "paper" else None
+        strategy = strategy_for(served) if strategy_for else Strategy()
+        result = run_live(
+            system, adapters.source.store, strategy, adapters.source,
+            served.feed(speed), clock, adapters.gap_source, folder / "out",
+            LiveOptions(sessions=1, lead_seconds=30, channels=("bars",)), None, broker,
+        )  # fmt: skip
+        positions = served.account_positions if broker else {}
+        return result, served.stream_connections, positions, strategy
+
+
+@pytest.fixture(scope="module", params=NAMES)
+def outage_run(request, sample_store, tmp_path_factory):
+    """Per provider, one session joined at 12:20 through a dropped connection at 12:35, with
+    two bars the stream never sends (the gap filler must bring them)."""
+    provider = PROVIDERS[request.param]
+    folder = tmp_path_factory.mktemp(f"conformance-{provider.name}")
+    outage = Outage(drop_streams_at=[DROPPED_AT], missing=MISSING)
+    result, connections, _, _ = session(provider, sample_store, folder, et(12, 20), SPEED, outage)
+    return provider, result, connections
+
+
+# ---------------------------------------------------------------------- the contract
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_adapters_are_what_the_engine_asks_for(name, sample_store, tmp_path):
+    provider = PROVIDERS[name]
+    clock = LiveClock(et(16, 0), 1.0)
+    with provider.serve(sample_store, clock, Outage(), tmp_path) as served:
+        tm = TimeManager("US_EQUITY", "EQUITY", "live", clock=clock)
+        adapters = served.adapters(ParquetStore(tmp_path / "store"), tm)
+        assert adapters.history is None or isinstance(adapters.history, HistoryApi)
+        assert isinstance(adapters.gap_source, GapSource)
+        assert isinstance(served.feed(1.0), LiveFeed)
+        assert adapters.source.streamable("ALFA") >= {"1m"}
+        if provider.trades:
+            assert isinstance(served.broker_factory(tm)(None, None, None), AccountBroker)
+
+
+# ---------------------------------------------------------------------- history
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_history_equals_the_emulators_data_through_pages_429_and_500(name, sample_store, tmp_path):
+    provider = PROVIDERS[name]
+    clock = LiveClock(et(16, 0), 1.0)  # after the close: the whole day is history
+    outage = Outage(rate_limited=2, server_errors=1, page_limit=700)
+    with provider.serve(sample_store, clock, outage, tmp_path) as served:
+        tm = TimeManager("US_EQUITY", "EQUITY", "live", clock=clock)
+        adapters = served.adapters(ParquetStore(tmp_path / "store"), tm)
+        days = tm.trading_days(date(2025, 6, 23), DAY)
+        got = adapters.source.history(["ALFA", "BRVO"], "1m", days).collect()
+    expected = sample_store.read(BARS_1M, ["ALFA", "BRVO"], et(0, 0).replace(day=23, month=6),
+                                 et(23, 59))  # fmt: skip
+    columns = ["symbol", "timestamp", "open", "high", "low", "close", "volume"]
+    got = got.select(columns).sort("symbol", "timestamp")
+    expected = expected.select(columns).sort("symbol", "timestamp")
+    assert got.height == expected.height > 2 * 5 * 200
+    assert_frame_equal(got, expected, check_dtypes=False)
+
+
+# ---------------------------------------------------------------------- live
+
+
+def test_live_every_bar_arrives_once_and_in_order_after_a_dropped_connection(
+    outage_run, sample_store
+):
+    _, result, connections = outage_run
+    assert connections >= 2  # the drop happened and the feed came back
+    assert_frame_equal(streamed_bars(result), store_bars(sample_store))
+    released = result.tables["bars"].filter(pl.col("interval") == "1m")
+    for symbol in ("ALFA", "BRVO"):
+        times = released.filter(pl.col("symbol") == symbol)["timestamp"]
+        assert times.is_sorted() and times.n_unique() == times.len()
+
+
+def test_gap_fills_arrive_for_bars_the_stream_never_sent(outage_run):
+    _, result, _ = outage_run
+    fills = result.tables["gap_fills"]
+    missing = fills.filter(pl.col("bar") >= et(12, 38), pl.col("bar") <= et(12, 39))
+    assert missing.filter(pl.col("outcome") == "filled").height == 2
+    # the morning before the session was joined came the same way
+    assert fills.filter(pl.col("bar") < et(12, 20), pl.col("outcome") == "filled").height > 300
+
+
+# ---------------------------------------------------------------------- trading
+
+
+class BuysThenSells(Strategy):
+    """Buys 10 of each symbol on the 12:30 5m bar and sells them on the 12:45 one; drops the
+    provider's order stream after the first fill."""
+
+    subscriptions = ("5m",)
+
+    def __init__(self, drop):
+        self.drop, self.fills = drop, 0
+
+    def on_bar(self, ctx, symbol, interval, bar):
+        if bar.timestamp in (ns(et(12, 30)), ns(et(12, 45))):
+            ctx.order(symbol, 10 if bar.timestamp == ns(et(12, 30)) else -5)
+
+    def on_fill(self, ctx, fill):
+        self.fills += 1
+        if self.fills == 1:
+            self.drop()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_orders_round_trip_and_the_account_reconciles_after_a_reconnect(
+    name, sample_store, tmp_path
+):
+    provider = PROVIDERS[name]
+    if not provider.trades:
+        pytest.skip(f"{name} trades with simcore's paper broker (tests/test_paper_broker.py)")
+    result, _, account, strategy = session(
+        provider, sample_store, tmp_path, et(12, 20), 300.0, Outage(),
+        lambda served: BuysThenSells(served.drop_trading_streams), live_config(trade_api=name),
+    )  # fmt: skip
+    assert strategy.fills == 4  # the order stream was dropped after the first
+    fills = result.tables["fills"]
+    assert fills["quantity"].sum() == 2 * 10 + 2 * 5
+    engine = result.tables["positions"].filter(pl.col("quantity") != 0)
+    assert (
+        dict(engine.select("symbol", "quantity").iter_rows())
+        == account
+        == {
+            "ALFA": 5.0,
+            "BRVO": 5.0,
+        }
+    )
+
+
+# ---------------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_refused_credentials_are_a_clear_message_without_the_secret(name, sample_store, tmp_path):
+    provider = PROVIDERS[name]
+    if not provider.credentials:
+        pytest.skip(f"{name} needs no credentials")
+    clock = LiveClock(et(16, 0), 1.0)
+    with provider.serve(sample_store, clock, Outage(), tmp_path) as served:
+        tm = TimeManager("US_EQUITY", "EQUITY", "live", clock=clock)
+        history = served.history(ParquetStore(tmp_path / "store"), tm, bad_credentials=True)
+        with pytest.raises(UserError, match="refused") as refused:
+            history.check_keys("ALFA")
+    assert "not-the-secret" not in str(refused.value)
