@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from adapters.local.source import LocalDataSource
 from adapters.local.store import ParquetStore
+from adapters.provider_source import ProviderBackedSource
 from simcore.config import SessionConfig
 from simcore.errors import NotAvailableError
 from simcore.time import TimeManager
@@ -20,6 +21,7 @@ DATA_URL_ENV = "SIMCORE_ALPACA_DATA_URL"  # REST base, e.g. the emulator's http:
 STREAM_URL_ENV = "SIMCORE_ALPACA_STREAM_URL"  # websocket, e.g. ws://127.0.0.1:PORT/v2/iex
 TRADING_URL_ENV = "SIMCORE_ALPACA_TRADING_URL"  # orders, positions, account
 TRADING_STREAM_URL_ENV = "SIMCORE_ALPACA_TRADING_STREAM_URL"  # trade updates, e.g. ws://.../stream
+POLYGON_URL_ENV = "SIMCORE_POLYGON_URL"  # Polygon's REST base, e.g. the emulator's
 
 
 @dataclass(frozen=True)
@@ -66,14 +68,21 @@ def data_source(
     if api == "alpaca":
         from adapters.alpaca.history import AlpacaHistory
         from adapters.alpaca.keys import keys_from_env
-        from adapters.provider_source import ProviderBackedSource
 
         endpoints = endpoints or AlpacaEndpoints.resolve()
         history = AlpacaHistory(
             store, tm, keys_from_env(), url=endpoints.data_url, feed=config.api_config.feed
         )
         return ProviderBackedSource(store, tm, history, adjustment)
+    if api == "polygon":
+        from adapters.polygon.history import PolygonHistory
+        from adapters.polygon.keys import key_from_env
+
+        url = os.environ.get(POLYGON_URL_ENV) or None
+        return ProviderBackedSource(
+            store, tm, PolygonHistory(store, tm, key_from_env(), url=url), adjustment
+        )
     raise NotAvailableError(
         f"api_config.data_api {api!r} is valid but not built into this version; "
-        "use 'local' or 'alpaca'"
+        "use 'local', 'alpaca' or 'polygon'"
     )

@@ -22,10 +22,21 @@ import polars as pl
 from adapters.local.importers import ImportReport, import_frame
 from adapters.local.store import BARS_1D, BARS_1M, ParquetStore, atomic_write
 from simcore.errors import NotAvailableError
+from simcore.live_stream import LiveItem
 from simcore.time import TimeManager
 
 DATASETS = {"1m": BARS_1M, "1d": BARS_1D}
 CHUNK_DAYS = {"1m": 10, "1d": 2000}  # trading days per request range
+# a provider's bars as they come, before the store's cleaner: after its symbol and time column
+FETCHED_BAR_COLUMNS = {
+    "open": pl.Float64,
+    "high": pl.Float64,
+    "low": pl.Float64,
+    "close": pl.Float64,
+    "volume": pl.Float64,
+    "trade_count": pl.Int64,
+    "vwap": pl.Float64,
+}
 
 
 @dataclass
@@ -182,3 +193,24 @@ class StoreFillingHistory:
         """One small request, so that rejected keys are reported before anything starts."""
         now = self.tm.clock.now_ns()
         self._request([symbol], "1d", now - 7 * 86_400_000_000_000, now, FetchReport())
+
+
+class HistoryGapSource:
+    """A ``simcore.providers.GapSource`` on any store-filling history API: the bars a gap is
+    missing, asked of the provider (and written to the store, as every fetched bar is)."""
+
+    def __init__(self, history: StoreFillingHistory):
+        self.history = history
+
+    def fetch(self, symbol: str, interval: str, start_ns: int, end_ns: int) -> list[LiveItem]:
+        tm = self.history.tm
+        frame = self.history.bars_between([symbol], interval, start_ns, end_ns)
+        if frame.height:
+            import_frame(self.history.store, BARS_1M, frame.drop("day"), tm)
+        stamps = frame["timestamp"].dt.epoch("ns").to_list() if frame.height else []
+        rows = frame.select("open", "high", "low", "close", "volume").rows() if frame.height else []
+        received = time.perf_counter()
+        return [
+            LiveItem("fill", symbol, ns, tuple(values), received)
+            for ns, values in zip(stamps, rows, strict=True)
+        ]

@@ -108,12 +108,13 @@ def live(
     """Run a strategy on live market data (Alpaca; or the local store replayed at the clock),
     trading with simcore's paper broker or through Alpaca (paper account unless --live-money)."""
     from adapters.alpaca.emulator import AlpacaEmulator
-    from adapters.alpaca.feed import AlpacaFeed, AlpacaGapSource
+    from adapters.alpaca.feed import AlpacaFeed
     from adapters.alpaca.history import AlpacaHistory
     from adapters.alpaca.keys import AlpacaKeys, keys_from_env
     from adapters.local.source import LocalDataSource
     from adapters.provider_source import ProviderBackedSource
     from adapters.sources import AlpacaEndpoints
+    from adapters.store_history import HistoryGapSource
     from simcore.backtest import resolve_strategy
     from simcore.config import load_config
     from simcore.live_session import LiveOptions, channels_for, run_live
@@ -154,7 +155,8 @@ def live(
     else:
         raise NotAvailableError(
             f"api_config.data_api {api!r} is valid but not built into this version; "
-            "live sessions stream from 'alpaca' (or replay 'local')"
+            "live sessions stream from 'alpaca' (or replay 'local'); polygon serves backtests "
+            "and `simcore data fetch` (its history), its live stream is not built yet"
         )
     try:
         system = SystemManager(config, clock)
@@ -184,7 +186,7 @@ def live(
                 source,
                 feed,
                 clock,
-                AlpacaGapSource(history),
+                HistoryGapSource(history),
                 folder,
                 options,
                 ready,
@@ -346,7 +348,8 @@ def data_fetch(
     data_url: DataUrl = None,
     store: StoreOption = None,
 ) -> None:
-    """Fetch from Alpaca everything a backtest of CONFIG reads (once; cached in the store)."""
+    """Fetch from the provider (Alpaca, Polygon) everything a backtest of CONFIG reads (once;
+    cached in the store)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from adapters.sources import AlpacaEndpoints, data_source
@@ -355,10 +358,10 @@ def data_fetch(
     from simcore.system import SystemManager
 
     config = load_config(config_file)
-    if config.api_config.data_api != "alpaca":
+    if config.api_config.data_api not in ("alpaca", "polygon"):
         raise UserError(
             f"{config_file}: api_config.data_api is {config.api_config.data_api!r}; "
-            "`simcore data fetch` fetches for 'alpaca' configs"
+            "`simcore data fetch` fetches for 'alpaca' and 'polygon' configs"
         )
     if config.mode != "backtest":
         raise UserError(f"{config_file}: a live config fetches its history before each session")

@@ -12,11 +12,12 @@ import polars as pl
 from adapters.alpaca.broker import AlpacaBroker
 from adapters.alpaca.emulator import AlpacaEmulator, Faults
 from adapters.alpaca.emulator_trading import TradingFaults
-from adapters.alpaca.feed import AlpacaFeed, AlpacaGapSource
+from adapters.alpaca.feed import AlpacaFeed
 from adapters.alpaca.history import AlpacaHistory
 from adapters.alpaca.keys import AlpacaKeys
 from adapters.local.store import BARS_1M, ParquetStore
 from adapters.provider_source import ProviderBackedSource
+from adapters.store_history import HistoryGapSource
 from simcore.analysis import Strategy
 from simcore.config import SessionConfig
 from simcore.live_session import LiveOptions, run_live
@@ -119,7 +120,7 @@ def run_against_emulator(
             ProviderBackedSource(store, tm, history),
             feed,
             clock,
-            AlpacaGapSource(history),
+            HistoryGapSource(history),
             folder / "out",
             LiveOptions(sessions=1, lead_seconds=30, channels=("bars",)),
             None,

@@ -26,12 +26,9 @@ import asyncio
 import base64
 import contextlib
 import json
-import socket
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlparse
 
 import polars as pl
 from websockets.asyncio.server import ServerConnection, serve
@@ -40,11 +37,11 @@ from websockets.exceptions import ConnectionClosed
 from adapters.alpaca import wire
 from adapters.alpaca.emulator_trading import TradingDesk, TradingFaults
 from adapters.local.store import BARS_1D, BARS_1M, QUOTES, TICKS, Dataset, ParquetStore
+from adapters.loopback import HOST, JsonServer, rows_until
 from simcore.metrics import PerformanceMetrics
 from simcore.time import LiveClock, TimeManager
 
 MINUTE_NS = 60_000_000_000
-HOST = "127.0.0.1"  # loopback only: the emulator never listens on another address
 
 
 @dataclass
@@ -110,9 +107,7 @@ class AlpacaEmulator:
         self._conns: dict[ServerConnection, dict[str, set[str]]] = {}
         self._refusals_left = 0
         self._days: dict[date, dict[str, object]] = {}
-        self._http = ThreadingHTTPServer((HOST, rest_port), _handler(self))
-        self._http.daemon_threads = False  # server_close() joins every request thread
-        self._http_conns: set[socket.socket] = set()
+        self._http = JsonServer(self._answer, "alpaca-emulator", rest_port)
         self._stream_port = stream_port
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ready = threading.Event()
@@ -123,7 +118,7 @@ class AlpacaEmulator:
     # ------------------------------------------------------------------ lifecycle
     @property
     def rest_url(self) -> str:
-        return f"http://{HOST}:{self._http.server_address[1]}"
+        return self._http.url
 
     @property
     def trading_stream_url(self) -> str:
@@ -131,12 +126,9 @@ class AlpacaEmulator:
         return self.stream_url.removesuffix("/v2/iex") + "/stream"
 
     def start(self) -> AlpacaEmulator:
-        rest = threading.Thread(
-            target=self._http.serve_forever, name="alpaca-emulator-rest", daemon=True
-        )
+        self._http.start()
         stream = threading.Thread(target=self._run_stream, name="alpaca-emulator-ws", daemon=True)
-        self._threads = [rest, stream]
-        rest.start()
+        self._threads = [stream]
         stream.start()
         if not self._ready.wait(10):
             raise RuntimeError("the emulator's websocket server did not start")
@@ -147,11 +139,7 @@ class AlpacaEmulator:
             self._loop.call_soon_threadsafe(
                 lambda: self._stopping.done() or self._stopping.set_result(None)
             )
-        self._http.shutdown()
-        for conn in list(self._http_conns):  # keep-alive clients: end their request threads
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-        self._http.server_close()
+        self._http.stop()
         for thread in self._threads:
             thread.join(10)
 
@@ -165,19 +153,7 @@ class AlpacaEmulator:
     def _rows(
         self, dataset: Dataset, symbols: list[str], start_ns: int, end_ns: int
     ) -> pl.DataFrame:
-        """Rows with start <= t <= end, nothing the clock has not reached (a bar: its end)."""
-        start = datetime.fromtimestamp(start_ns / 1e9, UTC)
-        end = datetime.fromtimestamp(end_ns / 1e9 + 1e-6, UTC)
-        frame = self.store.read(dataset, symbols, start, end)
-        frame = frame.with_columns(pl.col("timestamp").dt.epoch("ns").alias("ns"))
-        now = self.clock.now_ns()
-        if dataset == BARS_1M:
-            frame = frame.filter(pl.col("ns") + MINUTE_NS <= now)
-        elif dataset == BARS_1D:
-            frame = frame.filter(pl.col("ns") < now)  # a daily bar: not before its day began
-        else:
-            frame = frame.filter(pl.col("ns") <= now)
-        return frame.filter(pl.col("ns") <= end_ns).sort("symbol", "ns")
+        return rows_until(self.store, self.clock, dataset, symbols, start_ns, end_ns)
 
     def _day(self, day: date) -> dict[str, object]:
         """A day's regular-session bars by minute, and its quotes and trades, loaded once."""
@@ -276,6 +252,13 @@ class AlpacaEmulator:
         if (key, secret) != (self.key, self.secret):
             return 403, {"code": 40310000, "message": "forbidden"}, {}
         return None
+
+    def _answer(self, method: str, path: str, query: dict, headers, body: bytes):
+        """Every REST request: market data (GET) or the trading API (the desk)."""
+        is_trading = path.startswith(("/v2/account", "/v2/orders", "/v2/positions"))
+        if method == "GET" and not is_trading:
+            return self.handle_rest(path, query, headers)
+        return self.handle_trading(method, path, query, headers, body)
 
     def handle_trading(self, method: str, path: str, query: dict, headers, body: bytes):
         """POST, DELETE (and GET) of the trading API, answered by the desk."""
@@ -519,62 +502,6 @@ def _rest_item(name: str, row: dict) -> dict:
         "c": ["@"],
         "z": "C",
     }
-
-
-def _handler(emulator: AlpacaEmulator) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        # headers and body go out in two writes: without this, Nagle's algorithm holds the body
-        # until the client's delayed ACK, 40 ms for every answer the client reads to the end
-        disable_nagle_algorithm = True
-
-        def setup(self) -> None:
-            super().setup()
-            emulator._http_conns.add(self.connection)
-
-        def finish(self) -> None:
-            emulator._http_conns.discard(self.connection)
-            super().finish()
-
-        def do_GET(self) -> None:
-            url = urlparse(self.path)
-            status, body, extra = emulator.handle_rest(url.path, parse_qs(url.query), self.headers)
-            payload = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            for name, value in extra.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def _trading(self, method: str) -> None:
-            url = urlparse(self.path)
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            status, answer, _extra = emulator.handle_trading(
-                method, url.path, parse_qs(url.query), self.headers, body
-            )
-            payload = b"" if answer is None else json.dumps(answer).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def do_POST(self) -> None:
-            self._trading("POST")
-
-        def do_DELETE(self) -> None:
-            self._trading("DELETE")
-
-        def do_PATCH(self) -> None:
-            self._trading("PATCH")
-
-        def log_message(self, *args) -> None:  # quiet: requests are counted, not printed
-            pass
-
-    return Handler
 
 
 async def _quiet(sending) -> None:

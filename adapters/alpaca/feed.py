@@ -5,8 +5,8 @@ the session coordinator takes them from there. alpaca-py owns the websocket: the
 authentication, subscription and its reconnects with backoff. The engine adds what alpaca-py
 cannot see: a socket that stays connected and answers pings but sends nothing is noticed by the
 coordinator from the missing minutes, and ``reconnect`` closes it so that alpaca-py connects
-again. The gap source asks the REST API for the bars a gap is missing (and keeps them in the
-store, as every fetched bar is).
+again. Gap fills come from the history API (``adapters.store_history.HistoryGapSource``) and
+are kept in the store, as every fetched bar is.
 """
 
 from __future__ import annotations
@@ -22,10 +22,7 @@ from alpaca.data.enums import DataFeed
 from alpaca.data.live import StockDataStream
 
 from adapters.alpaca import wire
-from adapters.alpaca.history import AlpacaHistory
 from adapters.alpaca.keys import AlpacaKeys
-from adapters.local.importers import import_frame
-from adapters.local.store import BARS_1M
 from simcore.live_stream import LiveItem
 
 
@@ -120,23 +117,3 @@ class AlpacaFeed:
             self._run_in_loop(stream.stop_ws())
             self._run_in_loop(stream.close())
         self.thread.join(15)
-
-
-class AlpacaGapSource:
-    """The bars a gap is missing, from the REST API (and written to the store)."""
-
-    def __init__(self, history: AlpacaHistory):
-        self.history = history
-
-    def fetch(self, symbol: str, interval: str, start_ns: int, end_ns: int) -> list[LiveItem]:
-        tm = self.history.tm
-        frame = self.history.bars_between([symbol], interval, start_ns, end_ns)
-        if frame.height:
-            import_frame(self.history.store, BARS_1M, frame.drop("day"), tm)
-        stamps = frame["timestamp"].dt.epoch("ns").to_list() if frame.height else []
-        rows = frame.select("open", "high", "low", "close", "volume").rows() if frame.height else []
-        received = time.perf_counter()
-        return [
-            LiveItem("fill", symbol, ns, tuple(values), received)
-            for ns, values in zip(stamps, rows, strict=True)
-        ]

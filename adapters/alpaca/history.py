@@ -21,7 +21,12 @@ from requests.exceptions import RequestException
 from adapters.alpaca.keys import AlpacaKeys, KeysRejected
 from adapters.local.source import LIVE_STREAMS
 from adapters.local.store import ParquetStore
-from adapters.store_history import FetchReport, RateLimiter, StoreFillingHistory
+from adapters.store_history import (
+    FETCHED_BAR_COLUMNS,
+    FetchReport,
+    RateLimiter,
+    StoreFillingHistory,
+)
 from simcore.errors import DataError
 from simcore.time import TimeManager
 
@@ -140,17 +145,7 @@ def _frame(raw: dict, tm: TimeManager, report: FetchReport) -> pl.DataFrame:
         for bar in bars
     ]
     report.bars += len(rows)
-    schema = {
-        "symbol": pl.String,
-        "t": pl.String,
-        "open": pl.Float64,
-        "high": pl.Float64,
-        "low": pl.Float64,
-        "close": pl.Float64,
-        "volume": pl.Float64,
-        "trade_count": pl.Int64,
-        "vwap": pl.Float64,
-    }
+    schema = {"symbol": pl.String, "t": pl.String} | FETCHED_BAR_COLUMNS
     frame = pl.DataFrame(rows, schema=schema, orient="row")
     stamps = (
         pl.col("t")

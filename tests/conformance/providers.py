@@ -17,12 +17,16 @@ from typing import Protocol
 
 from adapters.alpaca.broker import AlpacaBroker
 from adapters.alpaca.emulator import AlpacaEmulator, Faults
-from adapters.alpaca.feed import AlpacaFeed, AlpacaGapSource
+from adapters.alpaca.feed import AlpacaFeed
 from adapters.alpaca.history import AlpacaHistory
 from adapters.alpaca.keys import AlpacaKeys
 from adapters.local.source import LocalDataSource
 from adapters.local.store import ParquetStore
+from adapters.polygon.emulator import PolygonEmulator, PolygonFaults
+from adapters.polygon.history import PolygonHistory
+from adapters.polygon.keys import PolygonKey
 from adapters.provider_source import ProviderBackedSource
+from adapters.store_history import HistoryGapSource
 from simcore.time import LiveClock, TimeManager
 
 KEYS = AlpacaKeys("test-key-id", "test-secret-0123456789")
@@ -67,6 +71,7 @@ class Provider(Protocol):
     name: str
     trades: bool  # has a broker of its own (else the paper broker trades)
     credentials: bool  # has credentials that can be wrong
+    live: str  # "" when it streams; else why not (the live checks are skipped with it)
 
     def serve(
         self, store: ParquetStore, clock: LiveClock, outage: Outage, folder: Path
@@ -83,7 +88,9 @@ class AlpacaServed:
 
     def adapters(self, store, tm) -> Adapters:
         history = self.history(store, tm)
-        return Adapters(history, ProviderBackedSource(store, tm, history), AlpacaGapSource(history))
+        return Adapters(
+            history, ProviderBackedSource(store, tm, history), HistoryGapSource(history)
+        )
 
     def feed(self, speed):
         return AlpacaFeed(KEYS, url=self.emulator.stream_url, clock_speed=speed)
@@ -113,7 +120,7 @@ class AlpacaServed:
 
 
 class AlpacaProvider:
-    name, trades, credentials = "alpaca", True, True
+    name, trades, credentials, live = "alpaca", True, True, ""
 
     @contextlib.contextmanager
     def serve(self, store, clock, outage, folder):
@@ -136,7 +143,7 @@ class LocalServed(AlpacaServed):
 
     def adapters(self, store, tm) -> Adapters:
         replayed = self.emulator.store  # the session reads the store the emulator replays
-        gaps = AlpacaGapSource(AlpacaServed.history(self, replayed, tm))
+        gaps = HistoryGapSource(AlpacaServed.history(self, replayed, tm))
         return Adapters(None, LocalDataSource(replayed, tm), gaps)
 
     def broker_factory(self, tm):
@@ -146,7 +153,7 @@ class LocalServed(AlpacaServed):
 class LocalProvider(AlpacaProvider):
     """The local store, replayed through the Alpaca emulator: only its history differs."""
 
-    name, trades, credentials = "local", False, False
+    name, trades, credentials, live = "local", False, False, ""
 
     @contextlib.contextmanager
     def serve(self, store, clock, outage, folder):
@@ -156,4 +163,39 @@ class LocalProvider(AlpacaProvider):
             yield LocalServed(served.emulator)
 
 
-PROVIDERS: dict[str, Provider] = {p.name: p for p in (AlpacaProvider(), LocalProvider())}
+class PolygonServed:
+    def __init__(self, emulator: PolygonEmulator):
+        self.emulator = emulator
+
+    def history(self, store, tm, *, bad_credentials=False):
+        key = PolygonKey("not-the-secret" if bad_credentials else KEYS.secret)
+        return PolygonHistory(store, tm, key, url=self.emulator.rest_url, sleep=lambda s: None)
+
+    def adapters(self, store, tm) -> Adapters:
+        history = self.history(store, tm)
+        return Adapters(
+            history, ProviderBackedSource(store, tm, history), HistoryGapSource(history)
+        )
+
+    def broker_factory(self, tm):
+        return None
+
+
+class PolygonProvider:
+    name, trades, credentials = "polygon", False, True
+    live = "polygon's live stream (the massive websocket client) is not built yet"
+
+    @contextlib.contextmanager
+    def serve(self, store, clock, outage, folder):
+        faults = PolygonFaults(
+            page_limit=outage.page_limit,
+            rest_429=outage.rate_limited,
+            rest_500=outage.server_errors,
+        )
+        with PolygonEmulator(store, clock, key=KEYS.secret, faults=faults) as emulator:
+            yield PolygonServed(emulator)
+
+
+PROVIDERS: dict[str, Provider] = {
+    p.name: p for p in (AlpacaProvider(), LocalProvider(), PolygonProvider())
+}

@@ -1,0 +1,131 @@
+"""What every provider's loopback emulator shares: a JSON-over-HTTP server on 127.0.0.1 that
+stops every keep-alive connection with it, and the store's rows as far as the clock has come.
+
+Emulators never listen beyond 127.0.0.1. A handler is a function of (method, path, query,
+headers, body bytes) returning (status, JSON-able answer or None, extra headers).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+import polars as pl
+
+from adapters.local.store import BARS_1D, BARS_1M, Dataset, ParquetStore
+from simcore.time import LiveClock
+
+HOST = "127.0.0.1"
+MINUTE_NS = 60_000_000_000
+JsonHandler = Callable[[str, str, dict[str, list[str]], object, bytes], tuple[int, object, dict]]
+
+
+class JsonServer:
+    """A threaded HTTP server answering JSON from ``handle`` (GET, POST, DELETE, PATCH).
+    ``stop`` ends every request thread (keep-alive clients included): none is left behind."""
+
+    def __init__(self, handle: JsonHandler, name: str, port: int = 0):
+        self.name = name
+        self._conns: set[socket.socket] = set()
+        self._http = ThreadingHTTPServer((HOST, port), _handler(handle, self._conns))
+        self._http.daemon_threads = False  # server_close() joins every request thread
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self._http.server_address[1]}"
+
+    def start(self) -> JsonServer:
+        self._thread = threading.Thread(
+            target=self._http.serve_forever, name=f"{self.name}-rest", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._http.shutdown()
+        for conn in list(self._conns):  # keep-alive clients: end their request threads
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+        self._http.server_close()
+        if self._thread is not None:
+            self._thread.join(5)
+
+
+def _handler(handle: JsonHandler, conns: set[socket.socket]) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        # headers and body go out in two writes: without this, Nagle's algorithm holds the body
+        # until the client's delayed ACK, 40 ms for every answer
+        disable_nagle_algorithm = True
+
+        def setup(self) -> None:
+            super().setup()
+            conns.add(self.connection)
+
+        def finish(self) -> None:
+            conns.discard(self.connection)
+            super().finish()
+
+        def _answer(self, method: str) -> None:
+            url = urlparse(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            status, answer, extra = handle(
+                method, url.path, parse_qs(url.query), self.headers, body
+            )
+            payload = b"" if answer is None else json.dumps(answer).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            for name, value in extra.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def do_GET(self) -> None:
+            self._answer("GET")
+
+        def do_POST(self) -> None:
+            self._answer("POST")
+
+        def do_DELETE(self) -> None:
+            self._answer("DELETE")
+
+        def do_PATCH(self) -> None:
+            self._answer("PATCH")
+
+        def log_message(self, *args) -> None:  # quiet: requests are counted, not printed
+            pass
+
+    return Handler
+
+
+def rows_until(
+    store: ParquetStore,
+    clock: LiveClock,
+    dataset: Dataset,
+    symbols: list[str],
+    start_ns: int,
+    end_ns: int,
+) -> pl.DataFrame:
+    """The store's rows with start <= t <= end and nothing the clock has not reached (a
+    minute bar: its end; a daily bar: its day's start), by symbol and time, with ``ns``."""
+    start = datetime.fromtimestamp(start_ns / 1e9, UTC)
+    end = datetime.fromtimestamp(end_ns / 1e9 + 1e-6, UTC)
+    frame = store.read(dataset, symbols, start, end)
+    frame = frame.with_columns(pl.col("timestamp").dt.epoch("ns").alias("ns"))
+    now = clock.now_ns()
+    if dataset == BARS_1M:
+        frame = frame.filter(pl.col("ns") + MINUTE_NS <= now)
+    elif dataset == BARS_1D:
+        frame = frame.filter(pl.col("ns") < now)
+    else:
+        frame = frame.filter(pl.col("ns") <= now)
+    return frame.filter(pl.col("ns") <= end_ns).sort("symbol", "ns")

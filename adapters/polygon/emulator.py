@@ -1,0 +1,132 @@
+"""A loopback emulator of Polygon's REST aggregates API, serving the local store.
+
+``GET /v2/aggs/ticker/{ticker}/range/1/{minute|day}/{from}/{to}`` (from and to: Unix ms or
+``YYYY-MM-DD``) answers as Polygon does: ``results`` of ``t`` (ms, bar start), ``o h l c v vw
+n``, pages linked by ``next_url``, ``Authorization: Bearer <key>`` checked, and nothing the
+clock has not reached. Faults on demand: small pages, 429 with ``Retry-After``, 500s. It listens
+on 127.0.0.1 only; the ``massive`` client is pointed at it with its ``base`` URL.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from adapters.local.store import BARS_1D, BARS_1M, ParquetStore
+from adapters.loopback import JsonServer, rows_until
+from simcore.time import LiveClock, TimeManager
+
+DATASETS = {"minute": BARS_1M, "day": BARS_1D}
+
+
+@dataclass
+class PolygonFaults:
+    page_limit: int | None = None  # at most this many aggregates a page
+    rest_429: int = 0  # the next N requests answered 429 with Retry-After
+    retry_after_seconds: int = 0
+    rest_500: int = 0  # the next N requests answered 500
+
+
+class PolygonEmulator:
+    def __init__(
+        self,
+        store: ParquetStore,
+        clock: LiveClock | None = None,
+        *,
+        key: str | None = None,
+        faults: PolygonFaults | None = None,
+        rest_port: int = 0,
+    ):
+        self.store = store
+        self.clock = clock or LiveClock()
+        self.key = key
+        self.faults = faults or PolygonFaults()
+        self.tm = TimeManager("US_EQUITY", "EQUITY", "live", clock=self.clock)
+        self.rest_requests: list[str] = []
+        self._http = JsonServer(self.handle, "polygon-emulator", rest_port)
+
+    @property
+    def rest_url(self) -> str:
+        return self._http.url
+
+    def start(self) -> PolygonEmulator:
+        self._http.start()
+        return self
+
+    def stop(self) -> None:
+        self._http.stop()
+
+    def __enter__(self) -> PolygonEmulator:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def handle(self, method: str, path: str, query: dict[str, list[str]], headers, body=b""):
+        self.rest_requests.append(path)
+        faults = self.faults
+        if faults.rest_429 > 0:
+            faults.rest_429 -= 1
+            retry = {"Retry-After": str(faults.retry_after_seconds)}
+            return 429, _error("ERROR", "You've exceeded the maximum requests per minute"), retry
+        if faults.rest_500 > 0:
+            faults.rest_500 -= 1
+            return 500, _error("ERROR", "internal server error"), {}
+        if self.key is not None and headers.get("Authorization") != f"Bearer {self.key}":
+            return 401, _error("ERROR", "Unknown API Key"), {}
+        parts = path.strip("/").split("/")
+        if len(parts) != 9 or parts[:3] != ["v2", "aggs", "ticker"] or parts[4] != "range":
+            return 404, _error("NOT_FOUND", f"no route {path}"), {}
+        ticker, multiplier, timespan, lo, hi = parts[3], parts[5], parts[6], parts[7], parts[8]
+        if multiplier != "1" or timespan not in DATASETS:
+            return 400, _error("ERROR", f"the emulator serves 1 minute and 1 day, not {path}"), {}
+        try:
+            start_ns, end_ns = self._bound(lo, False), self._bound(hi, True)
+            limit = int(query.get("limit", ["5000"])[0])
+            offset = int(base64.b64decode(query["cursor"][0])) if "cursor" in query else 0
+        except ValueError as exc:
+            return 400, _error("ERROR", f"invalid request: {exc}"), {}
+        if faults.page_limit:
+            limit = min(limit, faults.page_limit)
+        frame = rows_until(self.store, self.clock, DATASETS[timespan], [ticker], start_ns, end_ns)
+        page = frame.slice(offset, limit).to_dicts()
+        body: dict[str, object] = {
+            "ticker": ticker,
+            "adjusted": query.get("adjusted", ["true"])[0] == "true",
+            "queryCount": len(page),
+            "resultsCount": len(page),
+            "status": "OK",
+            "request_id": uuid.uuid4().hex,
+        }
+        if page:
+            body["results"] = [_aggregate(row) for row in page]
+        if offset + limit < frame.height:
+            cursor = base64.b64encode(str(offset + limit).encode()).decode()
+            body["next_url"] = f"{self.rest_url}{path}?cursor={cursor}&limit={limit}"
+        return 200, body, {}
+
+    def _bound(self, text: str, end: bool) -> int:
+        if text.isdigit():
+            return int(text) * 1_000_000
+        day = date.fromisoformat(text)
+        label = self.tm.daily_bar_label_ns(day)
+        return label + 86_400_000_000_000 - 1 if end else label
+
+
+def _aggregate(row: dict) -> dict:
+    return {
+        "t": row["ns"] // 1_000_000,
+        "o": row["open"],
+        "h": row["high"],
+        "l": row["low"],
+        "c": row["close"],
+        "v": row["volume"],
+        "vw": row.get("vwap"),
+        "n": row.get("trade_count"),
+    }
+
+
+def _error(status: str, message: str) -> dict:
+    return {"status": status, "request_id": uuid.uuid4().hex, "error": message}

@@ -1,0 +1,118 @@
+"""History from Polygon's REST aggregates into the local store, each symbol-day fetched once.
+
+The provider's own client (``massive``, Polygon.io's Python client under its new name) does the
+requests, follows ``next_url`` pages and retries 429 and 5xx answers itself (urllib3, honouring
+``Retry-After``). Bars are asked unadjusted: the store keeps raw prices and adjusts them with
+factors, as for every source. The ledger, the day ranges and the cleaner are
+``adapters.store_history``'s (ledger ``polygon``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+
+import polars as pl
+from massive import RESTClient
+from massive.exceptions import BadResponse
+from urllib3.exceptions import HTTPError, MaxRetryError
+
+from adapters.alpaca.keys import KeysRejected
+from adapters.local.store import ParquetStore
+from adapters.polygon.keys import KEY_ENV, PolygonKey
+from adapters.store_history import (
+    FETCHED_BAR_COLUMNS,
+    FetchReport,
+    RateLimiter,
+    StoreFillingHistory,
+)
+from simcore.errors import DataError
+from simcore.time import TimeManager
+
+TIMESPANS = {"1m": "minute", "1d": "day"}
+STREAMS = frozenset({"1s", "1m", "quotes", "ticks"})  # second and minute aggregates, Q, T
+
+
+class PolygonHistory(StoreFillingHistory):
+    """Polygon's aggregates API as a ``simcore.providers.HistoryApi``."""
+
+    name = "Polygon"
+    served = ("1m", "1d")
+    ledger_name = "polygon"
+    description = "Polygon (aggregates)"
+
+    def __init__(
+        self,
+        store: ParquetStore,
+        time_manager: TimeManager,
+        key: PolygonKey,
+        *,
+        url: str | None = None,
+        requests_per_minute: int = 300,
+        max_retries: int = 5,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.store = store
+        self.tm = time_manager
+        options = {"base": url} if url else {}
+        self.client = RESTClient(key.key, retries=max_retries, **options)
+        self.limiter = RateLimiter(requests_per_minute, sleep)
+
+    def streamable(self, symbol: str) -> set[str]:
+        """Polygon's stocks websocket: second (``A``) and minute (``AM``) aggregates, quotes
+        and trades."""
+        return set(STREAMS)
+
+    def _request(
+        self, symbols: list[str], interval: str, start_ns: int, end_ns: int, report: FetchReport
+    ) -> pl.DataFrame:
+        """One range, one request (and its pages) per symbol: aggregates are per ticker."""
+        rows = []
+        for symbol in symbols:
+            self.limiter.wait()
+            report.requests += 1
+            try:
+                aggs = self.client.list_aggs(
+                    symbol, 1, TIMESPANS[interval], start_ns // 1_000_000, end_ns // 1_000_000,
+                    adjusted=False, sort="asc", limit=50_000,
+                )  # fmt: skip
+                rows += [
+                    (symbol, a.timestamp, a.open, a.high, a.low, a.close, a.volume,
+                     a.transactions, a.vwap)
+                    for a in aggs
+                ]  # fmt: skip
+            except BadResponse as exc:
+                raise _refusal(exc) from None
+            except MaxRetryError as exc:
+                raise DataError(
+                    f"Polygon's aggregates API kept failing ({exc.reason}): try again later"
+                ) from None
+            except HTTPError as exc:
+                raise DataError(f"cannot reach Polygon's aggregates API: {exc}") from None
+        report.bars += len(rows)
+        return _frame(rows, self.tm)
+
+
+def _refusal(exc: BadResponse) -> Exception:
+    """Polygon's error body as a message; a refused key as ``KeysRejected``."""
+    try:
+        body = json.loads(str(exc))
+    except ValueError:
+        body = {"error": str(exc)}
+    status = str(body.get("status", ""))
+    message = body.get("error") or body.get("message") or status or "no message"
+    if status == "NOT_AUTHORIZED" or "API Key" in message:
+        return KeysRejected(f"Polygon refused the key ({message}): check {KEY_ENV}")
+    if status == "NOT_FOUND":
+        return DataError(f"Polygon has no such ticker or range: {message}")
+    return DataError(f"Polygon's aggregates API answered {status or 'an error'}: {message}")
+
+
+def _frame(rows: list[tuple], tm: TimeManager) -> pl.DataFrame:
+    """(symbol, t ms, o, h, l, c, v, n, vw) rows in the store's bar columns, with ``day``."""
+    schema = {"symbol": pl.String, "t": pl.Int64} | FETCHED_BAR_COLUMNS
+    frame = pl.DataFrame(rows, schema=schema, orient="row")
+    stamps = pl.col("t").cast(pl.Datetime("ms", "UTC")).dt.cast_time_unit("us")
+    frame = frame.with_columns(stamps.alias("timestamp")).drop("t")
+    return frame.with_columns(tm.utc_to_local_date_expr(pl.col("timestamp")).alias("day"))
