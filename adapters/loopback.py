@@ -129,3 +129,18 @@ def rows_until(
     else:
         frame = frame.filter(pl.col("ns") <= now)
     return frame.filter(pl.col("ns") <= end_ns).sort("symbol", "ns")
+
+
+def session_bars(store: ParquetStore, tm, day) -> tuple[int, int, dict[int, list[dict]]]:
+    """A day's regular-session 1m bars of every stored symbol, by bar start: (open ns,
+    close ns, bars). What a loopback stream publishes minute by minute."""
+    session = tm.get_trading_session(day)
+    open_ns = tm.to_utc_ns(session.regular_open)
+    close_ns = tm.to_utc_ns(session.regular_close)
+    lo = datetime.fromtimestamp(open_ns / 1e9, UTC)
+    hi = datetime.fromtimestamp(close_ns / 1e9 + 1e-6, UTC)
+    frame = store.read(BARS_1M, store.symbols(BARS_1M), lo, hi, regular_only=True)
+    bars: dict[int, list[dict]] = {}
+    for row in frame.with_columns(pl.col("timestamp").dt.epoch("ns").alias("ns")).to_dicts():
+        bars.setdefault(row["ns"], []).append(row)
+    return open_ns, close_ns, bars

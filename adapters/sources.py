@@ -22,6 +22,7 @@ STREAM_URL_ENV = "SIMCORE_ALPACA_STREAM_URL"  # websocket, e.g. ws://127.0.0.1:P
 TRADING_URL_ENV = "SIMCORE_ALPACA_TRADING_URL"  # orders, positions, account
 TRADING_STREAM_URL_ENV = "SIMCORE_ALPACA_TRADING_STREAM_URL"  # trade updates, e.g. ws://.../stream
 POLYGON_URL_ENV = "SIMCORE_POLYGON_URL"  # Polygon's REST base, e.g. the emulator's
+POLYGON_STREAM_URL_ENV = "SIMCORE_POLYGON_STREAM_URL"  # e.g. ws://127.0.0.1:PORT/stocks
 
 
 @dataclass(frozen=True)

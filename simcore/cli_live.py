@@ -149,27 +149,31 @@ def live(
         keys = AlpacaKeys(key, key)
         emulator = AlpacaEmulator(target, clock, key=key, secret=key).start()
         endpoints = AlpacaEndpoints.of_emulator(emulator)
-    elif api == "alpaca":
-        keys = keys_from_env()
+    elif api in ("alpaca", "polygon"):
+        keys = keys_from_env() if api == "alpaca" or trade_api == "alpaca" else None
         endpoints = AlpacaEndpoints.resolve(data_url, stream_url, trading_url, trading_stream_url)
     else:
         raise NotAvailableError(
             f"api_config.data_api {api!r} is valid but not built into this version; "
-            "live sessions stream from 'alpaca' (or replay 'local'); polygon serves backtests "
-            "and `simcore data fetch` (its history), its live stream is not built yet"
+            "live sessions stream from 'alpaca' or 'polygon' (or replay 'local')"
         )
     try:
         system = SystemManager(config, clock)
         tm = system.get_time_manager()
-        feed_name = config.api_config.feed
-        history = AlpacaHistory(target, tm, keys, url=endpoints.data_url, feed=feed_name)
+        if api == "polygon":
+            history, feed = _polygon(target, tm, clock.speed)
+        else:
+            feed_name = config.api_config.feed
+            history = AlpacaHistory(target, tm, keys, url=endpoints.data_url, feed=feed_name)
+            feed = AlpacaFeed(
+                keys, url=endpoints.stream_url, feed=feed_name, clock_speed=clock.speed
+            )
         history.check_keys(config.session_data_config.symbols[0])
         source = (
             LocalDataSource(target, tm)
             if api == "local"
             else ProviderBackedSource(target, tm, history)
         )
-        feed = AlpacaFeed(keys, url=endpoints.stream_url, feed=feed_name, clock_speed=clock.speed)
         options = LiveOptions(
             sessions=sessions,
             grace_seconds=grace,
@@ -210,6 +214,22 @@ def live(
         f"gaps filled {(result.tables['gap_fills']['outcome'] == 'filled').sum():,}"
     )
     out.print(f"results: {escape(str(folder))}")
+
+
+def _polygon(store, tm, clock_speed: float):
+    """Polygon's history API and live feed; the key from MASSIVE_API_KEY, the addresses from
+    SIMCORE_POLYGON_URL and SIMCORE_POLYGON_STREAM_URL (else Polygon's own)."""
+    import os
+
+    from adapters.polygon.feed import PolygonFeed
+    from adapters.polygon.history import PolygonHistory
+    from adapters.polygon.keys import key_from_env
+    from adapters.sources import POLYGON_STREAM_URL_ENV, POLYGON_URL_ENV
+
+    key = key_from_env()
+    history = PolygonHistory(store, tm, key, url=os.environ.get(POLYGON_URL_ENV) or None)
+    url = os.environ.get(POLYGON_STREAM_URL_ENV) or None
+    return history, PolygonFeed(key, url=url, clock_speed=clock_speed)
 
 
 def _alpaca_broker(trade_api: str, keys, endpoints, live_money: bool, tm, emulated: bool):
@@ -299,16 +319,12 @@ def emulate_alpaca(
     """Serve the store as Alpaca's market-data and trading APIs (REST and websockets) on
     127.0.0.1: bars at the clock, and a paper account whose orders fill on those bars."""
     import os
-    import threading
 
     from adapters.alpaca.emulator import AlpacaEmulator
     from adapters.alpaca.keys import KEY_ENV, SECRET_ENV
-    from adapters.local.sample import ensure_sample
 
     clock = _clock(clock_start, clock_speed)
-    target = _store(store)
-    if store is None and ensure_sample(target) is not None:
-        out.print(f"[dim]generated the bundled sample into {escape(str(target.root))}[/]")
+    target = _emulated_store(store)
     key, secret = os.environ.get(KEY_ENV), os.environ.get(SECRET_ENV)
     emulator = AlpacaEmulator(
         target, clock, key=key or None, secret=secret or None, rest_port=rest_port,
@@ -329,6 +345,52 @@ def emulate_alpaca(
     out.print(f"  export SIMCORE_ALPACA_TRADING_URL={emulator.rest_url}")
     out.print(f"  export SIMCORE_ALPACA_TRADING_STREAM_URL={emulator.trading_stream_url}")
     out.print(f"  simcore live CONFIG{start}{speed}")
+    _serve_until_interrupted(emulator)
+
+
+@emulate_app.command("polygon")
+def emulate_polygon(
+    clock_start: ClockStart = None,
+    clock_speed: ClockSpeed = 1.0,
+    rest_port: Annotated[int, typer.Option(help="REST port on 127.0.0.1 (0: any free).")] = 0,
+    store: StoreOption = None,
+) -> None:
+    """Serve the store as Polygon's aggregates REST API and stocks websocket on 127.0.0.1:
+    minute aggregates at the clock."""
+    import os
+
+    from adapters.polygon.emulator import PolygonEmulator
+    from adapters.polygon.keys import KEY_ENV
+
+    clock = _clock(clock_start, clock_speed)
+    target = _emulated_store(store)
+    key = os.environ.get(KEY_ENV) or None
+    emulator = PolygonEmulator(target, clock, key=key, rest_port=rest_port).start()
+    start = f" --clock-start {clock_start}" if clock_start else ""
+    speed = f" --clock-speed {clock_speed:g}" if clock_speed != 1.0 else ""
+    out.print(f"Polygon emulator serving {escape(str(target.root))} on 127.0.0.1")
+    out.print(f"  REST   {emulator.rest_url}\n  stream {emulator.stream_url}")
+    out.print(f"key: {'the one in the environment' if key else 'any (none set)'} ({KEY_ENV})")
+    out.print("In another terminal (with a config whose api_config.data_api is 'polygon'):")
+    out.print(f"  export SIMCORE_POLYGON_URL={emulator.rest_url}")
+    out.print(f"  export SIMCORE_POLYGON_STREAM_URL={emulator.stream_url}")
+    out.print(f"  simcore live CONFIG{start}{speed}")
+    _serve_until_interrupted(emulator)
+
+
+def _emulated_store(store: Path | None):
+    """The store an emulator serves: --store, else the bundled sample (generated if absent)."""
+    from adapters.local.sample import ensure_sample
+
+    target = _store(store)
+    if store is None and ensure_sample(target) is not None:
+        out.print(f"[dim]generated the bundled sample into {escape(str(target.root))}[/]")
+    return target
+
+
+def _serve_until_interrupted(emulator) -> None:
+    import threading
+
     out.print("Ctrl-C stops the emulator.")
     try:
         with _interruptible():

@@ -37,7 +37,7 @@ from websockets.exceptions import ConnectionClosed
 from adapters.alpaca import wire
 from adapters.alpaca.emulator_trading import TradingDesk, TradingFaults
 from adapters.local.store import BARS_1D, BARS_1M, QUOTES, TICKS, Dataset, ParquetStore
-from adapters.loopback import HOST, JsonServer, rows_until
+from adapters.loopback import HOST, JsonServer, rows_until, session_bars
 from simcore.metrics import PerformanceMetrics
 from simcore.time import LiveClock, TimeManager
 
@@ -160,23 +160,18 @@ class AlpacaEmulator:
         cached = self._days.get(day)
         if cached is not None:
             return cached
-        session = self.tm.get_trading_session(day)
-        open_ns = self.tm.to_utc_ns(session.regular_open)
-        close_ns = self.tm.to_utc_ns(session.regular_close)
+        open_ns, close_ns, bars = session_bars(self.store, self.tm, day)
         lo = datetime.fromtimestamp(open_ns / 1e9, UTC)
         hi = datetime.fromtimestamp(close_ns / 1e9 + 1e-6, UTC)
 
         def load(dataset: Dataset) -> list[dict]:
             symbols = self.store.symbols(dataset)
             frame = self.store.read(dataset, symbols, lo, hi, regular_only=True)
-            return frame.with_columns(pl.col("timestamp").dt.epoch("ns").alias("ns")).to_dicts()
+            frame = frame.with_columns(pl.col("timestamp").dt.epoch("ns").alias("ns"))
+            return sorted(frame.to_dicts(), key=lambda r: r["ns"])
 
-        bars: dict[int, list[dict]] = {}
-        for row in load(BARS_1M):
-            bars.setdefault(row["ns"], []).append(row)
         data = {"open": open_ns, "close": close_ns, "bars": bars}
-        data["quotes"] = sorted(load(QUOTES), key=lambda r: r["ns"])
-        data["trades"] = sorted(load(TICKS), key=lambda r: r["ns"])
+        data["quotes"], data["trades"] = load(QUOTES), load(TICKS)
         self._days = {day: data}  # keep one day
         return data
 

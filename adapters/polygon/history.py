@@ -31,7 +31,9 @@ from simcore.errors import DataError
 from simcore.time import TimeManager
 
 TIMESPANS = {"1m": "minute", "1d": "day"}
-STREAMS = frozenset({"1s", "1m", "quotes", "ticks"})  # second and minute aggregates, Q, T
+# what the feed takes from Polygon's stocks websocket: minute aggregates (AM). Second aggregates
+# (A), quotes (Q) and trades (T) are on the socket too, but the feed does not take them yet
+STREAMS = frozenset({"1m"})
 
 
 class PolygonHistory(StoreFillingHistory):
@@ -60,8 +62,7 @@ class PolygonHistory(StoreFillingHistory):
         self.limiter = RateLimiter(requests_per_minute, sleep)
 
     def streamable(self, symbol: str) -> set[str]:
-        """Polygon's stocks websocket: second (``A``) and minute (``AM``) aggregates, quotes
-        and trades."""
+        """What the feed streams from Polygon: minute aggregates (see ``STREAMS``)."""
         return set(STREAMS)
 
     def _request(

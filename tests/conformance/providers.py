@@ -23,6 +23,7 @@ from adapters.alpaca.keys import AlpacaKeys
 from adapters.local.source import LocalDataSource
 from adapters.local.store import ParquetStore
 from adapters.polygon.emulator import PolygonEmulator, PolygonFaults
+from adapters.polygon.feed import PolygonFeed
 from adapters.polygon.history import PolygonHistory
 from adapters.polygon.keys import PolygonKey
 from adapters.provider_source import ProviderBackedSource
@@ -177,13 +178,20 @@ class PolygonServed:
             history, ProviderBackedSource(store, tm, history), HistoryGapSource(history)
         )
 
+    def feed(self, speed):
+        key = PolygonKey(KEYS.secret)
+        return PolygonFeed(key, url=self.emulator.stream_url, clock_speed=speed)
+
     def broker_factory(self, tm):
         return None
 
+    @property
+    def stream_connections(self) -> int:
+        return self.emulator.connections_opened
+
 
 class PolygonProvider:
-    name, trades, credentials = "polygon", False, True
-    live = "polygon's live stream (the massive websocket client) is not built yet"
+    name, trades, credentials, live = "polygon", False, True, ""
 
     @contextlib.contextmanager
     def serve(self, store, clock, outage, folder):
@@ -191,6 +199,8 @@ class PolygonProvider:
             page_limit=outage.page_limit,
             rest_429=outage.rate_limited,
             rest_500=outage.server_errors,
+            drop_at=list(outage.drop_streams_at),
+            missing=set(outage.missing),
         )
         with PolygonEmulator(store, clock, key=KEYS.secret, faults=faults) as emulator:
             yield PolygonServed(emulator)

@@ -38,9 +38,8 @@ def session(provider: Provider, source_store, folder, start, speed, outage, stra
     clock = LiveClock(start, speed)
     with provider.serve(source_store, clock, outage, folder) as served:
         config = config or live_config()
-        if provider.name == "local":
-            api = config.api_config.model_copy(update={"data_api": "local"})
-            config = config.model_copy(update={"api_config": api})
+        api = config.api_config.model_copy(update={"data_api": provider.name})
+        config = config.model_copy(update={"api_config": api})
         system = SystemManager(config, clock)
         tm = system.get_time_manager()
         adapters = served.adapters(ParquetStore(folder / "store"), tm)
