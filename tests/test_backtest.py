@@ -319,15 +319,15 @@ def test_refusals_are_clear(gappy_store):
         run_backtest(
             make_config(["AAA", "ZZZ"], "2025-07-02", "2025-07-02"), gappy_store, Strategy()
         )
-    polygon = make_config(["AAA"], "2025-07-02", "2025-07-02").model_copy(
+    schwab = make_config(["AAA"], "2025-07-02", "2025-07-02").model_copy(
         update={
             "api_config": make_config(["AAA"], "2025-07-02", "2025-07-02").api_config.model_copy(
-                update={"data_api": "polygon"}
+                update={"data_api": "schwab"}
             )
         }
     )
-    with pytest.raises(NotAvailableError, match="'polygon' is valid but not built"):
-        run_backtest(polygon, gappy_store, Strategy())
+    with pytest.raises(NotAvailableError, match="'schwab' is valid but not built"):
+        run_backtest(schwab, gappy_store, Strategy())
 
 
 def test_a_consumer_that_never_signals_ready_is_reported_not_hung(gappy_store, monkeypatch):
