@@ -16,6 +16,7 @@ import polars as pl
 
 from adapters.local.source import LocalDataSource, SessionBars
 from adapters.local.store import ParquetStore
+from simcore.errors import DataError
 from simcore.providers import HistoryApi
 from simcore.time import TimeManager
 
@@ -47,8 +48,17 @@ class ProviderBackedSource(LocalDataSource):
         return self.api.streamable(symbol)
 
     def ensure(self, symbols: Sequence[str], interval: str, days: Iterable[date]) -> None:
-        if interval in self.api.served:
-            self.report.add(self.api.fetch(list(symbols), interval, list(days)))
+        """Fetch what the store lacks; a symbol the provider has never given a bar for (and
+        the store holds nothing of) is an unknown symbol: a message, not an empty run."""
+        if interval not in self.api.served:
+            return
+        self.report.add(self.api.fetch(list(symbols), interval, list(days)))
+        unknown = [s for s in symbols if not LocalDataSource.available(self, s)]
+        if unknown:
+            raise DataError(
+                f"{self.api.name} has no bars at all for: {', '.join(unknown)} "
+                f"(asked for {interval} bars; check the symbols)"
+            )
 
     def start_bars(
         self, symbols: Sequence[str], interval: str, days: Iterable[date]

@@ -18,9 +18,10 @@ from polars.testing import assert_frame_equal
 from adapters.local.store import BARS_1M, ParquetStore
 from simcore.analysis import Strategy
 from simcore.config import SessionConfig
-from simcore.errors import UserError
+from simcore.errors import DataError, UserError
 from simcore.live_session import LiveOptions, run_live
 from simcore.providers import AccountBroker, GapSource, HistoryApi, LiveFeed
+from simcore.session_run import run_session
 from simcore.system import SystemManager
 from simcore.time import LiveClock, TimeManager
 from tests.alpaca_support import DAY, et, live_config, ns, store_bars, streamed_bars
@@ -193,3 +194,24 @@ def test_refused_credentials_are_a_clear_message_without_the_secret(name, sample
         with pytest.raises(UserError, match="refused") as refused:
             history.check_keys("ALFA")
     assert "not-the-secret" not in str(refused.value)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_symbol_the_provider_does_not_have_is_a_clear_message(name, sample_store, tmp_path):
+    provider = PROVIDERS[name]
+    config = SessionConfig.model_validate(
+        {
+            "session_name": "an unknown symbol",
+            "backtest_config": {
+                "start_date": "2025-07-03", "end_date": "2025-07-03", "speed_multiplier": 0.0
+            },
+            "session_data_config": {"symbols": ["ALFA", "NOPE"], "streams": ["1m", "5m"]},
+            "trading_config": live_config().trading_config.model_dump(),
+            "api_config": {"data_api": name, "trade_api": "paper"},
+        }
+    )  # fmt: skip
+    with provider.serve(sample_store, LiveClock(et(18, 0), 1.0), Outage(), tmp_path) as served:
+        system = SystemManager(config)
+        adapters = served.adapters(ParquetStore(tmp_path / "store"), system.get_time_manager())
+        with pytest.raises(DataError, match=r"no (bars|data) at all for: NOPE"):
+            run_session(system, adapters.source.store, Strategy(), adapters.source, None)
