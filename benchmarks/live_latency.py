@@ -1,10 +1,11 @@
 """Live latency on loopback: from the emulator sending a minute's bar frame to ``on_bars``.
 
     python -m benchmarks.live_latency                  # 10 and 100 symbols, 30 session minutes
-    python -m benchmarks.live_latency --symbols 10 --minutes 10
+    python -m benchmarks.live_latency --symbols 10 --minutes 10 --provider polygon
 
-The benchmark workload's first day is served by the Alpaca emulator; ``simcore``'s live session
-connects to it with alpaca-py's real stream client (websocket, msgpack), takes each bar into the
+The benchmark workload's first day is served by the provider's emulator (Alpaca's: msgpack
+frames through alpaca-py's stream client; Polygon's: JSON frames through massive's
+WebSocketClient); ``simcore``'s live session connects to it, takes each bar into the
 session grid, releases the minute when every symbol's bar is in, and the analysis engine calls a
 strategy subscribed to 1m bars. The clock is a rehearsal clock at 60x (a session minute a wall
 second), joined 30 minutes before the close; gap filling is off so that nothing else runs.
@@ -15,6 +16,7 @@ to the strategy's call. Wall-clock figures: measured here, never asserted by a t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import tempfile
 import time
 from datetime import timedelta
@@ -22,10 +24,12 @@ from pathlib import Path
 
 from adapters.alpaca.emulator import AlpacaEmulator
 from adapters.alpaca.feed import AlpacaFeed
-from adapters.alpaca.history import AlpacaHistory
 from adapters.alpaca.keys import AlpacaKeys
 from adapters.local.source import LocalDataSource
 from adapters.local.store import ParquetStore
+from adapters.polygon.emulator import PolygonEmulator
+from adapters.polygon.feed import PolygonFeed
+from adapters.polygon.keys import PolygonKey
 from benchmarks.workload import START, make, symbols
 from simcore.analysis import Strategy
 from simcore.config import SessionConfig
@@ -51,7 +55,21 @@ class CallTimes(Strategy):
             self.calls[(ctx.symbols[i], ns)] = now
 
 
-def measure(root: Path, count: int, minutes: int) -> dict[str, float]:
+@contextlib.contextmanager
+def _serve(provider: str, store: ParquetStore, clock: LiveClock):
+    """A feed connected to the provider's emulator, and what the emulator sent:
+    {(symbol, bar ns): perf_counter of the send}."""
+    if provider == "polygon":
+        with PolygonEmulator(store, clock, key=KEYS.key) as emulator:
+            feed = PolygonFeed(PolygonKey(KEYS.key), url=emulator.stream_url, clock_speed=SPEED)
+            yield feed, lambda: {(s, ns): wall for wall, s, ns in emulator.sent}
+        return
+    with AlpacaEmulator(store, clock, key=KEYS.key, secret=KEYS.secret) as emulator:
+        feed = AlpacaFeed(KEYS, url=emulator.stream_url, clock_speed=SPEED)
+        yield feed, lambda: {(m.symbol, m.time_ns): m.wall for m in emulator.sent if m.kind == "b"}
+
+
+def measure(root: Path, count: int, minutes: int, provider: str = "alpaca") -> dict[str, float]:
     tm = TimeManager()
     close = tm.get_trading_session(START).regular_close
     start = close - timedelta(minutes=minutes, seconds=20)
@@ -72,23 +90,20 @@ def measure(root: Path, count: int, minutes: int) -> dict[str, float]:
         }
     )  # fmt: skip
     strategy = CallTimes()
-    with AlpacaEmulator(store, clock, key=KEYS.key, secret=KEYS.secret) as emulator:
+    with _serve(provider, store, clock) as (feed, sent_bars):
         system = SystemManager(config, clock)
-        live_tm = system.get_time_manager()
-        AlpacaHistory(store, live_tm, KEYS, url=emulator.rest_url).check_keys(symbols(1)[0])
-        feed = AlpacaFeed(KEYS, url=emulator.stream_url, clock_speed=SPEED)
         run_live(
             system,
             store,
             strategy,
-            LocalDataSource(store, live_tm),
+            LocalDataSource(store, system.get_time_manager()),
             feed,
             clock,
             None,
             None,
             LiveOptions(sessions=1, lead_seconds=10),
         )
-        sent = {(m.symbol, m.time_ns): m.wall for m in emulator.sent if m.kind == "b"}
+        sent = sent_bars()
     latencies = [
         (strategy.calls[key] - wall) * 1e3 for key, wall in sent.items() if key in strategy.calls
     ]
@@ -101,15 +116,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--symbols", type=int, nargs="*", default=[10, 100])
     parser.add_argument("--minutes", type=int, default=30)
+    parser.add_argument("--provider", choices=["alpaca", "polygon"], default="alpaca")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         print(
-            f"frame sent -> on_bars, loopback, {SPEED:g}x rehearsal clock, {args.minutes} minutes"
+            f"{args.provider}: frame sent -> on_bars, loopback, {SPEED:g}x rehearsal clock, "
+            f"{args.minutes} minutes"
         )
         print(f"{'symbols':>8} {'bars':>7} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
         for count in args.symbols:
             root = make(count, Path(tmp))
-            r = measure(root, count, args.minutes)
+            r = measure(root, count, args.minutes, args.provider)
             print(
                 f"{count:>8} {r['count']:>7} {r['p50']:>8.3f} {r['p99']:>8.3f} {r['max']:>8.3f}",
                 flush=True,

@@ -19,6 +19,7 @@ import base64
 import contextlib
 import json
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
@@ -63,7 +64,7 @@ class PolygonEmulator:
         self._http = JsonServer(self.handle, "polygon-emulator", rest_port)
         self.bar_delay_ns = int(bar_delay_seconds * 1e9)
         self.connections_opened = 0
-        self.sent = 0  # aggregates sent
+        self.sent: list[tuple[float, str, int]] = []  # (perf_counter, ticker, bar ns) sent
         self.stream_host = ""  # host:port of the websocket, set when it serves
         self._subs: dict[ServerConnection, set[str]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -241,7 +242,8 @@ class PolygonEmulator:
             if wanted:
                 with contextlib.suppress(ConnectionClosed):
                     await conn.send(json.dumps(wanted))
-                    self.sent += len(wanted)
+                    wall = time.perf_counter()
+                    self.sent += [(wall, m["sym"], m["s"] * 1_000_000) for m in wanted]
 
 
 def _status(status: str, message: str) -> dict:

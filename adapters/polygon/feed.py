@@ -65,6 +65,9 @@ class PolygonFeed:
         try:
             loop.run_until_complete(self._connect_until_stopped(topics))
         finally:
+            # the client's reconnecting connect() is an async generator: close it here, or
+            # asyncio reports it destroyed while pending
+            loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
 
     async def _connect_until_stopped(self, topics: list[str]) -> None:
