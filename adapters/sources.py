@@ -23,6 +23,7 @@ TRADING_URL_ENV = "SIMCORE_ALPACA_TRADING_URL"  # orders, positions, account
 TRADING_STREAM_URL_ENV = "SIMCORE_ALPACA_TRADING_STREAM_URL"  # trade updates, e.g. ws://.../stream
 POLYGON_URL_ENV = "SIMCORE_POLYGON_URL"  # Polygon's REST base, e.g. the emulator's
 POLYGON_STREAM_URL_ENV = "SIMCORE_POLYGON_STREAM_URL"  # e.g. ws://127.0.0.1:PORT/stocks
+SCHWAB_URL_ENV = "SIMCORE_SCHWAB_URL"  # where schwab-py's fixed host is carried (the emulator)
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,14 @@ def data_source(
         return ProviderBackedSource(
             store, tm, PolygonHistory(store, tm, key_from_env(), url=url), adjustment
         )
+    if api == "schwab":
+        from adapters.schwab.credentials import credentials_from_env
+        from adapters.schwab.history import SchwabHistory
+
+        url = os.environ.get(SCHWAB_URL_ENV) or None
+        history = SchwabHistory(store, tm, credentials_from_env(), url=url)
+        return ProviderBackedSource(store, tm, history, adjustment)
     raise NotAvailableError(
         f"api_config.data_api {api!r} is valid but not built into this version; "
-        "use 'local', 'alpaca' or 'polygon'"
+        "use 'local', 'alpaca', 'polygon' or 'schwab'"
     )

@@ -214,3 +214,12 @@ class HistoryGapSource:
             LiveItem("fill", symbol, ns, tuple(values), received)
             for ns, values in zip(stamps, rows, strict=True)
         ]
+
+
+def frame_of_rows(rows: list[tuple], tm: TimeManager) -> pl.DataFrame:
+    """(symbol, t ms, o, h, l, c, v, n, vw) rows in the store's bar columns, with ``day``."""
+    schema = {"symbol": pl.String, "t": pl.Int64} | FETCHED_BAR_COLUMNS
+    frame = pl.DataFrame(rows, schema=schema, orient="row")
+    stamps = pl.col("t").cast(pl.Datetime("ms", "UTC")).dt.cast_time_unit("us")
+    frame = frame.with_columns(stamps.alias("timestamp")).drop("t")
+    return frame.with_columns(tm.utc_to_local_date_expr(pl.col("timestamp")).alias("day"))

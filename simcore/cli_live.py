@@ -155,7 +155,8 @@ def live(
     else:
         raise NotAvailableError(
             f"api_config.data_api {api!r} is valid but not built into this version; "
-            "live sessions stream from 'alpaca' or 'polygon' (or replay 'local')"
+            "live sessions stream from 'alpaca' or 'polygon' (or replay 'local'); schwab's "
+            "streamer is not built yet (its history serves backtests)"
         )
     try:
         system = SystemManager(config, clock)
@@ -410,8 +411,8 @@ def data_fetch(
     data_url: DataUrl = None,
     store: StoreOption = None,
 ) -> None:
-    """Fetch from the provider (Alpaca, Polygon) everything a backtest of CONFIG reads (once;
-    cached in the store)."""
+    """Fetch from the provider (Alpaca, Polygon, Schwab) everything a backtest of CONFIG reads
+    (once; cached in the store)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from adapters.sources import AlpacaEndpoints, data_source
@@ -420,10 +421,10 @@ def data_fetch(
     from simcore.system import SystemManager
 
     config = load_config(config_file)
-    if config.api_config.data_api not in ("alpaca", "polygon"):
+    if config.api_config.data_api == "local":
         raise UserError(
-            f"{config_file}: api_config.data_api is {config.api_config.data_api!r}; "
-            "`simcore data fetch` fetches for 'alpaca' and 'polygon' configs"
+            f"{config_file}: api_config.data_api is 'local': its bars are in the store already "
+            "(`simcore data fetch` fetches from a provider)"
         )
     if config.mode != "backtest":
         raise UserError(f"{config_file}: a live config fetches its history before each session")

@@ -19,7 +19,7 @@ from simcore.backtest import run_backtest
 from simcore.bars import Bar
 from simcore.config import SessionConfig
 from simcore.config.vocabulary import INTERVAL_LENGTH
-from simcore.errors import DataError, NotAvailableError
+from simcore.errors import DataError, NotAvailableError, UserError
 from simcore.time import TimeManager, TradingSession
 
 INTERVALS = ("1m", "5m", "15m", "1h", "1d")
@@ -314,7 +314,9 @@ def test_session_quality_disabled_reports_100(gappy_store):
     assert (session_rows["quality"] == 100.0).all() and tables["gaps"].height == 0
 
 
-def test_refusals_are_clear(gappy_store):
+def test_refusals_are_clear(gappy_store, monkeypatch):
+    for name in ("SCHWAB_API_KEY", "SCHWAB_APP_SECRET", "SCHWAB_TOKEN_PATH"):
+        monkeypatch.delenv(name, raising=False)
     with pytest.raises(DataError, match="no data at all for: ZZZ"):
         run_backtest(
             make_config(["AAA", "ZZZ"], "2025-07-02", "2025-07-02"), gappy_store, Strategy()
@@ -326,7 +328,7 @@ def test_refusals_are_clear(gappy_store):
             )
         }
     )
-    with pytest.raises(NotAvailableError, match="'schwab' is valid but not built"):
+    with pytest.raises(UserError, match="SCHWAB_API_KEY and SCHWAB_APP_SECRET and"):
         run_backtest(schwab, gappy_store, Strategy())
 
 

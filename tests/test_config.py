@@ -343,9 +343,9 @@ def test_not_json_and_not_an_object():
 
 
 def test_unbuilt_provider_is_a_warning_not_an_error():
-    report = validate_text(json.dumps(_with("api_config.data_api", "schwab")))
+    report = validate_text(json.dumps(_with("api_config.trade_api", "schwab")))
     assert report.ok and report.warnings == [
-        ("api_config.data_api", "'schwab' is valid but not built into this version")
+        ("api_config.trade_api", "'schwab' is valid but not built into this version")
     ]
 
 

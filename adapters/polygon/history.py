@@ -22,10 +22,10 @@ from adapters.alpaca.keys import KeysRejected
 from adapters.local.store import ParquetStore
 from adapters.polygon.keys import KEY_ENV, PolygonKey
 from adapters.store_history import (
-    FETCHED_BAR_COLUMNS,
     FetchReport,
     RateLimiter,
     StoreFillingHistory,
+    frame_of_rows,
 )
 from simcore.errors import DataError
 from simcore.time import TimeManager
@@ -92,7 +92,7 @@ class PolygonHistory(StoreFillingHistory):
             except HTTPError as exc:
                 raise DataError(f"cannot reach Polygon's aggregates API: {exc}") from None
         report.bars += len(rows)
-        return _frame(rows, self.tm)
+        return frame_of_rows(rows, self.tm)
 
 
 def _refusal(exc: BadResponse) -> Exception:
@@ -108,12 +108,3 @@ def _refusal(exc: BadResponse) -> Exception:
     if status == "NOT_FOUND":
         return DataError(f"Polygon has no such ticker or range: {message}")
     return DataError(f"Polygon's aggregates API answered {status or 'an error'}: {message}")
-
-
-def _frame(rows: list[tuple], tm: TimeManager) -> pl.DataFrame:
-    """(symbol, t ms, o, h, l, c, v, n, vw) rows in the store's bar columns, with ``day``."""
-    schema = {"symbol": pl.String, "t": pl.Int64} | FETCHED_BAR_COLUMNS
-    frame = pl.DataFrame(rows, schema=schema, orient="row")
-    stamps = pl.col("t").cast(pl.Datetime("ms", "UTC")).dt.cast_time_unit("us")
-    frame = frame.with_columns(stamps.alias("timestamp")).drop("t")
-    return frame.with_columns(tm.utc_to_local_date_expr(pl.col("timestamp")).alias("day"))

@@ -10,6 +10,7 @@ class here.
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,9 @@ from adapters.polygon.feed import PolygonFeed
 from adapters.polygon.history import PolygonHistory
 from adapters.polygon.keys import PolygonKey
 from adapters.provider_source import ProviderBackedSource
+from adapters.schwab.credentials import SchwabCredentials
+from adapters.schwab.emulator import SchwabEmulator, SchwabFaults
+from adapters.schwab.history import SchwabHistory
 from adapters.store_history import HistoryGapSource
 from simcore.time import LiveClock, TimeManager
 
@@ -206,6 +210,46 @@ class PolygonProvider:
             yield PolygonServed(emulator)
 
 
+class SchwabServed:
+    """schwab-py's client with its fixed host carried to the emulator by an httpx transport."""
+
+    def __init__(self, emulator: SchwabEmulator, folder: Path):
+        self.emulator = emulator
+        self.token = emulator.token_file(folder / "schwab-token.json")
+
+    def history(self, store, tm, *, bad_credentials=False):
+        token = self.token
+        if bad_credentials:  # a token the emulator never issued
+            wrong = json.loads(token.read_text())
+            wrong["token"]["access_token"] = "not-the-secret"
+            token = token.with_name("wrong-token.json")
+            token.write_text(json.dumps(wrong))
+        credentials = SchwabCredentials("app-key", "app-secret", token)
+        url = self.emulator.rest_url
+        return SchwabHistory(store, tm, credentials, url=url, sleep=lambda s: None)
+
+    def adapters(self, store, tm) -> Adapters:
+        history = self.history(store, tm)
+        return Adapters(
+            history, ProviderBackedSource(store, tm, history), HistoryGapSource(history)
+        )
+
+    def broker_factory(self, tm):
+        return None
+
+
+class SchwabProvider:
+    name, trades, credentials = "schwab", False, True
+    no_trading = "trade_api 'schwab' (schwab-py's trader API) is not built yet"
+    live = "schwab's streamer (CHART_EQUITY through schwab-py's StreamClient) is not built yet"
+
+    @contextlib.contextmanager
+    def serve(self, store, clock, outage, folder):
+        faults = SchwabFaults(rest_429=outage.rate_limited, rest_500=outage.server_errors)
+        with SchwabEmulator(store, clock, faults=faults) as emulator:
+            yield SchwabServed(emulator, folder)
+
+
 PROVIDERS: dict[str, Provider] = {
-    p.name: p for p in (AlpacaProvider(), LocalProvider(), PolygonProvider())
+    p.name: p for p in (AlpacaProvider(), LocalProvider(), PolygonProvider(), SchwabProvider())
 }

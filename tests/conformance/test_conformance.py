@@ -160,7 +160,8 @@ def test_orders_round_trip_and_the_account_reconciles_after_a_reconnect(
 ):
     provider = PROVIDERS[name]
     if not provider.trades:
-        pytest.skip(f"{name} trades with simcore's paper broker (tests/test_paper_broker.py)")
+        paper = f"{name} trades with simcore's paper broker (tests/test_paper_broker.py)"
+        pytest.skip(getattr(provider, "no_trading", paper))
     result, _, account, strategy = session(
         provider, sample_store, tmp_path, et(12, 20), 300.0, Outage(),
         lambda served: BuysThenSells(served.drop_trading_streams), live_config(trade_api=name),

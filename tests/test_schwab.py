@@ -1,0 +1,68 @@
+"""``data_api: "schwab"``: schwab-py's real ``Client`` against the loopback emulator, its fixed
+host carried there by an httpx transport. A backtest fetches what it reads once and equals the
+local run on the same data; an expired access token is refreshed through the emulator's token
+endpoint; a missing or too-old token file is a message saying how to create one."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from adapters.local.store import ParquetStore
+from adapters.schwab.emulator import SchwabEmulator
+from simcore.backtest import resolve_strategy, run_backtest
+from simcore.outputs import frame_digest
+from simcore.time import LiveClock
+from tests.alpaca_support import et, live_config
+from tests.test_alpaca_backtest import config
+from tests.test_cli_live import run_cli
+
+
+@pytest.fixture
+def emulator(sample_store, monkeypatch, tmp_path):
+    with SchwabEmulator(sample_store, LiveClock(et(18, 0))) as emu:
+        monkeypatch.setenv("SCHWAB_API_KEY", "app-key")
+        monkeypatch.setenv("SCHWAB_APP_SECRET", "app-secret-0123")
+        monkeypatch.setenv("SCHWAB_TOKEN_PATH", str(tmp_path / "token.json"))
+        monkeypatch.setenv("SIMCORE_SCHWAB_URL", emu.rest_url)
+        yield emu
+
+
+def test_a_backtest_on_schwab_fetches_once_and_equals_the_local_run(
+    emulator, sample_store, tmp_path
+):
+    token = emulator.token_file(tmp_path / "token.json", age_days=1)  # access token expired
+    store = ParquetStore(tmp_path / "store")
+    first = run_backtest(config("schwab"), store, resolve_strategy(config("schwab"), None))
+    assert "POST /v1/oauth/token" in emulator.rest_requests  # refreshed, then used
+    assert json.loads(token.read_text())["token"]["access_token"] == emulator.access_token
+    local = run_backtest(config("local"), sample_store, resolve_strategy(config("local"), None))
+    for name in ("bars", "quality", "historical_indicators", "signals"):
+        assert frame_digest(first.tables[name]) == frame_digest(local.tables[name]), name
+    requests_before = len(emulator.rest_requests)
+    again = run_backtest(config("schwab"), store, resolve_strategy(config("schwab"), None))
+    assert len(emulator.rest_requests) == requests_before and again.metrics.fetched["requests"] == 0
+
+
+def test_a_missing_or_expired_token_says_how_to_create_one(emulator, tmp_path, capsys):
+    path = tmp_path / "schwab.json"
+    path.write_text(config("schwab").model_dump_json())
+    argv = ["backtest", str(path), "--store", str(tmp_path / "s")]
+    assert run_cli(argv) == 1
+    err = " ".join(capsys.readouterr().err.split())
+    assert "no Schwab token file at" in err and "client_from_manual_flow" in err
+    emulator.token_file(tmp_path / "token.json", age_days=8)
+    assert run_cli(argv) == 1
+    err = " ".join(capsys.readouterr().err.split())
+    assert "older than seven days" in err and "client_from_manual_flow" in err
+    assert emulator.refresh_token not in err and emulator.access_token not in err
+
+
+def test_live_on_schwab_is_a_clear_message(emulator, tmp_path, capsys):
+    live = live_config().model_dump(mode="json")
+    live["api_config"]["data_api"] = "schwab"
+    live["metadata"]["strategy"] = "simcore.strategies.sma_cross:SmaCrossCounter"
+    (tmp_path / "live.json").write_text(json.dumps(live))
+    assert run_cli(["live", str(tmp_path / "live.json"), "--store", str(tmp_path / "s")]) == 1
+    assert "schwab's streamer is not built yet" in " ".join(capsys.readouterr().err.split())
