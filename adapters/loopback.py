@@ -7,6 +7,7 @@ headers, body bytes) returning (status, JSON-able answer or None, extra headers)
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import socket
@@ -17,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 import polars as pl
+from websockets.asyncio.server import serve
 
 from adapters.local.store import BARS_1D, BARS_1M, Dataset, ParquetStore
 from simcore.time import LiveClock
@@ -144,3 +146,108 @@ def session_bars(store: ParquetStore, tm, day) -> tuple[int, int, dict[int, list
     for row in frame.with_columns(pl.col("timestamp").dt.epoch("ns").alias("ns")).to_dicts():
         bars.setdefault(row["ns"], []).append(row)
     return open_ns, close_ns, bars
+
+
+class MinuteStream:
+    """A loopback websocket that publishes each session minute's bars at the clock: a server
+    thread of its own, the walk through the sessions, dropped connections and missing minutes
+    on demand. A provider's emulator says how a connection talks (``connection``) and how a
+    minute's rows are sent (``send``); ``conns`` are the connections a drop closes."""
+
+    def __init__(
+        self,
+        store: ParquetStore,
+        clock: LiveClock,
+        tm,
+        *,
+        path: str,
+        bar_delay_ns: int,
+        drop_at: list[int],
+        missing: set[tuple[str, int]],
+        name: str,
+    ):
+        self.store, self.clock, self.tm = store, clock, tm
+        self.path, self.bar_delay_ns, self.name = path, bar_delay_ns, name
+        self.drop_at, self.missing = drop_at, missing
+        self.conns: set = set()
+        self.connections_opened = 0
+        self.url = ""
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping: asyncio.Future | None = None
+        self._ready = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    async def connection(self, ws) -> None:
+        raise NotImplementedError
+
+    async def send(self, rows: list[dict]) -> None:
+        raise NotImplementedError
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name=f"{self.name}-ws")
+        self._thread.start()
+        if not self._ready.wait(10):
+            raise RuntimeError(f"the {self.name} websocket did not start")
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stopping is not None:
+            self._loop.call_soon_threadsafe(
+                lambda: self._stopping.done() or self._stopping.set_result(None)
+            )
+        if self._thread is not None:
+            self._thread.join(10)
+
+    def _run(self) -> None:
+        loop = self._loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(self._serve())
+        finally:
+            loop.close()
+
+    async def _serve(self) -> None:
+        self._stopping = asyncio.get_running_loop().create_future()
+        async with serve(self._counted, HOST, 0, ping_interval=None) as server:
+            self.url = f"ws://{HOST}:{next(iter(server.sockets)).getsockname()[1]}{self.path}"
+            self._ready.set()
+            publisher = asyncio.create_task(self._publish())
+            await self._stopping
+            publisher.cancel()
+            for conn in list(self.conns):
+                conn.transport.abort()
+
+    async def _counted(self, ws) -> None:
+        self.connections_opened += 1
+        await self.connection(ws)
+
+    async def _sleep_until(self, ns: int) -> None:
+        wait = self.clock.wall_seconds_until(ns)
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    async def _publish(self) -> None:
+        """Walk the clock minute by minute through each session, sending each minute's bars
+        once it has ended (and ``bar_delay`` after)."""
+        loaded: dict = {}
+        while True:
+            now = self.clock.now_ns()
+            day = self.tm.session_date_of(self.tm.from_utc_ns(now))
+            session = self.tm.get_trading_session(day)
+            if session is None or now >= self.tm.to_utc_ns(session.regular_close):
+                nxt = self.tm.get_trading_session(self.tm.get_next_trading_date(day))
+                await self._sleep_until(self.tm.to_utc_ns(nxt.regular_open))
+                continue
+            if day not in loaded:
+                loaded = {day: session_bars(self.store, self.tm, day)}
+            open_ns, close_ns, bars = loaded[day]
+            start = max(open_ns, open_ns + (now - open_ns) // MINUTE_NS * MINUTE_NS)
+            send_at = start + MINUTE_NS + self.bar_delay_ns
+            await self._sleep_until(send_at)
+            for drop in [t for t in self.drop_at if t <= send_at]:
+                self.drop_at.remove(drop)
+                for conn in list(self.conns):  # abnormally, as a network failure closes
+                    await conn.close(code=1011, reason="emulated outage")
+            await self.send(
+                [r for r in bars.get(start, []) if (r["symbol"], start) not in self.missing]
+            )
+            if start + MINUTE_NS >= close_ns:
+                await self._sleep_until(close_ns + 1)

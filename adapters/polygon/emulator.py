@@ -18,17 +18,16 @@ import asyncio
 import base64
 import contextlib
 import json
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
-from websockets.asyncio.server import ServerConnection, serve
+from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from adapters.local.store import BARS_1D, BARS_1M, ParquetStore
-from adapters.loopback import HOST, MINUTE_NS, JsonServer, rows_until, session_bars
+from adapters.loopback import JsonServer, MinuteStream, rows_until
 from simcore.time import LiveClock, TimeManager
 
 DATASETS = {"minute": BARS_1M, "day": BARS_1D}
@@ -62,15 +61,12 @@ class PolygonEmulator:
         self.tm = TimeManager("US_EQUITY", "EQUITY", "live", clock=self.clock)
         self.rest_requests: list[str] = []
         self._http = JsonServer(self.handle, "polygon-emulator", rest_port)
-        self.bar_delay_ns = int(bar_delay_seconds * 1e9)
-        self.connections_opened = 0
         self.sent: list[tuple[float, str, int]] = []  # (perf_counter, ticker, bar ns) sent
-        self.stream_host = ""  # host:port of the websocket, set when it serves
-        self._subs: dict[ServerConnection, set[str]] = {}
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stopping: asyncio.Future | None = None
-        self._ready = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.stream = _PolygonStream(
+            self, store, self.clock, self.tm, path="/stocks",
+            bar_delay_ns=int(bar_delay_seconds * 1e9), drop_at=self.faults.drop_at,
+            missing=self.faults.missing, name="polygon-emulator",
+        )  # fmt: skip
 
     @property
     def rest_url(self) -> str:
@@ -78,23 +74,19 @@ class PolygonEmulator:
 
     @property
     def stream_url(self) -> str:
-        return f"ws://{self.stream_host}/stocks"
+        return self.stream.url
+
+    @property
+    def connections_opened(self) -> int:
+        return self.stream.connections_opened
 
     def start(self) -> PolygonEmulator:
         self._http.start()
-        self._thread = threading.Thread(target=self._run_stream, name="polygon-emulator-ws")
-        self._thread.start()
-        if not self._ready.wait(10):
-            raise RuntimeError("the Polygon emulator's websocket did not start")
+        self.stream.start()
         return self
 
     def stop(self) -> None:
-        if self._loop is not None and self._stopping is not None:
-            self._loop.call_soon_threadsafe(
-                lambda: self._stopping.done() or self._stopping.set_result(None)
-            )
-        if self._thread is not None:
-            self._thread.join(10)
+        self.stream.stop()
         self._http.stop()
 
     def __enter__(self) -> PolygonEmulator:
@@ -153,40 +145,30 @@ class PolygonEmulator:
         label = self.tm.daily_bar_label_ns(day)
         return label + 86_400_000_000_000 - 1 if end else label
 
-    # ------------------------------------------------------------------ websocket
-    def _run_stream(self) -> None:
-        loop = self._loop = asyncio.new_event_loop()
-        try:
-            loop.run_until_complete(self._serve())
-        finally:
-            loop.close()
 
-    async def _serve(self) -> None:
-        self._stopping = asyncio.get_running_loop().create_future()
-        async with serve(self._connection, HOST, 0, ping_interval=None) as server:
-            self.stream_host = f"{HOST}:{next(iter(server.sockets)).getsockname()[1]}"
-            self._ready.set()
-            publisher = asyncio.create_task(self._publish())
-            await self._stopping
-            publisher.cancel()
-            for conn in list(self._subs):
-                conn.transport.abort()
+class _PolygonStream(MinuteStream):
+    """Polygon's stocks websocket: JSON arrays; ``auth`` with the key, ``subscribe`` to
+    ``AM.<ticker>``, then minute aggregates."""
 
-    async def _connection(self, ws: ServerConnection) -> None:
-        self.connections_opened += 1
+    def __init__(self, emulator: PolygonEmulator, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.emulator = emulator
+        self.subs: dict[ServerConnection, set[str]] = {}
+
+    async def connection(self, ws: ServerConnection) -> None:
         await ws.send(json.dumps([_status("connected", "Connected Successfully")]))
         try:
             auth = json.loads(await asyncio.wait_for(ws.recv(), 10))
         except (TimeoutError, ConnectionClosed, ValueError):
             return
-        if auth.get("action") != "auth" or (
-            self.key is not None and auth.get("params") != self.key
-        ):
+        key = self.emulator.key
+        if auth.get("action") != "auth" or (key is not None and auth.get("params") != key):
             await ws.send(json.dumps([_status("auth_failed", "authentication failed")]))
             await ws.close()
             return
         await ws.send(json.dumps([_status("auth_success", "authenticated")]))
-        subs = self._subs[ws] = set()
+        subs = self.subs[ws] = set()
+        self.conns.add(ws)
         try:
             async for frame in ws:
                 request = json.loads(frame)
@@ -200,50 +182,17 @@ class PolygonEmulator:
         except (ConnectionClosed, ValueError):
             pass
         finally:
-            self._subs.pop(ws, None)
+            self.subs.pop(ws, None)
+            self.conns.discard(ws)
 
-    async def _sleep_until(self, ns: int) -> None:
-        wait = self.clock.wall_seconds_until(ns)
-        if wait > 0:
-            await asyncio.sleep(wait)
-
-    async def _publish(self) -> None:
-        """Walk the clock minute by minute through each session, sending each minute's
-        aggregates once it has ended (and ``bar_delay`` after)."""
-        loaded: dict[date, tuple[int, int, dict[int, list[dict]]]] = {}
-        while True:
-            now = self.clock.now_ns()
-            day = self.tm.session_date_of(self.tm.from_utc_ns(now))
-            session = self.tm.get_trading_session(day)
-            if session is None or now >= self.tm.to_utc_ns(session.regular_close):
-                nxt = self.tm.get_trading_session(self.tm.get_next_trading_date(day))
-                await self._sleep_until(self.tm.to_utc_ns(nxt.regular_open))
-                continue
-            if day not in loaded:
-                loaded = {day: session_bars(self.store, self.tm, day)}
-            open_ns, close_ns, bars = loaded[day]
-            start = max(open_ns, open_ns + (now - open_ns) // MINUTE_NS * MINUTE_NS)
-            send_at = start + MINUTE_NS + self.bar_delay_ns
-            await self._sleep_until(send_at)
-            for drop in [t for t in self.faults.drop_at if t <= send_at]:
-                self.faults.drop_at.remove(drop)
-                for conn in list(self._subs):
-                    await conn.close(code=1011, reason="emulated outage")
-            rows = [
-                r for r in bars.get(start, []) if (r["symbol"], start) not in self.faults.missing
-            ]
-            await self._send(rows)
-            if start + MINUTE_NS >= close_ns:
-                await self._sleep_until(close_ns + 1)
-
-    async def _send(self, rows: list[dict]) -> None:
-        for conn, subs in list(self._subs.items()):
+    async def send(self, rows: list[dict]) -> None:
+        for conn, subs in list(self.subs.items()):
             wanted = [_minute(r) for r in rows if f"AM.{r['symbol']}" in subs]
             if wanted:
                 with contextlib.suppress(ConnectionClosed):
                     await conn.send(json.dumps(wanted))
                     wall = time.perf_counter()
-                    self.sent += [(wall, m["sym"], m["s"] * 1_000_000) for m in wanted]
+                    self.emulator.sent += [(wall, m["sym"], m["s"] * 1_000_000) for m in wanted]
 
 
 def _status(status: str, message: str) -> dict:
