@@ -149,20 +149,21 @@ def live(
         keys = AlpacaKeys(key, key)
         emulator = AlpacaEmulator(target, clock, key=key, secret=key).start()
         endpoints = AlpacaEndpoints.of_emulator(emulator)
-    elif api in ("alpaca", "polygon"):
+    elif api in ("alpaca", "polygon", "schwab"):
         keys = keys_from_env() if api == "alpaca" or trade_api == "alpaca" else None
         endpoints = AlpacaEndpoints.resolve(data_url, stream_url, trading_url, trading_stream_url)
     else:
         raise NotAvailableError(
             f"api_config.data_api {api!r} is valid but not built into this version; "
-            "live sessions stream from 'alpaca' or 'polygon' (or replay 'local'); schwab's "
-            "streamer is not built yet (its history serves backtests)"
+            "live sessions stream from 'alpaca', 'polygon' or 'schwab' (or replay 'local')"
         )
     try:
         system = SystemManager(config, clock)
         tm = system.get_time_manager()
         if api == "polygon":
             history, feed = _polygon(target, tm, clock.speed)
+        elif api == "schwab":
+            history, feed = _schwab(target, tm, clock.speed)
         else:
             feed_name = config.api_config.feed
             history = AlpacaHistory(target, tm, keys, url=endpoints.data_url, feed=feed_name)
@@ -231,6 +232,23 @@ def _polygon(store, tm, clock_speed: float):
     history = PolygonHistory(store, tm, key, url=os.environ.get(POLYGON_URL_ENV) or None)
     url = os.environ.get(POLYGON_STREAM_URL_ENV) or None
     return history, PolygonFeed(key, url=url, clock_speed=clock_speed)
+
+
+def _schwab(store, tm, clock_speed: float):
+    """Schwab's price history and streamer; credentials from SCHWAB_API_KEY,
+    SCHWAB_APP_SECRET and the token file at SCHWAB_TOKEN_PATH; SIMCORE_SCHWAB_URL carries the
+    client's fixed host elsewhere (the emulator)."""
+    import os
+
+    from adapters.schwab.client import schwab_client
+    from adapters.schwab.credentials import credentials_from_env
+    from adapters.schwab.feed import SchwabFeed
+    from adapters.schwab.history import SchwabHistory
+    from adapters.sources import SCHWAB_URL_ENV
+
+    credentials, url = credentials_from_env(), os.environ.get(SCHWAB_URL_ENV) or None
+    history = SchwabHistory(store, tm, credentials, url=url)
+    return history, SchwabFeed(schwab_client(credentials, url), clock_speed=clock_speed)
 
 
 def _alpaca_broker(trade_api: str, keys, endpoints, live_money: bool, tm, emulated: bool):

@@ -1,20 +1,23 @@
 """``data_api: "schwab"``: schwab-py's real ``Client`` against the loopback emulator, its fixed
 host carried there by an httpx transport. A backtest fetches what it reads once and equals the
 local run on the same data; an expired access token is refreshed through the emulator's token
-endpoint; a missing or too-old token file is a message saying how to create one."""
+endpoint; a missing or too-old token file is a message saying how to create one; `simcore live`
+streams every minute through the streamer whose address the preferences answer gave."""
 
 from __future__ import annotations
 
 import json
 
+import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from adapters.local.store import ParquetStore
 from adapters.schwab.emulator import SchwabEmulator
 from simcore.backtest import resolve_strategy, run_backtest
 from simcore.outputs import frame_digest
 from simcore.time import LiveClock
-from tests.alpaca_support import et, live_config
+from tests.alpaca_support import et, live_config, store_bars
 from tests.test_alpaca_backtest import config
 from tests.test_cli_live import run_cli
 
@@ -59,10 +62,24 @@ def test_a_missing_or_expired_token_says_how_to_create_one(emulator, tmp_path, c
     assert emulator.refresh_token not in err and emulator.access_token not in err
 
 
-def test_live_on_schwab_is_a_clear_message(emulator, tmp_path, capsys):
-    live = live_config().model_dump(mode="json")
-    live["api_config"]["data_api"] = "schwab"
-    live["metadata"]["strategy"] = "simcore.strategies.sma_cross:SmaCrossCounter"
-    (tmp_path / "live.json").write_text(json.dumps(live))
-    assert run_cli(["live", str(tmp_path / "live.json"), "--store", str(tmp_path / "s")]) == 1
-    assert "schwab's streamer is not built yet" in " ".join(capsys.readouterr().err.split())
+def test_simcore_live_on_schwab_streams_every_minute(sample_store, tmp_path, monkeypatch):
+    speed = 600.0
+    with SchwabEmulator(sample_store, LiveClock(et(12, 45), speed)) as emu:
+        monkeypatch.setenv("SCHWAB_API_KEY", "app-key")
+        monkeypatch.setenv("SCHWAB_APP_SECRET", "app-secret-0123")
+        monkeypatch.setenv("SCHWAB_TOKEN_PATH", str(emu.token_file(tmp_path / "token.json")))
+        monkeypatch.setenv("SIMCORE_SCHWAB_URL", emu.rest_url)
+        live = live_config().model_dump(mode="json")
+        live["api_config"]["data_api"] = "schwab"
+        live["metadata"]["strategy"] = "simcore.strategies.sma_cross:SmaCrossCounter"
+        (tmp_path / "live.json").write_text(json.dumps(live))
+        argv = ["live", str(tmp_path / "live.json"), "--store", str(tmp_path / "s")]
+        argv += ["--out", str(tmp_path / "out"), "--clock-start", "2025-07-03T12:45:00-04:00"]
+        assert run_cli([*argv, "--clock-speed", str(speed)]) == 0
+        assert emu.connections_opened >= 1  # the streamer's address came from the preferences
+    bars = pl.read_parquet(tmp_path / "out" / "bars.parquet").filter(pl.col("interval") == "1m")
+    assert_frame_equal(
+        bars.select("symbol", "timestamp", "open", "close").sort("symbol", "timestamp"),
+        store_bars(sample_store).select("symbol", "timestamp", "open", "close"),
+        check_dtypes=False,
+    )

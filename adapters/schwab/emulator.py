@@ -12,14 +12,18 @@ for it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
+
 from adapters.local.store import BARS_1D, BARS_1M, ParquetStore
-from adapters.loopback import JsonServer, rows_until
-from simcore.time import LiveClock
+from adapters.loopback import JsonServer, MinuteStream, rows_until
+from simcore.time import LiveClock, TimeManager
 
 DATASETS = {"minute": BARS_1M, "daily": BARS_1D}
 
@@ -29,6 +33,8 @@ class SchwabFaults:
     rest_429: int = 0  # the next N requests answered 429 with Retry-After
     retry_after_seconds: int = 0
     rest_500: int = 0  # the next N requests answered 500
+    drop_at: list[int] = field(default_factory=list)  # session ns: every stream closed then
+    missing: set[tuple[str, int]] = field(default_factory=set)  # (symbol, bar ns) never streamed
 
 
 class SchwabEmulator:
@@ -39,6 +45,7 @@ class SchwabEmulator:
         *,
         faults: SchwabFaults | None = None,
         rest_port: int = 0,
+        bar_delay_seconds: float = 0.05,
     ):
         self.store = store
         self.clock = clock or LiveClock()
@@ -47,16 +54,27 @@ class SchwabEmulator:
         self.refresh_token = secrets.token_hex(16)
         self.rest_requests: list[str] = []
         self._http = JsonServer(self.handle, "schwab-emulator", rest_port)
+        self.stream = _SchwabStreamer(
+            self, store, self.clock, TimeManager("US_EQUITY", "EQUITY", "live", clock=self.clock),
+            path="/ws", bar_delay_ns=int(bar_delay_seconds * 1e9), drop_at=self.faults.drop_at,
+            missing=self.faults.missing, name="schwab-emulator",
+        )  # fmt: skip
 
     @property
     def rest_url(self) -> str:
         return self._http.url
 
+    @property
+    def connections_opened(self) -> int:
+        return self.stream.connections_opened
+
     def start(self) -> SchwabEmulator:
         self._http.start()
+        self.stream.start()
         return self
 
     def stop(self) -> None:
+        self.stream.stop()
         self._http.stop()
 
     def __enter__(self) -> SchwabEmulator:
@@ -99,7 +117,21 @@ class SchwabEmulator:
             return 401, {"errors": [{"status": 401, "title": "Unauthorized"}]}, {}
         if method == "GET" and path == "/marketdata/v1/pricehistory":
             return self._price_history(query)
+        if method == "GET" and path == "/trader/v1/userPreference":
+            return 200, self._preferences(), {}
         return 404, {"errors": [{"status": 404, "title": f"no route {method} {path}"}]}, {}
+
+    def _preferences(self) -> dict:
+        """The user-preferences answer: where the streamer is (this emulator's), and the ids
+        a streamer request carries."""
+        info = {
+            "streamerSocketUrl": self.stream.url,
+            "schwabClientCustomerId": "emulated-customer",
+            "schwabClientCorrelId": secrets.token_hex(8),
+            "schwabClientChannel": "N9",
+            "schwabClientFunctionId": "APIAPP",
+        }
+        return {"accounts": [], "streamerInfo": [info], "offers": []}
 
     def _price_history(self, query: dict[str, list[str]]):
         try:
@@ -116,3 +148,81 @@ class SchwabEmulator:
             for r in frame.to_dicts()
         ]  # fmt: skip
         return 200, {"candles": candles, "symbol": symbol, "empty": not candles}, {}
+
+
+class _SchwabStreamer(MinuteStream):
+    """Schwab's streamer: JSON ``requests`` (ADMIN LOGIN with the access token, CHART_EQUITY
+    SUBS/ADD/UNSUBS), ``response`` acknowledgements, then ``data`` with each minute's candle in
+    CHART_EQUITY's numbered fields."""
+
+    def __init__(self, emulator: SchwabEmulator, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.emulator = emulator
+        self.subs: dict[ServerConnection, set[str]] = {}
+        self.sequence = 0
+
+    async def connection(self, ws: ServerConnection) -> None:
+        subs: set[str] = set()
+        try:
+            async for frame in ws:
+                for request in json.loads(frame).get("requests", []):
+                    service, command = request.get("service"), request.get("command")
+                    params = request.get("parameters", {})
+                    code, message = 0, "ok"
+                    if service == "ADMIN" and command == "LOGIN":
+                        if params.get("Authorization") != self.emulator.access_token:
+                            code, message = 3, "Login denied"
+                        else:
+                            self.subs[ws] = subs
+                            self.conns.add(ws)
+                    elif service == "CHART_EQUITY" and ws in self.subs:
+                        keys = {k for k in str(params.get("keys", "")).split(",") if k}
+                        if command == "SUBS":
+                            subs.clear()
+                        subs.difference_update(keys) if command == "UNSUBS" else subs.update(keys)
+                    else:
+                        code, message = 11, f"{service} {command} not served by the emulator"
+                    await ws.send(json.dumps({"response": [_response(request, code, message)]}))
+                    if code == 3:
+                        await ws.close()
+                        return
+        except (ConnectionClosed, ValueError):
+            pass
+        finally:
+            self.subs.pop(ws, None)
+            self.conns.discard(ws)
+
+    async def send(self, rows: list[dict]) -> None:
+        for conn, subs in list(self.subs.items()):
+            content = [_candle(r, self._next()) for r in rows if r["symbol"] in subs]
+            if content:
+                item = {"service": "CHART_EQUITY", "timestamp": content[0]["7"],
+                        "command": "SUBS", "content": content}  # fmt: skip
+                with contextlib.suppress(ConnectionClosed):
+                    await conn.send(json.dumps({"data": [item]}))
+
+    def _next(self) -> int:
+        self.sequence += 1
+        return self.sequence
+
+
+def _response(request: dict, code: int, message: str) -> dict:
+    return {
+        "service": request.get("service"),
+        "command": request.get("command"),
+        "requestid": request.get("requestid"),
+        "SchwabClientCorrelId": request.get("SchwabClientCorrelId"),
+        "timestamp": 0,
+        "content": {"code": code, "msg": message},
+    }
+
+
+def _candle(row: dict, sequence: int) -> dict:
+    """A minute candle in CHART_EQUITY's fields: 0 symbol, 1 sequence, 2-5 OHLC, 6 volume,
+    7 the minute's start (ms), 8 the chart day."""
+    start_ms = row["ns"] // 1_000_000
+    return {
+        "key": row["symbol"], "0": row["symbol"], "1": sequence, "2": row["open"],
+        "3": row["high"], "4": row["low"], "5": row["close"], "6": row["volume"],
+        "7": start_ms, "8": start_ms // 86_400_000,
+    }  # fmt: skip

@@ -28,8 +28,10 @@ from adapters.polygon.feed import PolygonFeed
 from adapters.polygon.history import PolygonHistory
 from adapters.polygon.keys import PolygonKey
 from adapters.provider_source import ProviderBackedSource
+from adapters.schwab.client import schwab_client
 from adapters.schwab.credentials import SchwabCredentials
 from adapters.schwab.emulator import SchwabEmulator, SchwabFaults
+from adapters.schwab.feed import SchwabFeed
 from adapters.schwab.history import SchwabHistory
 from adapters.store_history import HistoryGapSource
 from simcore.time import LiveClock, TimeManager
@@ -234,18 +236,28 @@ class SchwabServed:
             history, ProviderBackedSource(store, tm, history), HistoryGapSource(history)
         )
 
+    def feed(self, speed):
+        credentials = SchwabCredentials("app-key", "app-secret", self.token)
+        return SchwabFeed(schwab_client(credentials, self.emulator.rest_url), clock_speed=speed)
+
     def broker_factory(self, tm):
         return None
 
+    @property
+    def stream_connections(self) -> int:
+        return self.emulator.connections_opened
+
 
 class SchwabProvider:
-    name, trades, credentials = "schwab", False, True
+    name, trades, credentials, live = "schwab", False, True, ""
     no_trading = "trade_api 'schwab' (schwab-py's trader API) is not built yet"
-    live = "schwab's streamer (CHART_EQUITY through schwab-py's StreamClient) is not built yet"
 
     @contextlib.contextmanager
     def serve(self, store, clock, outage, folder):
-        faults = SchwabFaults(rest_429=outage.rate_limited, rest_500=outage.server_errors)
+        faults = SchwabFaults(
+            rest_429=outage.rate_limited, rest_500=outage.server_errors,
+            drop_at=list(outage.drop_streams_at), missing=set(outage.missing),
+        )  # fmt: skip
         with SchwabEmulator(store, clock, faults=faults) as emulator:
             yield SchwabServed(emulator, folder)
 
