@@ -169,7 +169,8 @@ class MinuteStream:
         self.store, self.clock, self.tm = store, clock, tm
         self.path, self.bar_delay_ns, self.name = path, bar_delay_ns, name
         self.drop_at, self.missing = drop_at, missing
-        self.conns: set = set()
+        self.conns: set = set()  # logged-in connections: a drop closes them
+        self.subs: dict = {}  # connection -> what it subscribed to (the emulator's words)
         self.connections_opened = 0
         self.url = ""
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -217,7 +218,11 @@ class MinuteStream:
 
     async def _counted(self, ws) -> None:
         self.connections_opened += 1
-        await self.connection(ws)
+        try:
+            await self.connection(ws)
+        finally:
+            self.subs.pop(ws, None)
+            self.conns.discard(ws)
 
     async def _sleep_until(self, ns: int) -> None:
         wait = self.clock.wall_seconds_until(ns)

@@ -11,8 +11,6 @@ are kept in the store, as every fetched bar is.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import queue
 import threading
 import time
@@ -23,6 +21,7 @@ from alpaca.data.live import StockDataStream
 
 from adapters.alpaca import wire
 from adapters.alpaca.keys import AlpacaKeys
+from adapters.feed_thread import run_in_loop
 from simcore.live_stream import LiveItem
 
 
@@ -91,13 +90,8 @@ class AlpacaFeed:
         stream = self.stream
         return bool(stream is not None and stream._running and stream._ws is not None)
 
-    def _run_in_loop(self, coroutine, timeout: float = 5.0) -> None:
-        loop = getattr(self.stream, "_loop", None)
-        if loop is None or not loop.is_running():
-            coroutine.close()
-            return
-        with contextlib.suppress(Exception):
-            asyncio.run_coroutine_threadsafe(coroutine, loop).result(timeout)
+    def _run_in_loop(self, coroutine) -> None:
+        run_in_loop(getattr(self.stream, "_loop", None), coroutine)
 
     def reconnect(self, reason: str) -> None:
         """Close the socket; alpaca-py connects again (with its backoff) and resubscribes."""

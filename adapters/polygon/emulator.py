@@ -153,7 +153,6 @@ class _PolygonStream(MinuteStream):
     def __init__(self, emulator: PolygonEmulator, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.emulator = emulator
-        self.subs: dict[ServerConnection, set[str]] = {}
 
     async def connection(self, ws: ServerConnection) -> None:
         await ws.send(json.dumps([_status("connected", "Connected Successfully")]))
@@ -181,9 +180,6 @@ class _PolygonStream(MinuteStream):
                 await ws.send(json.dumps([_status("success", f"{verb}: {t}") for t in topics]))
         except (ConnectionClosed, ValueError):
             pass
-        finally:
-            self.subs.pop(ws, None)
-            self.conns.discard(ws)
 
     async def send(self, rows: list[dict]) -> None:
         for conn, subs in list(self.subs.items()):

@@ -158,7 +158,6 @@ class _SchwabStreamer(MinuteStream):
     def __init__(self, emulator: SchwabEmulator, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.emulator = emulator
-        self.subs: dict[ServerConnection, set[str]] = {}
         self.sequence = 0
 
     async def connection(self, ws: ServerConnection) -> None:
@@ -188,9 +187,6 @@ class _SchwabStreamer(MinuteStream):
                         return
         except (ConnectionClosed, ValueError):
             pass
-        finally:
-            self.subs.pop(ws, None)
-            self.conns.discard(ws)
 
     async def send(self, rows: list[dict]) -> None:
         for conn, subs in list(self.subs.items()):
