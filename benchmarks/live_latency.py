@@ -5,7 +5,8 @@
 
 The benchmark workload's first day is served by the provider's emulator (Alpaca's: msgpack
 frames through alpaca-py's stream client; Polygon's: JSON frames through massive's
-WebSocketClient); ``simcore``'s live session connects to it, takes each bar into the
+WebSocketClient; Schwab's: JSON through schwab-py's StreamClient); ``simcore``'s live session
+connects to it, takes each bar into the
 session grid, releases the minute when every symbol's bar is in, and the analysis engine calls a
 strategy subscribed to 1m bars. The clock is a rehearsal clock at 60x (a session minute a wall
 second), joined 30 minutes before the close; gap filling is off so that nothing else runs.
@@ -30,6 +31,10 @@ from adapters.local.store import ParquetStore
 from adapters.polygon.emulator import PolygonEmulator
 from adapters.polygon.feed import PolygonFeed
 from adapters.polygon.keys import PolygonKey
+from adapters.schwab.client import schwab_client
+from adapters.schwab.credentials import SchwabCredentials
+from adapters.schwab.emulator import SchwabEmulator
+from adapters.schwab.feed import SchwabFeed
 from benchmarks.workload import START, make, symbols
 from simcore.analysis import Strategy
 from simcore.config import SessionConfig
@@ -62,6 +67,13 @@ def _serve(provider: str, store: ParquetStore, clock: LiveClock):
     if provider == "polygon":
         with PolygonEmulator(store, clock, key=KEYS.key) as emulator:
             feed = PolygonFeed(PolygonKey(KEYS.key), url=emulator.stream_url, clock_speed=SPEED)
+            yield feed, lambda: {(s, ns): wall for wall, s, ns in emulator.sent}
+        return
+    if provider == "schwab":
+        with SchwabEmulator(store, clock) as emulator, tempfile.TemporaryDirectory() as tmp:
+            token = emulator.token_file(Path(tmp) / "token.json")
+            client = schwab_client(SchwabCredentials("key", "secret", token), emulator.rest_url)
+            feed = SchwabFeed(client, clock_speed=SPEED)
             yield feed, lambda: {(s, ns): wall for wall, s, ns in emulator.sent}
         return
     with AlpacaEmulator(store, clock, key=KEYS.key, secret=KEYS.secret) as emulator:
@@ -116,7 +128,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--symbols", type=int, nargs="*", default=[10, 100])
     parser.add_argument("--minutes", type=int, default=30)
-    parser.add_argument("--provider", choices=["alpaca", "polygon"], default="alpaca")
+    parser.add_argument("--provider", choices=["alpaca", "polygon", "schwab"], default="alpaca")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         print(

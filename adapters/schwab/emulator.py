@@ -1,13 +1,15 @@
-"""A loopback emulator of Schwab's market-data API, serving the local store.
+"""A loopback emulator of Schwab's market-data API and streamer, serving the local store.
 
 ``GET /marketdata/v1/pricehistory`` (``symbol``, ``frequencyType`` minute or daily,
 ``startDate``/``endDate`` in ms) answers as Schwab does: ``candles`` of ``open high low close
 volume datetime`` (ms, bar start), ``symbol``, ``empty``; nothing the clock has not reached. The
 bearer token is checked against the access token the emulator issued, and ``POST
-/v1/oauth/token`` refreshes it as Schwab's token endpoint does. Faults on demand: 429 with
-``Retry-After``, 500s. It listens on 127.0.0.1 only: schwab-py's fixed host is routed to it by
-an httpx transport (``adapters.schwab.client``). ``token_file`` writes a schwab-py token file
-for it.
+/v1/oauth/token`` refreshes it as Schwab's token endpoint does. ``/trader/v1/userPreference``
+hands out this emulator's streamer (``ws://127.0.0.1:PORT/ws``): ADMIN LOGIN with the access
+token, CHART_EQUITY SUBS/ADD/UNSUBS, then each minute's candle at the clock. Faults on demand:
+429 with ``Retry-After``, 500s, dropped streams, missing minutes. It listens on 127.0.0.1 only:
+schwab-py's fixed host is routed to it by an httpx transport (``adapters.schwab.client``).
+``token_file`` writes a schwab-py token file for it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,6 +56,7 @@ class SchwabEmulator:
         self.access_token = secrets.token_hex(16)
         self.refresh_token = secrets.token_hex(16)
         self.rest_requests: list[str] = []
+        self.sent: list[tuple[float, str, int]] = []  # (perf_counter, symbol, bar ns) streamed
         self._http = JsonServer(self.handle, "schwab-emulator", rest_port)
         self.stream = _SchwabStreamer(
             self, store, self.clock, TimeManager("US_EQUITY", "EQUITY", "live", clock=self.clock),
@@ -196,6 +200,8 @@ class _SchwabStreamer(MinuteStream):
                         "command": "SUBS", "content": content}  # fmt: skip
                 with contextlib.suppress(ConnectionClosed):
                     await conn.send(json.dumps({"data": [item]}))
+                    wall = time.perf_counter()
+                    self.emulator.sent += [(wall, c["key"], c["7"] * 1_000_000) for c in content]
 
     def _next(self) -> int:
         self.sequence += 1
