@@ -397,6 +397,36 @@ def emulate_polygon(
     _serve_until_interrupted(emulator)
 
 
+@emulate_app.command("schwab")
+def emulate_schwab(
+    clock_start: ClockStart = None,
+    clock_speed: ClockSpeed = 1.0,
+    rest_port: Annotated[int, typer.Option(help="REST port on 127.0.0.1 (0: any free).")] = 0,
+    token: Annotated[
+        Path, typer.Option(help="Write a schwab-py token file for the emulator here.")
+    ] = Path("schwab-emulator-token.json"),
+    store: StoreOption = None,
+) -> None:
+    """Serve the store as Schwab's price-history API and streamer on 127.0.0.1, and write a
+    token file that the emulator accepts (schwab-py's format)."""
+    from adapters.schwab.emulator import SchwabEmulator
+
+    clock = _clock(clock_start, clock_speed)
+    emulator = SchwabEmulator(_emulated_store(store), clock, rest_port=rest_port).start()
+    emulator.token_file(token)
+    start = f" --clock-start {clock_start}" if clock_start else ""
+    speed = f" --clock-speed {clock_speed:g}" if clock_speed != 1.0 else ""
+    out.print(
+        f"Schwab emulator on 127.0.0.1: REST {emulator.rest_url}, streamer {emulator.stream.url}"
+    )
+    out.print(f"token file for it: {escape(str(token))}")
+    out.print("In another terminal (with a config whose api_config.data_api is 'schwab'):")
+    out.print(f"  export SIMCORE_SCHWAB_URL={emulator.rest_url} SCHWAB_TOKEN_PATH={token}")
+    out.print("  export SCHWAB_API_KEY=any SCHWAB_APP_SECRET=any")
+    out.print(f"  simcore live CONFIG{start}{speed}")
+    _serve_until_interrupted(emulator)
+
+
 def _emulated_store(store: Path | None):
     """The store an emulator serves: --store, else the bundled sample (generated if absent)."""
     from adapters.local.sample import ensure_sample
