@@ -165,10 +165,12 @@ class MinuteStream:
         drop_at: list[int],
         missing: set[tuple[str, int]],
         name: str,
+        down: list[tuple[int, int]] | None = None,
     ):
         self.store, self.clock, self.tm = store, clock, tm
         self.path, self.bar_delay_ns, self.name = path, bar_delay_ns, name
         self.drop_at, self.missing = drop_at, missing
+        self.down = down if down is not None else []  # [from, until): the stream is refused
         self.conns: set = set()  # logged-in connections: a drop closes them
         self.subs: dict = {}  # connection -> what it subscribed to (the emulator's words)
         self.connections_opened = 0
@@ -216,8 +218,14 @@ class MinuteStream:
             for conn in list(self.conns):
                 conn.transport.abort()
 
+    def _is_down(self, ns: int) -> bool:
+        return any(lo <= ns < hi for lo, hi in self.down)
+
     async def _counted(self, ws) -> None:
         self.connections_opened += 1
+        if self._is_down(self.clock.now_ns()):
+            await ws.close(code=1011, reason="emulated outage")  # the provider is down
+            return
         try:
             await self.connection(ws)
         finally:
@@ -247,8 +255,10 @@ class MinuteStream:
             start = max(open_ns, open_ns + (now - open_ns) // MINUTE_NS * MINUTE_NS)
             send_at = start + MINUTE_NS + self.bar_delay_ns
             await self._sleep_until(send_at)
-            for drop in [t for t in self.drop_at if t <= send_at]:
+            dropped = [t for t in self.drop_at if t <= send_at]
+            for drop in dropped:
                 self.drop_at.remove(drop)
+            if dropped or self._is_down(send_at):
                 for conn in list(self.conns):  # abnormally, as a network failure closes
                     await conn.close(code=1011, reason="emulated outage")
             await self.send(

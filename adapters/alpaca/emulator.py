@@ -51,6 +51,7 @@ class Faults:
 
     drop_at: list[int] = field(default_factory=list)  # close every stream connection then
     mute: list[tuple[int, int]] = field(default_factory=list)  # [from, until): open but silent
+    down: list[tuple[int, int]] = field(default_factory=list)  # [from, until): stream refused
     refuse_after_drop: int = 0  # reconnects answered "406 connection limit exceeded"
     missing: set[tuple[str, int]] = field(default_factory=set)  # never streamed (REST has it)
     duplicate: set[tuple[str, int]] = field(default_factory=set)  # streamed twice
@@ -293,6 +294,9 @@ class AlpacaEmulator:
             await self._trading_connection(ws)
             return
         self.connections_opened += 1
+        if _within(self.faults.down, self.clock.now_ns()):
+            await ws.close(code=1011, reason="emulated outage")  # the provider is down
+            return
         await ws.send(wire.pack([{"T": "success", "msg": "connected"}]))
         try:
             auth = wire.unpack(await asyncio.wait_for(ws.recv(), 10))[0]
@@ -447,8 +451,12 @@ class AlpacaEmulator:
             await self._send(item[1], item[0])
 
     async def _send(self, messages: list[dict], at_ns: int) -> None:
-        if any(lo <= at_ns < hi for lo, hi in self.faults.mute):
+        if _within(self.faults.mute, at_ns):
             return  # connected, answering pings, sending nothing
+        if _within(self.faults.down, at_ns):
+            for conn in list(self._conns):
+                conn.transport.abort()
+            return
         for conn, subs in list(self._conns.items()):
             wanted = [m for m in messages if m["S"] in subs[_CHANNEL[m["T"]]]]
             if not wanted:
@@ -463,6 +471,10 @@ class AlpacaEmulator:
 
 
 _CHANNEL = {"b": "bars", "u": "updatedBars", "q": "quotes", "t": "trades"}
+
+
+def _within(windows: list[tuple[int, int]], ns: int) -> bool:
+    return any(lo <= ns < hi for lo, hi in windows)
 
 
 def _error(code: int) -> dict:

@@ -41,6 +41,7 @@ class PolygonFaults:
     rest_500: int = 0  # the next N requests answered 500
     drop_at: list[int] = field(default_factory=list)  # session ns: every stream closed then
     missing: set[tuple[str, int]] = field(default_factory=set)  # (ticker, bar ns) never streamed
+    down: list[tuple[int, int]] = field(default_factory=list)  # [from, until): stream refused
 
 
 class PolygonEmulator:
@@ -65,7 +66,7 @@ class PolygonEmulator:
         self.stream = _PolygonStream(
             self, store, self.clock, self.tm, path="/stocks",
             bar_delay_ns=int(bar_delay_seconds * 1e9), drop_at=self.faults.drop_at,
-            missing=self.faults.missing, name="polygon-emulator",
+            missing=self.faults.missing, name="polygon-emulator", down=self.faults.down,
         )  # fmt: skip
 
     @property

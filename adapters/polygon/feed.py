@@ -2,11 +2,11 @@
 thread of its own (``adapters.feed_thread``).
 
 Minute aggregates (``AM``) become ``LiveItem`` bars in the feed's inbox; the session
-coordinator takes them from there. The client owns the socket: the connection, the key, the
-subscriptions, and its reconnect after a network failure (an abnormal close), when it
-subscribes again. Two things it does not do, which the feed adds: a close the server calls
-normal ends the client's loop, so the feed starts a new client; and ``reconnect`` (the engine
-saw a mute socket) closes the socket abnormally, so that the client connects again.
+coordinator takes them from there. The client owns one connection: the socket, the key and the
+subscriptions. Every reconnect is a new client (``max_reconnects=0``): the client's own
+reconnect forgets its subscriptions when a connection closes before they were sent (a server
+that drops connections at once during an outage does that), and then streams nothing for good.
+``reconnect`` (the engine saw a mute socket) closes the socket, and the feed connects again.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class PolygonFeed(FeedThread):
             secure, host = scheme == "wss", rest.split("/", 1)[0]
         self.client = WebSocketClient(
             api_key=self._key.key, feed=host, market="stocks", secure=secure,
-            subscriptions=topics, max_reconnects=None,
+            subscriptions=topics, max_reconnects=0,
         )  # fmt: skip
         try:
             await self.client.connect(self._handle)
@@ -69,5 +69,4 @@ class PolygonFeed(FeedThread):
     async def close_socket(self) -> None:
         socket = self.client.websocket if self.client is not None else None
         if socket is not None:
-            # abnormal while running (the client reconnects); normal on stop (its loop ends)
-            await socket.close() if self.stopping else await socket.close(code=1011)
+            await socket.close()

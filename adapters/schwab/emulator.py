@@ -38,6 +38,7 @@ class SchwabFaults:
     rest_500: int = 0  # the next N requests answered 500
     drop_at: list[int] = field(default_factory=list)  # session ns: every stream closed then
     missing: set[tuple[str, int]] = field(default_factory=set)  # (symbol, bar ns) never streamed
+    down: list[tuple[int, int]] = field(default_factory=list)  # [from, until): stream refused
 
 
 class SchwabEmulator:
@@ -61,7 +62,7 @@ class SchwabEmulator:
         self.stream = _SchwabStreamer(
             self, store, self.clock, TimeManager("US_EQUITY", "EQUITY", "live", clock=self.clock),
             path="/ws", bar_delay_ns=int(bar_delay_seconds * 1e9), drop_at=self.faults.drop_at,
-            missing=self.faults.missing, name="schwab-emulator",
+            missing=self.faults.missing, name="schwab-emulator", down=self.faults.down,
         )  # fmt: skip
 
     @property

@@ -48,6 +48,7 @@ class Outage:
     server_errors: int = 0  # the next N history requests answered 5xx
     page_limit: int | None = None  # history pages of at most this many bars
     missing: set[tuple[str, int]] = field(default_factory=set)  # bars never streamed
+    down: list[tuple[int, int]] = field(default_factory=list)  # [from, until): streams refused
 
 
 @dataclass
@@ -138,6 +139,7 @@ class AlpacaProvider:
             rest_500=outage.server_errors,
             page_limit=outage.page_limit,
             missing=set(outage.missing),
+            down=list(outage.down),
         )
         with AlpacaEmulator(store, clock, key=KEYS.key, secret=KEYS.secret, faults=faults) as emu:
             yield AlpacaServed(emu)
@@ -207,6 +209,7 @@ class PolygonProvider:
             rest_500=outage.server_errors,
             drop_at=list(outage.drop_streams_at),
             missing=set(outage.missing),
+            down=list(outage.down),
         )
         with PolygonEmulator(store, clock, key=KEYS.secret, faults=faults) as emulator:
             yield PolygonServed(emulator)
@@ -257,6 +260,7 @@ class SchwabProvider:
         faults = SchwabFaults(
             rest_429=outage.rate_limited, rest_500=outage.server_errors,
             drop_at=list(outage.drop_streams_at), missing=set(outage.missing),
+            down=list(outage.down),
         )  # fmt: skip
         with SchwabEmulator(store, clock, faults=faults) as emulator:
             yield SchwabServed(emulator, folder)

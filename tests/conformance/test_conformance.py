@@ -3,7 +3,7 @@ provider's own client library (``tests/conformance/providers.py`` builds each).
 
 History equals the emulator's data exactly, through paging, rate limits and server errors; a
 live session receives every bar once and in order, after a dropped connection too; gap fills
-arrive for bars the stream never sent; orders round-trip and the account reconciles after the
+arrive for bars the stream never sent; an outage at the open loses nothing; orders round-trip and the account reconciles after the
 order stream reconnects; a provider's refusal is a clear message without the secret.
 """
 
@@ -130,6 +130,22 @@ def test_gap_fills_arrive_for_bars_the_stream_never_sent(outage_run):
     assert missing.filter(pl.col("outcome") == "filled").height == 2
     # the morning before the session was joined came the same way
     assert fills.filter(pl.col("bar") < et(12, 20), pl.col("outcome") == "filled").height > 300
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_an_outage_at_the_open_loses_nothing(name, sample_store, tmp_path):
+    """The provider's stream is down from the open to 09:40 (connections dropped and refused):
+    the session starts all the same, says so in its gap fills, and ends with every bar."""
+    provider = PROVIDERS[name]
+    if provider.live:
+        pytest.skip(provider.live)
+    outage = Outage(down=[(ns(et(9, 30)), ns(et(9, 40)))])
+    result, connections, _, _ = session(provider, sample_store, tmp_path, et(9, 28), SPEED, outage)
+    assert connections >= 2  # refused during the outage, connected after it
+    assert_frame_equal(streamed_bars(result), store_bars(sample_store))
+    fills = result.tables["gap_fills"].filter(pl.col("outcome") == "filled")
+    during = fills.filter(pl.col("bar") < et(9, 40))
+    assert during.height >= 2 * 10 - 2  # the outage's minutes (less the sample's missing ones)
 
 
 # ---------------------------------------------------------------------- trading
