@@ -232,3 +232,16 @@ def test_a_symbol_the_provider_does_not_have_is_a_clear_message(name, sample_sto
         adapters = served.adapters(ParquetStore(tmp_path / "store"), system.get_time_manager())
         with pytest.raises(DataError, match=r"no (bars|data) at all for: NOPE"):
             run_session(system, adapters.source.store, Strategy(), adapters.source, None)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_rate_limit_that_outlasts_the_retries_is_a_clear_message(name, sample_store, tmp_path):
+    provider = PROVIDERS[name]
+    if not provider.credentials:
+        pytest.skip(f"{name} has no API to be rate-limited by")
+    clock = LiveClock(et(16, 0), 1.0)
+    with provider.serve(sample_store, clock, Outage(rate_limited=100), tmp_path) as served:
+        tm = TimeManager("US_EQUITY", "EQUITY", "live", clock=clock)
+        history = served.history(ParquetStore(tmp_path / "store"), tm)
+        with pytest.raises(DataError, match="kept failing"):
+            history.fetch(["ALFA"], "1m", [DAY])
