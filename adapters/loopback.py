@@ -174,6 +174,7 @@ class MinuteStream:
         self.conns: set = set()  # logged-in connections: a drop closes them
         self.subs: dict = {}  # connection -> what it subscribed to (the emulator's words)
         self.connections_opened = 0
+        self.failure: Exception | None = None
         self.url = ""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping: asyncio.Future | None = None
@@ -185,6 +186,12 @@ class MinuteStream:
 
     async def send(self, rows: list[dict]) -> None:
         raise NotImplementedError
+
+    def published(self, rows: list[dict]) -> None:
+        """Every row of a minute, streamed or not (an emulated account fills on them)."""
+
+    def closed(self, close_ns: int) -> None:
+        """The session closed (an emulated account's DAY orders expire)."""
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name=f"{self.name}-ws")
@@ -199,6 +206,8 @@ class MinuteStream:
             )
         if self._thread is not None:
             self._thread.join(10)
+        if self.failure is not None:
+            raise RuntimeError(f"the {self.name} stream failed") from self.failure
 
     def _run(self) -> None:
         loop = self._loop = asyncio.new_event_loop()
@@ -239,7 +248,15 @@ class MinuteStream:
 
     async def _publish(self) -> None:
         """Walk the clock minute by minute through each session, sending each minute's bars
-        once it has ended (and ``bar_delay`` after)."""
+        once it has ended (and ``bar_delay`` after). A failure of the emulator itself is kept
+        and raised by ``stop``: it must not pass for a provider that went quiet."""
+        try:
+            await self._walk()
+        except Exception as exc:
+            self.failure = exc
+            raise
+
+    async def _walk(self) -> None:
         loaded: dict = {}
         while True:
             now = self.clock.now_ns()
@@ -261,8 +278,10 @@ class MinuteStream:
             if dropped or self._is_down(send_at):
                 for conn in list(self.conns):  # abnormally, as a network failure closes
                     await conn.close(code=1011, reason="emulated outage")
+            self.published(bars.get(start, []))
             await self.send(
                 [r for r in bars.get(start, []) if (r["symbol"], start) not in self.missing]
             )
             if start + MINUTE_NS >= close_ns:
+                self.closed(close_ns)
                 await self._sleep_until(close_ns + 1)

@@ -99,8 +99,8 @@ def live(
         bool,
         typer.Option(
             "--live-money",
-            help="trade_api 'alpaca': send orders to the account with real money (default: "
-            "the paper account).",
+            help="Send orders to the broker's account with real money: trade_api 'alpaca' "
+            "(default: its paper account) or 'schwab' (which has no paper account: required).",
         ),
     ] = False,
     store: StoreOption = None,
@@ -131,15 +131,22 @@ def live(
     if sessions < 1:
         raise UserError("--sessions must be 1 or more")
     trade_api = config.api_config.trade_api
-    if live_money and trade_api != "alpaca":
+    if live_money and trade_api == "paper":
         raise UserError(
-            f"--live-money sends orders to Alpaca, but api_config.trade_api is {trade_api!r}"
+            "--live-money sends orders to a broker with real money, but api_config.trade_api "
+            "is 'paper'"
         )
     api = config.api_config.data_api
-    if live_money and api != "alpaca":
+    if live_money and api == "local":
         raise UserError(
-            f"--live-money trades on Alpaca's market data, but api_config.data_api is {api!r} "
-            "(a replay of the store trades with the emulator's account)"
+            "--live-money trades on a provider's market data, but api_config.data_api is "
+            "'local' (a replay of the store trades with the emulator's account)"
+        )
+    if trade_api == "schwab" and not live_money and not _schwab_emulated():
+        raise UserError(
+            "trade_api 'schwab' sends orders to your Schwab account with real money (Schwab "
+            "has no paper account): pass --live-money to confirm, or rehearse against "
+            "`simcore emulate schwab` (SIMCORE_SCHWAB_URL)"
         )
     clock = _clock(clock_start, clock_speed)
     target = _store(store)
@@ -182,7 +189,12 @@ def live(
             channels=channels_for(config.session_data_config.streams),
         )
         folder = out_dir or Path("out") / config_file.stem
-        broker = _alpaca_broker(trade_api, keys, endpoints, live_money, tm, emulator is not None)
+        if trade_api == "schwab":
+            broker = _schwab_broker(tm)
+        else:
+            broker = _alpaca_broker(
+                trade_api, keys, endpoints, live_money, tm, emulator is not None
+            )
         _quiet_alpaca_logs()
         result = _run_with_status(
             lambda ready: run_live(
@@ -249,6 +261,33 @@ def _schwab(store, tm, clock_speed: float):
     credentials, url = credentials_from_env(), os.environ.get(SCHWAB_URL_ENV) or None
     history = SchwabHistory(store, tm, credentials, url=url)
     return history, SchwabFeed(schwab_client(credentials, url), clock_speed=clock_speed)
+
+
+def _schwab_emulated() -> bool:
+    import os
+
+    from adapters.sources import SCHWAB_URL_ENV
+
+    return bool(os.environ.get(SCHWAB_URL_ENV))
+
+
+def _schwab_broker(tm):
+    """For trade_api 'schwab': the broker's factory on schwab-py's trader API."""
+    import os
+    from functools import partial
+
+    from adapters.schwab.broker import SchwabBroker
+    from adapters.schwab.client import schwab_client
+    from adapters.schwab.credentials import credentials_from_env
+    from adapters.sources import SCHWAB_URL_ENV
+
+    url = os.environ.get(SCHWAB_URL_ENV) or None
+    if url:
+        err.print(f"[yellow]orders go to the Schwab emulator at {escape(url)}[/]")
+    else:
+        err.print("[bold red]LIVE TRADING: orders go to your Schwab account with real money[/]")
+    client = schwab_client(credentials_from_env(), url)
+    return partial(SchwabBroker, client=client, now_ns=tm.current_time_ns)
 
 
 def _alpaca_broker(trade_api: str, keys, endpoints, live_money: bool, tm, emulated: bool):

@@ -19,7 +19,7 @@ import polars as pl
 
 from adapters.local.store import ParquetStore
 from simcore.analysis import Strategy
-from simcore.errors import NotAvailableError, UserError
+from simcore.errors import UserError
 from simcore.metrics import percentiles
 from simcore.providers import GapSource, LiveFeed
 from simcore.runtime.live import LiveRuntime
@@ -92,13 +92,8 @@ def run_live(
             f"{config.session_name!r} has mode {config.mode!r}: `simcore live` runs mode 'live'"
         )
     trade_api = config.api_config.trade_api
-    if trade_api == "alpaca" and broker_factory is None:
-        raise UserError("trade_api 'alpaca' needs the Alpaca broker (`simcore live` builds it)")
-    if trade_api not in ("paper", "alpaca"):
-        raise NotAvailableError(
-            f"api_config.trade_api {trade_api!r} is valid but not built into this version; "
-            "use 'paper' (simcore's paper broker on the live bars) or 'alpaca'"
-        )
+    if trade_api != "paper" and broker_factory is None:
+        raise UserError(f"trade_api {trade_api!r} needs its broker (`simcore live` builds it)")
     options = options or LiveOptions(channels=channels_for(config.session_data_config.streams))
     gaps = config.session_data_config.gap_filler
     corrections: list[tuple] = []
@@ -183,5 +178,5 @@ def run_live(
         build,
         coordinator_options,
         hooks,
-        broker_factory if trade_api == "alpaca" else None,
+        broker_factory if trade_api != "paper" else None,
     )

@@ -153,7 +153,10 @@ def test_live_money_needs_alpaca_trading_and_is_never_the_default(emulator, tmp_
     argv = ["live", str(config), "--live-money", "--store", str(tmp_path / "store")]
     assert run_cli(argv) == 1
     err = " ".join(capsys.readouterr().err.split())
-    assert "--live-money sends orders to Alpaca, but api_config.trade_api is 'paper'" in err
+    assert (
+        "--live-money sends orders to a broker with real money, but api_config.trade_api is 'paper'"
+        in err
+    )
     assert not emulator.rest_requests  # refused before anything was asked of Alpaca
     replay = json.loads(write_config(tmp_path, trade_api="alpaca").read_text())
     replay["api_config"]["data_api"] = "local"
@@ -161,4 +164,6 @@ def test_live_money_needs_alpaca_trading_and_is_never_the_default(emulator, tmp_
     argv[1] = str(tmp_path / "replay.json")
     assert run_cli(argv) == 1
     err = " ".join(capsys.readouterr().err.split())
-    assert "--live-money trades on Alpaca's market data, but api_config.data_api is 'local'" in err
+    assert (
+        "--live-money trades on a provider's market data, but api_config.data_api is 'local'" in err
+    )

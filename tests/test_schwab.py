@@ -32,6 +32,14 @@ def emulator(sample_store, monkeypatch, tmp_path):
         yield emu
 
 
+def rehearse(monkeypatch, emu: SchwabEmulator, folder) -> None:
+    """The environment of a user rehearsing against the emulator, with a fresh token file."""
+    monkeypatch.setenv("SCHWAB_API_KEY", "app-key")
+    monkeypatch.setenv("SCHWAB_APP_SECRET", "app-secret-0123")
+    monkeypatch.setenv("SCHWAB_TOKEN_PATH", str(emu.token_file(folder / "token.json")))
+    monkeypatch.setenv("SIMCORE_SCHWAB_URL", emu.rest_url)
+
+
 def test_a_backtest_on_schwab_fetches_once_and_equals_the_local_run(
     emulator, sample_store, tmp_path
 ):
@@ -65,10 +73,7 @@ def test_a_missing_or_expired_token_says_how_to_create_one(emulator, tmp_path, c
 def test_simcore_live_on_schwab_streams_every_minute(sample_store, tmp_path, monkeypatch):
     speed = 600.0
     with SchwabEmulator(sample_store, LiveClock(et(12, 45), speed)) as emu:
-        monkeypatch.setenv("SCHWAB_API_KEY", "app-key")
-        monkeypatch.setenv("SCHWAB_APP_SECRET", "app-secret-0123")
-        monkeypatch.setenv("SCHWAB_TOKEN_PATH", str(emu.token_file(tmp_path / "token.json")))
-        monkeypatch.setenv("SIMCORE_SCHWAB_URL", emu.rest_url)
+        rehearse(monkeypatch, emu, tmp_path)
         live = live_config().model_dump(mode="json")
         live["api_config"]["data_api"] = "schwab"
         live["metadata"]["strategy"] = "simcore.strategies.sma_cross:SmaCrossCounter"
@@ -83,3 +88,27 @@ def test_simcore_live_on_schwab_streams_every_minute(sample_store, tmp_path, mon
         store_bars(sample_store).select("symbol", "timestamp", "open", "close"),
         check_dtypes=False,
     )
+
+
+def test_schwab_trading_is_real_money_unless_rehearsed_and_trades_with_the_emulator(
+    sample_store, tmp_path, monkeypatch, capsys
+):
+    live = live_config(trade_api="schwab").model_dump(mode="json")
+    live["api_config"]["data_api"] = "schwab"
+    live["metadata"]["strategy"] = "tests.test_cli_live:BuysAtTheFirstBar"
+    (tmp_path / "live.json").write_text(json.dumps(live))
+    argv = ["live", str(tmp_path / "live.json"), "--store", str(tmp_path / "s")]
+    monkeypatch.delenv("SIMCORE_SCHWAB_URL", raising=False)
+    assert run_cli(argv) == 1  # Schwab has no paper account: never by default
+    assert "pass --live-money to confirm" in " ".join(capsys.readouterr().err.split())
+    speed = 600.0
+    with SchwabEmulator(sample_store, LiveClock(et(12, 45), speed)) as emu:
+        rehearse(monkeypatch, emu, tmp_path)
+        argv += ["--out", str(tmp_path / "out"), "--clock-start", "2025-07-03T12:45:00-04:00"]
+        assert run_cli([*argv, "--clock-speed", str(speed)]) == 0
+        account = emu.desk.positions()
+    assert "orders go to the Schwab emulator" in capsys.readouterr().err
+    fills = pl.read_parquet(tmp_path / "out" / "fills.parquet")
+    assert sorted(fills["symbol"]) == ["ALFA", "BRVO"] and fills["quantity"].sum() == 20
+    held = pl.read_parquet(tmp_path / "out" / "positions.parquet").filter(pl.col("quantity") != 0)
+    assert dict(held.select("symbol", "quantity").iter_rows()) == account

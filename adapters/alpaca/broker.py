@@ -31,9 +31,10 @@ from requests.exceptions import RequestException
 
 from adapters.alpaca.keys import AlpacaKeys, KeysRejected
 from adapters.alpaca.wire import parse_time
+from adapters.broker_fills import book_fill
 from simcore.config.models import TradingConfig
 from simcore.errors import DataError
-from simcore.trading.orders import Fill, Order, OrderBook, OrderStatus, OrderType, TimeInForce
+from simcore.trading.orders import Order, OrderBook, OrderStatus, OrderType, TimeInForce
 from simcore.trading.portfolio import Portfolio
 
 # Alpaca's order statuses and trade-update events, in the engine's words
@@ -353,18 +354,9 @@ class AlpacaBroker:
             average = float(raw["filled_avg_price"])
             cost = average * filled - order.average_fill_price * order.filled_quantity
             price = round(cost / delta, 6)
-        fill = Fill(order.id, order.symbol, order.side, delta, price, 0.0, time_ns)
-        order.average_fill_price = (
-            order.average_fill_price * order.filled_quantity + price * delta
-        ) / filled
-        order.filled_quantity = filled
-        self.portfolio.apply(fill)
-        self.book.fills.append(fill)
-        done = raw["status"] == "filled" or (
-            order.quantity is not None and filled >= order.quantity
+        book_fill(
+            self.book, self.portfolio, order, delta, price, time_ns, raw["status"] == "filled"
         )
-        kind = OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED
-        self.book.record(order, kind, time_ns)
 
 
 class _Refused(Exception):

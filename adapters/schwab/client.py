@@ -9,17 +9,10 @@ route and are written back to the token file.
 
 from __future__ import annotations
 
-import warnings
-
 import httpx
-
-with warnings.catch_warnings():  # authlib announces its httpx module's successor: not ours
-    import authlib.deprecate  # noqa: F401 - it sets its warnings to "always" on import
-
-    warnings.filterwarnings("ignore", message="The httpx module is deprecated")
-    from authlib.integrations.httpx_client import OAuth2Client
-    from schwab.auth import TOKEN_ENDPOINT, TokenMetadata
-    from schwab.client import Client
+from authlib.integrations.httpx_client import OAuth2Client
+from schwab.auth import TOKEN_ENDPOINT, TokenMetadata
+from schwab.client import Client
 
 from adapters.schwab.credentials import SchwabCredentials
 

@@ -24,8 +24,10 @@ from pathlib import Path
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
+from adapters.alpaca.emulator_trading import TradingDesk
 from adapters.local.store import BARS_1D, BARS_1M, ParquetStore
 from adapters.loopback import JsonServer, MinuteStream, rows_until
+from adapters.schwab.emulator_trading import SchwabTrader
 from simcore.time import LiveClock, TimeManager
 
 DATASETS = {"minute": BARS_1M, "daily": BARS_1D}
@@ -50,6 +52,7 @@ class SchwabEmulator:
         faults: SchwabFaults | None = None,
         rest_port: int = 0,
         bar_delay_seconds: float = 0.05,
+        cash: float = 100_000.0,
     ):
         self.store = store
         self.clock = clock or LiveClock()
@@ -59,6 +62,8 @@ class SchwabEmulator:
         self.rest_requests: list[str] = []
         self.sent: list[tuple[float, str, int]] = []  # (perf_counter, symbol, bar ns) streamed
         self._http = JsonServer(self.handle, "schwab-emulator", rest_port)
+        self.desk = TradingDesk(cash, None, self.clock.now_ns)  # the account's fills
+        self.trader = SchwabTrader(self.desk, self._http.url)
         self.stream = _SchwabStreamer(
             self, store, self.clock, TimeManager("US_EQUITY", "EQUITY", "live", clock=self.clock),
             path="/ws", bar_delay_ns=int(bar_delay_seconds * 1e9), drop_at=self.faults.drop_at,
@@ -124,6 +129,8 @@ class SchwabEmulator:
             return self._price_history(query)
         if method == "GET" and path == "/trader/v1/userPreference":
             return 200, self._preferences(), {}
+        if path.startswith("/trader/v1/accounts"):
+            return self.trader.handle(method, path, body)
         return 404, {"errors": [{"status": 404, "title": f"no route {method} {path}"}]}, {}
 
     def _preferences(self) -> dict:
@@ -203,6 +210,13 @@ class _SchwabStreamer(MinuteStream):
                     await conn.send(json.dumps({"data": [item]}))
                     wall = time.perf_counter()
                     self.emulator.sent += [(wall, c["key"], c["7"] * 1_000_000) for c in content]
+
+    def published(self, rows: list[dict]) -> None:
+        for row in rows:
+            self.emulator.desk.on_bar(row)
+
+    def closed(self, close_ns: int) -> None:
+        self.emulator.desk.end_session(close_ns)
 
     def _next(self) -> int:
         self.sequence += 1

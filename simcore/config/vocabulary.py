@@ -39,7 +39,7 @@ BASE_INTERVALS: tuple[str, ...] = ("1s", "1m", "1d")
 
 # Providers that the config vocabulary admits but this version does not implement.
 UNIMPLEMENTED_DATA_APIS: frozenset[str] = frozenset()
-UNIMPLEMENTED_TRADE_APIS = frozenset({"schwab"})
+UNIMPLEMENTED_TRADE_APIS: frozenset[str] = frozenset()
 
 PERIOD_PATTERN = re.compile(r"^([1-9][0-9]*)([dwmy])$")
 

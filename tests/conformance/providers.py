@@ -28,6 +28,7 @@ from adapters.polygon.feed import PolygonFeed
 from adapters.polygon.history import PolygonHistory
 from adapters.polygon.keys import PolygonKey
 from adapters.provider_source import ProviderBackedSource
+from adapters.schwab.broker import SchwabBroker
 from adapters.schwab.client import schwab_client
 from adapters.schwab.credentials import SchwabCredentials
 from adapters.schwab.emulator import SchwabEmulator, SchwabFaults
@@ -244,16 +245,32 @@ class SchwabServed:
         return SchwabFeed(schwab_client(credentials, self.emulator.rest_url), clock_speed=speed)
 
     def broker_factory(self, tm):
-        return None
+        client = schwab_client(
+            SchwabCredentials("app-key", "app-secret", self.token), self.emulator.rest_url
+        )
+
+        def broker(config, book, portfolio) -> SchwabBroker:
+            return SchwabBroker(
+                config, book, portfolio, client=client, poll_seconds=0.2,
+                sleep=lambda s: None, now_ns=tm.current_time_ns,
+            )  # fmt: skip
+
+        return broker
+
+    def drop_trading_streams(self) -> None:
+        """Schwab's orders are read back by polling: there is no order stream to drop."""
 
     @property
     def stream_connections(self) -> int:
         return self.emulator.connections_opened
 
+    @property
+    def account_positions(self) -> dict[str, float]:
+        return self.emulator.desk.positions()
+
 
 class SchwabProvider:
-    name, trades, credentials, live = "schwab", False, True, ""
-    no_trading = "trade_api 'schwab' (schwab-py's trader API) is not built yet"
+    name, trades, credentials, live = "schwab", True, True, ""
 
     @contextlib.contextmanager
     def serve(self, store, clock, outage, folder):
