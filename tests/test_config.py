@@ -342,11 +342,14 @@ def test_not_json_and_not_an_object():
     assert "JSON object" in validate_text("[1, 2]").problems[0][1]
 
 
-def test_unbuilt_provider_is_a_warning_not_an_error():
-    report = validate_text(json.dumps(_with("api_config.trade_api", "schwab")))
-    assert report.ok and report.warnings == [
-        ("api_config.trade_api", "'schwab' is valid but not built into this version")
-    ]
+def test_every_provider_the_seed_names_is_built_so_none_is_warned_of():
+    for field, names in (
+        ("api_config.data_api", ("alpaca", "schwab", "polygon", "local")),
+        ("api_config.trade_api", ("alpaca", "schwab", "paper")),
+    ):
+        for name in names:
+            report = validate_text(json.dumps(_with(field, name)))
+            assert report.ok and report.warnings == [], (field, name)
 
 
 def test_load_config_raises_with_every_problem(tmp_path: Path):
