@@ -41,6 +41,7 @@ class SchwabFaults:
     drop_at: list[int] = field(default_factory=list)  # session ns: every stream closed then
     missing: set[tuple[str, int]] = field(default_factory=set)  # (symbol, bar ns) never streamed
     down: list[tuple[int, int]] = field(default_factory=list)  # [from, until): stream refused
+    place_500: int = 0  # the next N placements: taken, but answered 500
 
 
 class SchwabEmulator:
@@ -63,7 +64,7 @@ class SchwabEmulator:
         self.sent: list[tuple[float, str, int]] = []  # (perf_counter, symbol, bar ns) streamed
         self._http = JsonServer(self.handle, "schwab-emulator", rest_port)
         self.desk = TradingDesk(cash, None, self.clock.now_ns)  # the account's fills
-        self.trader = SchwabTrader(self.desk, self._http.url)
+        self.trader = SchwabTrader(self.desk, self._http.url, self.faults)
         self.stream = _SchwabStreamer(
             self, store, self.clock, TimeManager("US_EQUITY", "EQUITY", "live", clock=self.clock),
             path="/ws", bar_delay_ns=int(bar_delay_seconds * 1e9), drop_at=self.faults.drop_at,

@@ -33,8 +33,9 @@ DURATIONS = {"DAY": TimeInForce.DAY, "GOOD_TILL_CANCEL": TimeInForce.GTC,
 
 
 class SchwabTrader:
-    def __init__(self, desk: TradingDesk, base_url: str):
+    def __init__(self, desk: TradingDesk, base_url: str, faults=None):
         self.desk = desk
+        self.faults = faults  # SchwabFaults: place_500 takes an order and answers 500
         self.base_url = base_url  # for the Location header
         self.numbers: dict[str, int] = {}  # our order id -> Schwab's (a number)
 
@@ -88,6 +89,9 @@ class SchwabTrader:
         self.desk.alpaca_id[order.id] = self.desk.client_of[order.id] = f"schwab-{number}"
         self.desk.broker.submit(order, order.placed_ns, None)
         url = f"{self.base_url}/trader/v1/accounts/{ACCOUNT_HASH}/orders/{self.numbers[order.id]}"
+        if self.faults is not None and self.faults.place_500 > 0:  # taken; the answer is lost
+            self.faults.place_500 -= 1
+            return 500, {"message": "internal server error", "errors": []}, {}
         return 201, None, {"Location": url}
 
     def _one(self, method: str, number: str) -> tuple[int, object, dict]:

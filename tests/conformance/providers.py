@@ -18,6 +18,7 @@ from typing import Protocol
 
 from adapters.alpaca.broker import AlpacaBroker
 from adapters.alpaca.emulator import AlpacaEmulator, Faults
+from adapters.alpaca.emulator_trading import TradingFaults
 from adapters.alpaca.feed import AlpacaFeed
 from adapters.alpaca.history import AlpacaHistory
 from adapters.alpaca.keys import AlpacaKeys
@@ -50,6 +51,7 @@ class Outage:
     page_limit: int | None = None  # history pages of at most this many bars
     missing: set[tuple[str, int]] = field(default_factory=set)  # bars never streamed
     down: list[tuple[int, int]] = field(default_factory=list)  # [from, until): streams refused
+    lost_placements: int = 0  # the next N orders are taken, but the answer is a 500
 
 
 @dataclass
@@ -127,6 +129,10 @@ class AlpacaServed:
     def account_positions(self) -> dict[str, float]:
         return self.emulator.desk.positions()
 
+    @property
+    def account_orders(self) -> int:
+        return len(self.emulator.desk.book.orders)
+
 
 class AlpacaProvider:
     name, trades, credentials, live = "alpaca", True, True, ""
@@ -142,7 +148,10 @@ class AlpacaProvider:
             missing=set(outage.missing),
             down=list(outage.down),
         )
-        with AlpacaEmulator(store, clock, key=KEYS.key, secret=KEYS.secret, faults=faults) as emu:
+        trading = TradingFaults(submit_500=outage.lost_placements)
+        with AlpacaEmulator(
+            store, clock, key=KEYS.key, secret=KEYS.secret, faults=faults, trading=trading
+        ) as emu:
             yield AlpacaServed(emu)
 
 
@@ -268,6 +277,10 @@ class SchwabServed:
     def account_positions(self) -> dict[str, float]:
         return self.emulator.desk.positions()
 
+    @property
+    def account_orders(self) -> int:
+        return len(self.emulator.desk.book.orders)
+
 
 class SchwabProvider:
     name, trades, credentials, live = "schwab", True, True, ""
@@ -277,7 +290,7 @@ class SchwabProvider:
         faults = SchwabFaults(
             rest_429=outage.rate_limited, rest_500=outage.server_errors,
             drop_at=list(outage.drop_streams_at), missing=set(outage.missing),
-            down=list(outage.down),
+            down=list(outage.down), place_500=outage.lost_placements,
         )  # fmt: skip
         with SchwabEmulator(store, clock, faults=faults) as emulator:
             yield SchwabServed(emulator, folder)

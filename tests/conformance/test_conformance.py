@@ -51,8 +51,12 @@ def session(provider: Provider, source_store, folder, start, speed, outage, stra
             served.feed(speed), clock, adapters.gap_source, folder / "out",
             LiveOptions(sessions=1, lead_seconds=30, channels=("bars",)), None, broker,
         )  # fmt: skip
-        positions = served.account_positions if broker else {}
-        return result, served.stream_connections, positions, strategy
+        account = (
+            {"positions": served.account_positions, "orders": served.account_orders}
+            if broker
+            else {}
+        )
+        return result, served.stream_connections, account, strategy
 
 
 @pytest.fixture(scope="module", params=NAMES)
@@ -171,7 +175,7 @@ class BuysThenSells(Strategy):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_orders_round_trip_and_the_account_reconciles_after_a_reconnect(
+def test_orders_round_trip_never_twice_and_the_account_reconciles_after_a_reconnect(
     name, sample_store, tmp_path
 ):
     provider = PROVIDERS[name]
@@ -179,7 +183,7 @@ def test_orders_round_trip_and_the_account_reconciles_after_a_reconnect(
         paper = f"{name} trades with simcore's paper broker (tests/test_paper_broker.py)"
         pytest.skip(getattr(provider, "no_trading", paper))
     result, _, account, strategy = session(
-        provider, sample_store, tmp_path, et(12, 20), 300.0, Outage(),
+        provider, sample_store, tmp_path, et(12, 20), 300.0, Outage(lost_placements=2),
         lambda served: BuysThenSells(served.drop_trading_streams), live_config(trade_api=name),
     )  # fmt: skip
     assert strategy.fills == 4  # the order stream was dropped after the first
@@ -188,12 +192,14 @@ def test_orders_round_trip_and_the_account_reconciles_after_a_reconnect(
     engine = result.tables["positions"].filter(pl.col("quantity") != 0)
     assert (
         dict(engine.select("symbol", "quantity").iter_rows())
-        == account
+        == account["positions"]
         == {
             "ALFA": 5.0,
             "BRVO": 5.0,
         }
     )
+    # two placements were taken but answered 500: looked up, never sent twice
+    assert account["orders"] == result.tables["orders"].height == 4
 
 
 # ---------------------------------------------------------------------- errors
