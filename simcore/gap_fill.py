@@ -47,32 +47,42 @@ class GapFiller:
         self.max_retries = max_retries
         self.retry_interval_ns = retry_interval_ns
         self.gaps: dict[tuple[int, str, int], GapState] = {}
+        # kept as the gaps change, so that a session joined late (thousands of second bars to
+        # fill) costs the quality manager nothing per slot once they are filled
+        self._open: dict[tuple[int, str, int], GapState] = {}
+        self._no_trades: dict[str, dict[int, int]] = {}  # interval -> symbol -> gaps
+        self._filled = 0
 
     def begin_session(self) -> None:
-        self.gaps = {}
+        self.gaps, self._open, self._no_trades, self._filled = {}, {}, {}, 0
 
     def missing(self, symbol: int, interval: str, slot: int, bar_ns: int, now_ns: int) -> None:
         key = (symbol, interval, slot)
         if key not in self.gaps:
             first_try = now_ns + self.retry_interval_ns  # the feed may still bring it late
-            self.gaps[key] = GapState(symbol, interval, slot, bar_ns, next_try_ns=first_try)
+            gap = GapState(symbol, interval, slot, bar_ns, next_try_ns=first_try)
+            self.gaps[key] = self._open[key] = gap
 
     def arrived(self, symbol: int, interval: str, slot: int) -> bool:
         """A bar for a gap came in (late, or from a fill): True when it closed an open gap."""
-        gap = self.gaps.get((symbol, interval, slot))
+        key = (symbol, interval, slot)
+        gap = self.gaps.get(key)
         if gap is None or gap.outcome not in ("open", "unfillable", "no_trades"):
             return False
+        if gap.outcome == "no_trades":
+            self._no_trades[interval][symbol] -= 1
+        self._open.pop(key, None)
         gap.outcome = "filled"
+        self._filled += 1
         return True
 
     def next_due_ns(self) -> int | None:
-        times = [g.next_try_ns for g in self.gaps.values() if g.outcome == "open"]
-        return min(times) if times else None
+        return min((g.next_try_ns for g in self._open.values()), default=None)
 
     def due(self, now_ns: int) -> list[FillRequest]:
         """The gaps to ask for now, one request per symbol and run of consecutive slots."""
         due = sorted(
-            (g for g in self.gaps.values() if g.outcome == "open" and g.next_try_ns <= now_ns),
+            (g for g in self._open.values() if g.next_try_ns <= now_ns),
             key=lambda g: (g.symbol, g.interval, g.slot),
         )
         requests: list[FillRequest] = []
@@ -100,21 +110,22 @@ class GapFiller:
             gap.answered += int(answered)
             if gap.attempts >= self.max_retries:
                 gap.outcome = "no_trades" if gap.answered == gap.attempts else "unfillable"
+                del self._open[(request.symbol, request.interval, slot)]
+                if gap.outcome == "no_trades":
+                    by_symbol = self._no_trades.setdefault(request.interval, {})
+                    by_symbol[gap.symbol] = by_symbol.get(gap.symbol, 0) + 1
             else:
                 gap.next_try_ns = now_ns + self.retry_interval_ns
 
     def no_trade_counts(self, symbols: int, interval: str) -> list[int]:
-        counts = [0] * symbols
-        for gap in self.gaps.values():
-            if gap.interval == interval and gap.outcome == "no_trades":
-                counts[gap.symbol] += 1
-        return counts
+        by_symbol = self._no_trades.get(interval, {})
+        return [by_symbol.get(s, 0) for s in range(symbols)]
 
     def open_count(self) -> int:
-        return sum(g.outcome == "open" for g in self.gaps.values())
+        return len(self._open)
 
     def filled_count(self) -> int:
-        return sum(g.outcome == "filled" for g in self.gaps.values())
+        return self._filled
 
 
 def _request(run: list[GapState]) -> FillRequest:

@@ -112,10 +112,14 @@ class LiveStream:
         return correction
 
     def next_due_ns(self) -> int | None:
-        """When the next slot falls due at the latest (its end plus the grace)."""
+        """When the next slot falls due: its end once every symbol's bar is in (a provider
+        whose clock runs ahead of ours sends a bar before its end here), else its end plus
+        the grace."""
         if self.finished:
             return None
-        return int(self.end_ns[self.released]) + self.grace_ns
+        k = self.released
+        complete = bool(self.grid.present[:, k].all())
+        return int(self.end_ns[k]) + (0 if complete else self.grace_ns)
 
     def due_slots(self, now_ns: int) -> np.ndarray:
         """The slots to release now, in order: each past its end, and complete or past the grace."""

@@ -176,16 +176,21 @@ class DataProcessor:
         """Base bars written after their release (live): the streamed view shows them, and
         every derived window already revealed that contains them is built again. Real-time
         indicators are not rewound: they go on from the values they had."""
+        touched: dict[tuple[int, int], set[int]] = {}  # (windows, window) -> symbols
         for base, symbol, slot in corrections:
-            streamed = self.session_data.streamed(base)
-            streamed.correct(symbol, slot)
-            for windows in self._windows:
+            self.session_data.streamed(base).correct(symbol, slot)
+            for number, windows in enumerate(self._windows):
                 if windows.base != base:
                     continue
                 k = int(np.searchsorted(windows.slot_from, slot, side="right")) - 1
                 if 0 <= k < windows.next:
-                    _derive_window(streamed.grid, windows, k)
-                    windows.bars.correct(symbol, k)
+                    touched.setdefault((number, k), set()).add(symbol)
+        # a gap fill brings many bars of one window at once: each window is built again once
+        for (number, k), symbols in touched.items():
+            windows = self._windows[number]
+            _derive_window(self.session_data.streamed(windows.base).grid, windows, k)
+            for symbol in sorted(symbols):
+                windows.bars.correct(symbol, k)
 
     def _update_indicators(
         self, interval: str, symbols: np.ndarray, bars: dict[str, np.ndarray]

@@ -41,6 +41,9 @@ def test_a_minute_is_released_when_complete_or_when_its_grace_has_passed():
     assert stream.due_slots(end0).tolist() == [0]  # complete and ended: no need to wait
     stream.release(np.array([0]))
     assert stream.next_due_ns() == end0 + MINUTE + 2_000_000_000
+    stream.accept(bar("AAA", grid, 1))
+    stream.accept(bar("BBB", grid, 1))  # both in before the minute ended on our clock
+    assert stream.next_due_ns() == end0 + MINUTE  # due at its end: no wait for the grace
 
 
 def test_after_release_a_bar_is_a_correction_and_a_repeat_is_a_duplicate():
@@ -100,3 +103,35 @@ def test_gap_filling_tells_filled_no_trades_and_unfillable_apart():
     outcomes = {g.slot: g.outcome for g in filler.gaps.values()}
     assert outcomes == {3: "filled", 4: "no_trades", 7: "unfillable"}
     assert filler.no_trade_counts(1, "1m") == [1] and filler.next_due_ns() is None
+    assert filler.open_count() == 0 and filler.filled_count() == 1
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["miss", "arrive", "fill"]), st.integers(0, 2), st.integers(0, 9)
+        ),
+        max_size=60,
+    )
+)
+def test_gap_counts_kept_as_gaps_change_equal_a_recount(steps):
+    """The filler keeps its open, filled and no-trades counts as it goes (a late join has
+    thousands of gaps); they must equal a count over every gap after any sequence of events."""
+    filler = GapFiller(max_retries=2, retry_interval_ns=1)
+    for now, (action, symbol, slot) in enumerate(steps, start=1):
+        if action == "miss":
+            filler.missing(symbol, "1s", slot, slot, now)
+        elif action == "arrive":
+            filler.arrived(symbol, "1s", slot)
+        else:
+            for request in filler.due(now):
+                filler.attempted(request, answered=slot % 2 == 0, now_ns=now)
+    outcomes = [g.outcome for g in filler.gaps.values()]
+    assert filler.open_count() == outcomes.count("open")
+    assert filler.filled_count() == outcomes.count("filled")
+    no_trades = [0, 0, 0]
+    for g in filler.gaps.values():
+        no_trades[g.symbol] += g.outcome == "no_trades"
+    assert filler.no_trade_counts(3, "1s") == no_trades
+    open_due = [g.next_try_ns for g in filler.gaps.values() if g.outcome == "open"]
+    assert filler.next_due_ns() == (min(open_due) if open_due else None)
