@@ -117,7 +117,7 @@ def live(
     from adapters.store_history import HistoryGapSource
     from simcore.backtest import resolve_strategy
     from simcore.config import load_config
-    from simcore.live_session import LiveOptions, channels_for, run_live
+    from simcore.live_session import LiveOptions, run_live
     from simcore.requirements import check_config_fits
     from simcore.system import SystemManager
 
@@ -183,11 +183,7 @@ def live(
             if api == "local"
             else ProviderBackedSource(target, tm, history)
         )
-        options = LiveOptions(
-            sessions=sessions,
-            grace_seconds=grace,
-            channels=channels_for(config.session_data_config.streams),
-        )
+        options = LiveOptions(sessions=sessions, grace_seconds=grace)
         folder = out_dir or Path("out") / config_file.stem
         if trade_api == "schwab":
             broker = _schwab_broker(tm)
@@ -414,7 +410,7 @@ def emulate_polygon(
     store: StoreOption = None,
 ) -> None:
     """Serve the store as Polygon's aggregates REST API and stocks websocket on 127.0.0.1:
-    minute aggregates at the clock."""
+    minute and second aggregates at the clock, quotes and trades at their time."""
     import os
 
     from adapters.polygon.emulator import PolygonEmulator

@@ -57,18 +57,6 @@ class LiveOptions:
     min_grace_wall_seconds: float = 0.05  # ... but never less wall time (fast rehearsals)
     lead_seconds: float = 60.0  # how long before the open history is loaded
     mute_minutes: int = 3  # minutes without a bar for any symbol before the feed is reconnected
-    channels: tuple[str, ...] = ("bars",)  # bars, quotes, trades: from the stream marking
-
-
-def channels_for(streams: tuple[str, ...]) -> tuple[str, ...]:
-    """The feed's channels for a session's streams: bars always; quotes and trades (ticks)
-    when asked for (the seed's live rules: stream what the API streams)."""
-    out = ["bars"]
-    if "quotes" in streams:
-        out.append("quotes")
-    if "ticks" in streams:
-        out.append("trades")
-    return tuple(out)
 
 
 def run_live(
@@ -94,11 +82,12 @@ def run_live(
     trade_api = config.api_config.trade_api
     if trade_api != "paper" and broker_factory is None:
         raise UserError(f"trade_api {trade_api!r} needs its broker (`simcore live` builds it)")
-    options = options or LiveOptions(channels=channels_for(config.session_data_config.streams))
+    options = options or LiveOptions()
     gaps = config.session_data_config.gap_filler
     corrections: list[tuple] = []
     gap_fills: list[tuple] = []
     holder: dict[str, LiveRuntime] = {}
+    ticks_received = {"quote": 0, "trade": 0}  # quotes and trades the sessions took in
 
     def build(pipeline) -> LiveRuntime:
         runtime = LiveRuntime(
@@ -106,7 +95,6 @@ def run_live(
             feed,
             clock,
             gap_source if gaps.enable_session_quality else None,
-            channels=options.channels,
             lead_seconds=options.lead_seconds,
             mute_slots=options.mute_minutes,
             retry_interval_ns=gaps.retry_interval_seconds * 10**9,
@@ -118,6 +106,9 @@ def run_live(
 
     def session_ended(day: date, system: SystemManager) -> None:
         c = system.components
+        if c.coordinator.live_ticks is not None:
+            for kind, count in c.coordinator.live_ticks.received.items():
+                ticks_received[kind] += count
         for stream in c.coordinator.live_streams.values():
             for k in stream.counts.corrections:
                 old_close = k.old[3] if k.old else None
@@ -158,6 +149,8 @@ def run_live(
                 "gap_fill_requests": f.fill_requests,
                 "gap_fill_errors": f.fill_errors,
                 "overruns": len(runtime.overruns),
+                "quotes_received": ticks_received["quote"],
+                "trades_received": ticks_received["trade"],
             }
         }
 

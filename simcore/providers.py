@@ -74,7 +74,12 @@ class LiveFeed(Protocol):
 
     inbox: queue.SimpleQueue  # LiveItem, put by the feed's own thread
 
-    def start(self, symbols: Sequence[str], channels: Sequence[str]) -> None: ...
+    def start(self, symbols: Sequence[str], channels: Sequence[str]) -> None:
+        """Connect and subscribe ``symbols`` to ``channels``: the streams the marking
+        STREAMED, in ``HistoryApi.streamable``'s words (``"1s"``, ``"1m"``, ``"quotes"``,
+        ``"ticks"``)."""
+        ...
+
     def stop(self) -> None: ...
     def reconnect(self, reason: str) -> None: ...
     @property

@@ -12,8 +12,13 @@ source actually holds (Architecture Rule 1):
   below it are IGNORED (``1s`` cannot be made from 1m bars).
   Every other requested bar interval is generated from that base. Quotes are streamed if
   stored; ticks are never streamed in backtest.
-* **live** — a requested stream the provider offers is streamed; a bar interval it does not
-  offer is generated from the smallest streamed base.
+* **live** — the base is chosen by the same rule among the bar intervals the provider's live
+  stream offers (Polygon: 1s and 1m; Alpaca and Schwab: 1m), and quotes and ticks are streamed
+  when offered. One bar stream per session: the other requested bar intervals are generated
+  from the base even where the provider also streams them (``["1s", "1m"]`` on Polygon takes
+  second aggregates and builds 1m from them), so a live session's bars are built as the
+  backtest's are and one grid holds them. The seed's live rule ("stream what the API has")
+  is kept for the base, quotes and ticks; the README says why bars deviate.
 
 Whatever cannot be streamed or generated is IGNORED, with the reason recorded.
 """
@@ -74,6 +79,13 @@ class StreamPlan:
     def streams(self, symbol: str, mark: Mark) -> list[str]:
         return [d.stream for d in self.decisions if d.symbol == symbol and d.mark is mark]
 
+    def live_channels(self) -> tuple[str, ...]:
+        """What a live feed must carry for this plan: the streamed base bar intervals, then
+        quotes and ticks where STREAMED (the vocabulary of ``HistoryApi.streamable``)."""
+        streamed = {d.stream for d in self.decisions if d.mark is Mark.STREAMED}
+        bars = sorted((s for s in streamed if s in BAR_INTERVALS), key=interval_sort_key)
+        return (*bars, *(s for s in ("quotes", "ticks") if s in streamed))
+
     def generated_intervals(self, symbol: str) -> tuple[str, ...]:
         """Bar intervals to derive for ``symbol``, in ascending order (5m before 15m)."""
         return self._generated.get(symbol, ())
@@ -92,7 +104,7 @@ class StreamPlan:
         ]
 
 
-def _choose_backtest_base(requested_bars: list[str], stored: set[str]) -> str | None:
+def _choose_base(requested_bars: list[str], stored: set[str]) -> str | None:
     """The largest stored base no longer than the smallest requested bar interval; failing
     that, the smallest stored base that serves any request (smaller requests are IGNORED)."""
     useful = [
@@ -137,11 +149,7 @@ def mark_streams(
     bases: dict[str, str | None] = {}
     for symbol in symbols:
         have = set(available.get(symbol, set()))
-        if mode == "backtest":
-            base = _choose_backtest_base(requested_bars, have)
-        else:
-            offered = [b for b in BASE_INTERVALS if b in have]
-            base = min(offered, key=interval_sort_key) if offered and requested_bars else None
+        base = _choose_base(requested_bars, have) if requested_bars else None
         bases[symbol] = base
         if base is not None and base not in requested:
             decisions.append(
@@ -171,12 +179,9 @@ def _decide(
     # a bar interval
     if stream == base:
         return StreamDecision(symbol, stream, Mark.STREAMED, True, "smallest base interval needed")
-    if mode == "live" and stream in have:
-        return StreamDecision(symbol, stream, Mark.STREAMED, True, "offered by the provider")
     if base is None:
-        return StreamDecision(
-            symbol, stream, Mark.IGNORED, True, "no stored bars it can be built from"
-        )
+        nothing = "no stored bars" if mode == "backtest" else "no bars the provider streams"
+        return StreamDecision(symbol, stream, Mark.IGNORED, True, f"{nothing} it can be built from")
     if interval_sort_key(stream) < interval_sort_key(base) or not _divides(base, stream):
         return StreamDecision(
             symbol, stream, Mark.IGNORED, True, f"cannot be built from {base} bars"

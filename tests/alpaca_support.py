@@ -122,7 +122,7 @@ def run_against_emulator(
             clock,
             HistoryGapSource(history),
             folder / "out",
-            LiveOptions(sessions=1, lead_seconds=30, channels=("bars",)),
+            LiveOptions(sessions=1, lead_seconds=30),
             None,
             broker,
         )

@@ -59,23 +59,44 @@ def test_daily_only_store_streams_1d():
     assert marks(plan) == {"1d": S}
 
 
-def test_live_streams_what_the_provider_offers():
+def test_live_streams_one_base_the_provider_offers_and_generates_the_other_bars():
     offered = {"A": {"1m", "1d", "quotes", "ticks"}}
     plan = mark_streams(["A"], ["1m", "5m", "1d", "quotes", "ticks"], "live", offered)
-    assert marks(plan) == {"1m": S, "5m": G, "1d": S, "quotes": S, "ticks": S}
+    assert marks(plan) == {"1m": S, "5m": G, "1d": G, "quotes": S, "ticks": S}
+    assert plan.live_channels() == ("1m", "quotes", "ticks")
+
+
+def test_live_on_polygon_streams_seconds_only_where_asked():
+    offered = {"A": {"1s", "1m", "quotes", "ticks"}}  # Polygon: A, AM, Q and T
+    minutes = mark_streams(["A"], ["1m", "5m"], "live", offered)
+    assert marks(minutes) == {"1m": S, "5m": G}
+    assert minutes.live_channels() == ("1m",)  # no second aggregates for minute bars
+    seconds = mark_streams(["A"], ["1s", "1m", "quotes"], "live", offered)
+    assert marks(seconds) == {"1s": S, "1m": G, "quotes": S}
+    assert seconds.live_channels() == ("1s", "quotes")
+
+
+def test_live_without_a_bar_stream_ignores_bars_and_says_why():
+    plan = mark_streams(["A"], ["1m", "quotes"], "live", {"A": {"quotes"}})
+    assert marks(plan) == {"1m": I, "quotes": S}
+    reasons = {d.stream: d.reason for d in plan.decisions}
+    assert "no bars the provider streams" in reasons["1m"]
 
 
 @given(
     requested=st.lists(st.sampled_from(STREAMS), min_size=1, unique=True),
     stored=st.sets(st.sampled_from(["1s", "1m", "1d", "quotes", "ticks"])),
+    mode=st.sampled_from(["backtest", "live"]),
 )
-def test_marking_invariants(requested, stored):
-    plan = mark_streams(["A"], requested, "backtest", {"A": stored})
+def test_marking_invariants(requested, stored, mode):
+    plan = mark_streams(["A"], requested, mode, {"A": stored})
     got = marks(plan)
     assert set(requested) <= set(got)
     streamed_bars = [s for s, m in got.items() if m is S and s in BAR_INTERVALS]
-    assert len(streamed_bars) <= 1  # one base per symbol in backtest
-    assert got.get("ticks", I) is I
+    assert len(streamed_bars) <= 1  # one base per symbol, in either mode
+    assert set(plan.live_channels()) == {s for s, m in got.items() if m is S}
+    if mode == "backtest":
+        assert got.get("ticks", I) is I
     for stream, mark in got.items():
         if mark is G:  # generated only from a streamed, smaller base
             assert streamed_bars and interval_sort_key(streamed_bars[0]) < interval_sort_key(stream)

@@ -58,12 +58,12 @@ class AlpacaFeed:
             stream._reconnect_min_backoff = max(0.01, 1.0 / self.clock_speed)
             stream._reconnect_max_backoff = max(0.05, 30.0 / self.clock_speed)
         names = list(symbols)
-        if "bars" in channels:
+        if "1m" in channels:
             stream.subscribe_bars(self._handler("bar"), *names)
             stream.subscribe_updated_bars(self._handler("updated"), *names)
         if "quotes" in channels:
             stream.subscribe_quotes(self._handler("quote"), *names)
-        if "trades" in channels:
+        if "ticks" in channels:
             stream.subscribe_trades(self._handler("trade"), *names)
         self.thread = threading.Thread(target=stream.run, name="alpaca-feed", daemon=True)
         self.thread.start()

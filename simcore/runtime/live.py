@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import queue
 import sys
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -55,7 +54,6 @@ class LiveRuntime(ThreadRuntime):
         clock: LiveClock,
         gap_source: GapSource | None = None,
         *,
-        channels: Sequence[str] = ("bars",),
         lead_seconds: float = 60.0,
         mute_slots: int = 3,
         retry_interval_ns: int = 60_000_000_000,
@@ -64,7 +62,6 @@ class LiveRuntime(ThreadRuntime):
         self.feed = feed
         self.live_clock = clock
         self.gap_source = gap_source
-        self.channels = tuple(channels)
         self.lead_ns = int(lead_seconds * 1e9)
         self.mute_slots = mute_slots
         self.retry_interval_ns = retry_interval_ns
@@ -94,8 +91,9 @@ class LiveRuntime(ThreadRuntime):
             broker = None
         if broker is not None:
             broker.start()
-        # connected from the start: the first bars of a session must not come before the socket
-        self.feed.start(c.symbols, self.channels)
+        # connected from the start: the first bars of a session must not come before the socket;
+        # the feed carries what the marking STREAMED (the base bar interval, quotes, ticks)
+        self.feed.start(c.symbols, c.plan.live_channels())
         try:
             for day in c.days:
                 trading = tm.get_trading_session(day)

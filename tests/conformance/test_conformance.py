@@ -49,7 +49,7 @@ def session(provider: Provider, source_store, folder, start, speed, outage, stra
         result = run_live(
             system, adapters.source.store, strategy, adapters.source,
             served.feed(speed), clock, adapters.gap_source, folder / "out",
-            LiveOptions(sessions=1, lead_seconds=30, channels=("bars",)), None, broker,
+            LiveOptions(sessions=1, lead_seconds=30), None, broker,
         )  # fmt: skip
         account = (
             {"positions": served.account_positions, "orders": served.account_orders}
