@@ -346,6 +346,9 @@ def data_synth(
         int, typer.Option(help="Bad rows injected per symbol (to test cleaning).")
     ] = 0,
     quotes: Annotated[bool, typer.Option(help="Also generate end-of-minute quotes.")] = False,
+    seconds: Annotated[
+        bool, typer.Option(help="Also generate 1s bars that add up to each 1m bar.")
+    ] = False,
     store: StoreOption = None,
 ) -> None:
     """Generate seeded, calendar-aware synthetic market data into the store."""
@@ -370,6 +373,7 @@ def data_synth(
             gap_rate=gap_rate,
             bad_rows=bad_rows,
             quotes=quotes,
+            seconds=seconds,
         )
     except ValueError as exc:
         raise UserError(f"synth: {exc}") from None

@@ -8,7 +8,7 @@ import polars as pl
 from polars.testing import assert_frame_equal
 
 from adapters.local.sample import SAMPLE_SPEC, ensure_sample
-from adapters.local.store import BARS_1D, BARS_1M, QUOTES, ParquetStore
+from adapters.local.store import BARS_1D, BARS_1M, BARS_1S, QUOTES, ParquetStore
 from adapters.local.synth import SynthSpec, generate, write_synthetic
 from simcore.bars import ohlcv_aggregations
 from simcore.time import TimeManager
@@ -76,6 +76,31 @@ def test_daily_bars_agree_with_the_minute_bars(tm: TimeManager):
     history = daily.filter(pl.col("day") < date(2025, 6, 30))
     assert tm.count_trading_days(date(2025, 6, 2), date(2025, 6, 27)) == 19  # Juneteenth closed
     assert history.height == 2 * 19
+
+
+def test_second_bars_add_up_to_the_minute_bars_gaps_and_early_close_included(
+    tm: TimeManager,
+):
+    spec = SynthSpec(
+        ("AAA", "BBB"), date(2025, 7, 2), date(2025, 7, 3), gap_rate=0.05, seconds=True
+    )
+    data = generate(spec, tm)
+    seconds, minutes = data[BARS_1S], data[BARS_1M]
+    assert seconds.height == 60 * minutes.height  # a missing minute has no seconds either
+    assert (seconds["timestamp"].dt.second().unique().len()) == 60
+    built = (
+        seconds.sort("timestamp")
+        .group_by("symbol", pl.col("timestamp").dt.truncate("1m"), maintain_order=True)
+        .agg(*ohlcv_aggregations())
+        .sort("symbol", "timestamp")
+    )
+    assert_frame_equal(built, minutes.sort("symbol", "timestamp").select(built.columns))
+    inside = seconds.select(
+        (pl.col("low") <= pl.min_horizontal("open", "close")).all(),
+        (pl.col("high") >= pl.max_horizontal("open", "close")).all(),
+        ((pl.col("close") * 100).round(6) == (pl.col("close") * 100).round(0)).all(),  # cents
+    )
+    assert inside.row(0) == (True, True, True)
 
 
 def test_gaps_and_bad_rows_are_injected_and_counted(tmp_path, tm: TimeManager):

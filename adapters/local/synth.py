@@ -5,7 +5,9 @@ per-symbol drift and volatility, and shapes intraday volume as a U (heavy at the
 Daily bars over the minute range are aggregated from the minute bars, so the two agree; before
 the minute range only daily bars are drawn (for 52-week windows). Optional gaps (missing
 minutes) and bad rows (NaN, negative volume, high < low, duplicates) exercise quality
-measurement and the cleaner: the bad rows go through the same cleaning as any import and are
+measurement and the cleaner. Second bars, when asked for, split every minute: their open is
+the minute's open, their close its close, their extremes its extremes and their volumes add up
+to its volume, so 1m bars built from them are the stored 1m bars: the bad rows go through the same cleaning as any import and are
 counted in its report.
 
 Same spec, same numbers, on every machine: every random stream is seeded from the spec's seed
@@ -22,7 +24,7 @@ import numpy as np
 import polars as pl
 
 from adapters.local.importers import ImportReport, import_frame
-from adapters.local.store import BARS_1D, BARS_1M, QUOTES, Dataset, ParquetStore
+from adapters.local.store import BARS_1D, BARS_1M, BARS_1S, QUOTES, Dataset, ParquetStore
 from simcore.bars import ohlcv_aggregations
 from simcore.errors import DataError
 from simcore.time import TimeManager
@@ -41,6 +43,7 @@ class SynthSpec:
     gap_rate: float = 0.0  # probability that a regular-session minute is missing
     bad_rows: int = 0  # bad rows injected per symbol (cycling through BAD_ROW_KINDS)
     quotes: bool = False  # also end-of-minute quotes
+    seconds: bool = False  # also 1s bars that add up to each 1m bar exactly
 
     def __post_init__(self) -> None:
         if not self.symbols:
@@ -175,6 +178,44 @@ def _quotes(spec: SynthSpec, symbol: str, bars: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _second_bars(spec: SynthSpec, symbol: str, bars: pl.DataFrame) -> pl.DataFrame:
+    """60 second bars per minute bar: a Brownian bridge from the minute's open to its close,
+    kept within its range, one second touching its high and one its low; the minute's volume
+    split among the seconds (multinomial, so the parts add up exactly)."""
+    rng = _rng(spec, symbol, 5)
+    n, seconds = bars.height, 60
+    opens, closes = bars["open"].to_numpy(), bars["close"].to_numpy()
+    highs, lows = bars["high"].to_numpy(), bars["low"].to_numpy()
+    walk = np.cumsum(rng.normal(0, 1, (n, seconds)), axis=1)
+    steps = np.arange(1, seconds + 1) / seconds
+    bridge = walk - steps * walk[:, -1:]  # zero at both ends
+    spread = (highs - lows)[:, None] / 4
+    path = opens[:, None] + (closes - opens)[:, None] * steps + spread * bridge / np.sqrt(seconds)
+    path = _cents(np.clip(path, lows[:, None], highs[:, None]))
+    path[:, -1] = closes
+    s_open = np.concatenate([opens[:, None], path[:, :-1]], axis=1)
+    s_high, s_low = np.maximum(s_open, path), np.minimum(s_open, path)
+    rows = np.arange(n)
+    s_high[rows, rng.integers(0, seconds, n)] = highs
+    s_low[rows, rng.integers(0, seconds, n)] = lows
+    volume = rng.multinomial(
+        bars["volume"].to_numpy().astype(np.int64), np.full(seconds, 1 / seconds)
+    )
+    start_ns = bars["timestamp"].dt.epoch("ns").to_numpy()
+    stamps = (start_ns[:, None] + np.arange(seconds) * 1_000_000_000).ravel()
+    return pl.DataFrame(
+        {
+            "symbol": symbol,
+            "timestamp": pl.Series(stamps).cast(pl.Datetime("ns", "UTC")).dt.cast_time_unit("us"),
+            "open": s_open.ravel(),
+            "high": s_high.ravel(),
+            "low": s_low.ravel(),
+            "close": path.ravel(),
+            "volume": volume.ravel().astype(np.float64),
+        }
+    )
+
+
 def _daily_from_minutes(bars: pl.DataFrame, tm: TimeManager) -> pl.DataFrame:
     local_day = tm.utc_to_local_date_expr(pl.col("timestamp")).alias("day")
     daily = (
@@ -210,7 +251,7 @@ def _inject_bad_rows(spec: SynthSpec, symbol: str, bars: pl.DataFrame) -> pl.Dat
 
 def generate(spec: SynthSpec, tm: TimeManager) -> dict[Dataset, pl.DataFrame]:
     """Frames per dataset, not yet cleaned (bad rows included when asked for)."""
-    minute_frames, daily_frames, quote_frames = [], [], []
+    minute_frames, daily_frames, quote_frames, second_frames = [], [], [], []
     if not tm.trading_days(spec.minute_start, spec.minute_end):
         raise DataError(
             f"no {tm.calendar_name} trading day from {spec.minute_start} to {spec.minute_end}: "
@@ -231,6 +272,8 @@ def generate(spec: SynthSpec, tm: TimeManager) -> dict[Dataset, pl.DataFrame]:
         daily_frames.append(_daily_from_minutes(bars, tm))
         if spec.quotes:
             quote_frames.append(_quotes(spec, symbol, bars))
+        if spec.seconds:
+            second_frames.append(_second_bars(spec, symbol, bars))
         minute_frames.append(_inject_bad_rows(spec, symbol, bars))
     out = {
         BARS_1M: pl.concat(minute_frames),
@@ -238,6 +281,8 @@ def generate(spec: SynthSpec, tm: TimeManager) -> dict[Dataset, pl.DataFrame]:
     }
     if quote_frames:
         out[QUOTES] = pl.concat(quote_frames)
+    if second_frames:
+        out[BARS_1S] = pl.concat(second_frames)
     return out
 
 
