@@ -17,14 +17,16 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
+import numpy as np
 import polars as pl
 from websockets.asyncio.server import serve
 
-from adapters.local.store import BARS_1D, BARS_1M, Dataset, ParquetStore
+from adapters.local.store import BARS_1D, BARS_1M, BARS_1S, Dataset, ParquetStore
 from simcore.time import LiveClock
 
 HOST = "127.0.0.1"
 MINUTE_NS = 60_000_000_000
+SECOND_NS = 1_000_000_000
 JsonHandler = Callable[[str, str, dict[str, list[str]], object, bytes], tuple[int, object, dict]]
 
 
@@ -118,14 +120,16 @@ def rows_until(
     end_ns: int,
 ) -> pl.DataFrame:
     """The store's rows with start <= t <= end and nothing the clock has not reached (a
-    minute bar: its end; a daily bar: its day's start), by symbol and time, with ``ns``."""
+    second or minute bar: its end; a daily bar: its day's start), by symbol and time, with
+    ``ns``."""
     start = datetime.fromtimestamp(start_ns / 1e9, UTC)
     end = datetime.fromtimestamp(end_ns / 1e9 + 1e-6, UTC)
     frame = store.read(dataset, symbols, start, end)
     frame = frame.with_columns(pl.col("timestamp").dt.epoch("ns").alias("ns"))
     now = clock.now_ns()
-    if dataset == BARS_1M:
-        frame = frame.filter(pl.col("ns") + MINUTE_NS <= now)
+    if dataset in (BARS_1S, BARS_1M):
+        length = MINUTE_NS if dataset == BARS_1M else SECOND_NS
+        frame = frame.filter(pl.col("ns") + length <= now)
     elif dataset == BARS_1D:
         frame = frame.filter(pl.col("ns") < now)
     else:
@@ -146,6 +150,16 @@ def session_bars(store: ParquetStore, tm, day) -> tuple[int, int, dict[int, list
     for row in frame.with_columns(pl.col("timestamp").dt.epoch("ns").alias("ns")).to_dicts():
         bars.setdefault(row["ns"], []).append(row)
     return open_ns, close_ns, bars
+
+
+def session_frame(store: ParquetStore, tm, day, dataset: Dataset) -> pl.DataFrame:
+    """A day's regular-session rows of ``dataset`` (1s bars, quotes, trades) for every stored
+    symbol, with ``ns``, in time order."""
+    session = tm.get_trading_session(day)
+    lo = datetime.fromtimestamp(tm.to_utc_ns(session.regular_open) / 1e9, UTC)
+    hi = datetime.fromtimestamp(tm.to_utc_ns(session.regular_close) / 1e9 + 1e-6, UTC)
+    frame = store.read(dataset, store.symbols(dataset), lo, hi, regular_only=True)
+    return frame.with_columns(pl.col("timestamp").dt.epoch("ns").alias("ns")).sort("ns", "symbol")
 
 
 class MinuteStream:
@@ -186,6 +200,16 @@ class MinuteStream:
 
     async def send(self, rows: list[dict]) -> None:
         raise NotImplementedError
+
+    def timed_frames(self, day) -> list[tuple[str, pl.DataFrame, int]]:
+        """What is sent between the minute bars at its own time: (kind, the day's rows with
+        ``ns`` in time order, delay after ``ns``): second bars once their second has ended,
+        quotes and trades at their stamp. A provider whose socket carries only minute bars
+        sends nothing between them."""
+        return []
+
+    async def send_timed(self, kind: str, rows: list[dict]) -> None:
+        """Send rows of one kind due at one time (``timed_frames``)."""
 
     def published(self, rows: list[dict]) -> None:
         """Every row of a minute, streamed or not (an emulated account fills on them)."""
@@ -267,10 +291,16 @@ class MinuteStream:
                 await self._sleep_until(self.tm.to_utc_ns(nxt.regular_open))
                 continue
             if day not in loaded:
-                loaded = {day: session_bars(self.store, self.tm, day)}
-            open_ns, close_ns, bars = loaded[day]
+                timed = [
+                    (kind, frame, frame["ns"].to_numpy() + delay)
+                    for kind, frame, delay in self.timed_frames(day)
+                ]
+                loaded = {day: (session_bars(self.store, self.tm, day), timed, [now - 1])}
+            (open_ns, close_ns, bars), timed, sent_until = loaded[day]
             start = max(open_ns, open_ns + (now - open_ns) // MINUTE_NS * MINUTE_NS)
             send_at = start + MINUTE_NS + self.bar_delay_ns
+            await self._send_timed(timed, sent_until[0], send_at)
+            sent_until[0] = send_at
             await self._sleep_until(send_at)
             dropped = [t for t in self.drop_at if t <= send_at]
             for drop in dropped:
@@ -285,3 +315,26 @@ class MinuteStream:
             if start + MINUTE_NS >= close_ns:
                 self.closed(close_ns)
                 await self._sleep_until(close_ns + 1)
+
+    async def _send_timed(self, timed: list, after_ns: int, until_ns: int) -> None:
+        """Send the timed rows due in (after, until], each at its time, grouped by time and
+        kind (read per minute: a day of second bars is millions of rows)."""
+        events: list[tuple[int, int, str, dict]] = []
+        for number, (kind, frame, times) in enumerate(timed):
+            lo, hi = np.searchsorted(times, [after_ns, until_ns], side="right")
+            rows = frame.slice(int(lo), int(hi - lo)).to_dicts()
+            events += [
+                (int(t), number, kind, r)
+                for t, r in zip(times[lo:hi], rows, strict=True)
+                if (r["symbol"], r["ns"]) not in self.missing
+            ]
+        events.sort(key=lambda e: (e[0], e[1]))
+        i = 0
+        while i < len(events):
+            at, number, kind = events[i][0], events[i][1], events[i][2]
+            j = i
+            while j < len(events) and events[j][0] == at and events[j][1] == number:
+                j += 1
+            await self._sleep_until(at)
+            await self.send_timed(kind, [e[3] for e in events[i:j]])
+            i = j

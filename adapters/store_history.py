@@ -20,13 +20,13 @@ from pathlib import Path
 import polars as pl
 
 from adapters.local.importers import ImportReport, import_frame
-from adapters.local.store import BARS_1D, BARS_1M, ParquetStore, atomic_write
+from adapters.local.store import BARS_1D, BARS_1M, BARS_1S, ParquetStore, atomic_write
 from simcore.errors import NotAvailableError
 from simcore.live_stream import LiveItem
 from simcore.time import TimeManager
 
-DATASETS = {"1m": BARS_1M, "1d": BARS_1D}
-CHUNK_DAYS = {"1m": 10, "1d": 2000}  # trading days per request range
+DATASETS = {"1s": BARS_1S, "1m": BARS_1M, "1d": BARS_1D}
+CHUNK_DAYS = {"1s": 1, "1m": 10, "1d": 2000}  # trading days per request range
 # a provider's bars as they come, before the store's cleaner: after its symbol and time column
 FETCHED_BAR_COLUMNS = {
     "open": pl.Float64,
@@ -206,7 +206,7 @@ class HistoryGapSource:
         tm = self.history.tm
         frame = self.history.bars_between([symbol], interval, start_ns, end_ns)
         if frame.height:
-            import_frame(self.history.store, BARS_1M, frame.drop("day"), tm)
+            import_frame(self.history.store, DATASETS[interval], frame.drop("day"), tm)
         stamps = frame["timestamp"].dt.epoch("ns").to_list() if frame.height else []
         rows = frame.select("open", "high", "low", "close", "volume").rows() if frame.height else []
         received = time.perf_counter()

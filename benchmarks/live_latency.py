@@ -2,6 +2,7 @@
 
     python -m benchmarks.live_latency                  # 10 and 100 symbols, 30 session minutes
     python -m benchmarks.live_latency --symbols 10 --minutes 10 --provider polygon
+    python -m benchmarks.live_latency --symbols 10 --minutes 5 --provider polygon --interval 1s
 
 The benchmark workload's first day is served by the provider's emulator (Alpaca's: msgpack
 frames through alpaca-py's stream client; Polygon's: JSON frames through massive's
@@ -11,7 +12,9 @@ session grid, releases the minute when every symbol's bar is in, and the analysi
 strategy subscribed to 1m bars. The clock is a rehearsal clock at 60x (a session minute a wall
 second), joined 30 minutes before the close; gap filling is off so that nothing else runs.
 The latency of a bar is the wall time from the emulator's ``send`` of the frame that carried it
-to the strategy's call. Wall-clock figures: measured here, never asserted by a test.
+to the strategy's call. With ``--interval 1s`` (Polygon only: second aggregates) the session
+streams 1s bars from a one-day store with second bars, and a strategy subscribed to 1s is
+called every second. Wall-clock figures: measured here, never asserted by a test.
 """
 
 from __future__ import annotations
@@ -26,16 +29,19 @@ from pathlib import Path
 from adapters.alpaca.emulator import AlpacaEmulator
 from adapters.alpaca.feed import AlpacaFeed
 from adapters.alpaca.keys import AlpacaKeys
-from adapters.local.source import LocalDataSource
+from adapters.local.source import LIVE_STREAMS, LocalDataSource
 from adapters.local.store import ParquetStore
+from adapters.local.synth import SynthSpec, write_synthetic
 from adapters.polygon.emulator import PolygonEmulator
 from adapters.polygon.feed import PolygonFeed
+from adapters.polygon.history import STREAMS as POLYGON_STREAMS
 from adapters.polygon.keys import PolygonKey
 from adapters.schwab.client import schwab_client
 from adapters.schwab.credentials import SchwabCredentials
 from adapters.schwab.emulator import SchwabEmulator
 from adapters.schwab.feed import SchwabFeed
-from benchmarks.workload import START, make, symbols
+from adapters.schwab.history import STREAMS as SCHWAB_STREAMS
+from benchmarks.workload import SEED, START, make, symbols
 from simcore.analysis import Strategy
 from simcore.config import SessionConfig
 from simcore.live_session import LiveOptions, run_live
@@ -44,11 +50,12 @@ from simcore.system import SystemManager
 from simcore.time import LiveClock, TimeManager
 
 SPEED = 60.0
+STREAMS = {"alpaca": LIVE_STREAMS, "polygon": POLYGON_STREAMS, "schwab": SCHWAB_STREAMS}
 KEYS = AlpacaKeys("bench-key", "bench-secret")
 
 
 class CallTimes(Strategy):
-    subscriptions = ("1m",)
+    subscriptions: tuple[str, ...] = ("1m",)
 
     def on_start(self, ctx) -> None:
         self.calls: dict[tuple[str, int], float] = {}
@@ -81,7 +88,18 @@ def _serve(provider: str, store: ParquetStore, clock: LiveClock):
         yield feed, lambda: {(m.symbol, m.time_ns): m.wall for m in emulator.sent if m.kind == "b"}
 
 
-def measure(root: Path, count: int, minutes: int, provider: str = "alpaca") -> dict[str, float]:
+def make_seconds(count: int, folder: Path) -> Path:
+    """The workload's first day with 1s bars that add up to its 1m bars (the synth's)."""
+    root = folder / f"w{count}-seconds"
+    if not (root / "bars").is_dir():
+        spec = SynthSpec(tuple(symbols(count)), START, START, seed=SEED, seconds=True)
+        write_synthetic(ParquetStore(root), spec, TimeManager())
+    return root
+
+
+def measure(
+    root: Path, count: int, minutes: int, provider: str = "alpaca", interval: str = "1m"
+) -> dict[str, float]:
     tm = TimeManager()
     close = tm.get_trading_session(START).regular_close
     start = close - timedelta(minutes=minutes, seconds=20)
@@ -93,7 +111,7 @@ def measure(root: Path, count: int, minutes: int, provider: str = "alpaca") -> d
             "mode": "live",
             "session_data_config": {
                 "symbols": symbols(count),
-                "streams": ["1m"],
+                "streams": [interval],
                 "gap_filler": {"enable_session_quality": False},
             },
             "trading_config": {"max_buying_power": 1e6, "max_per_trade": 1e4,
@@ -102,13 +120,14 @@ def measure(root: Path, count: int, minutes: int, provider: str = "alpaca") -> d
         }
     )  # fmt: skip
     strategy = CallTimes()
+    strategy.subscriptions = (interval,)
     with _serve(provider, store, clock) as (feed, sent_bars):
         system = SystemManager(config, clock)
         run_live(
             system,
             store,
             strategy,
-            LocalDataSource(store, system.get_time_manager()),
+            LocalDataSource(store, system.get_time_manager(), live_streams=STREAMS[provider]),
             feed,
             clock,
             None,
@@ -129,16 +148,20 @@ def main() -> None:
     parser.add_argument("--symbols", type=int, nargs="*", default=[10, 100])
     parser.add_argument("--minutes", type=int, default=30)
     parser.add_argument("--provider", choices=["alpaca", "polygon", "schwab"], default="alpaca")
+    parser.add_argument("--interval", choices=["1m", "1s"], default="1m")
     args = parser.parse_args()
+    if args.interval == "1s" and args.provider != "polygon":
+        parser.error("--interval 1s: only Polygon streams second bars")
     with tempfile.TemporaryDirectory() as tmp:
         print(
             f"{args.provider}: frame sent -> on_bars, loopback, {SPEED:g}x rehearsal clock, "
-            f"{args.minutes} minutes"
+            f"{args.minutes} minutes of {args.interval} bars"
         )
         print(f"{'symbols':>8} {'bars':>7} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
         for count in args.symbols:
-            root = make(count, Path(tmp))
-            r = measure(root, count, args.minutes, args.provider)
+            build = make_seconds if args.interval == "1s" else make
+            root = build(count, Path(tmp))
+            r = measure(root, count, args.minutes, args.provider, args.interval)
             print(
                 f"{count:>8} {r['count']:>7} {r['p50']:>8.3f} {r['p99']:>8.3f} {r['max']:>8.3f}",
                 flush=True,

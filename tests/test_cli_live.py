@@ -74,6 +74,21 @@ def run_cli(argv: list[str]) -> int:
     return int(exited.value.code or 0)
 
 
+def run_live_cli(
+    tmp_path: Path, data_api: str, clock_start: str, speed: float, streams=("1m", "5m", "15m")
+) -> Path:
+    """`simcore live` on ``live_config`` read from ``data_api`` (its emulator's URLs already in
+    the environment), with the rehearsal clock; returns the results folder."""
+    live = live_config(streams=streams).model_dump(mode="json")
+    live["api_config"]["data_api"] = data_api
+    live["metadata"]["strategy"] = "simcore.strategies.sma_cross:SmaCrossCounter"
+    (tmp_path / "live.json").write_text(json.dumps(live))
+    argv = ["live", str(tmp_path / "live.json"), "--store", str(tmp_path / "s")]
+    argv += ["--out", str(tmp_path / "out"), "--clock-start", clock_start]
+    assert run_cli([*argv, "--clock-speed", str(speed)]) == 0
+    return tmp_path / "out"
+
+
 def test_ctrl_c_mid_session_writes_every_bar_received_and_exits_130(
     emulator, tmp_path, capsys, caplog
 ):

@@ -67,11 +67,16 @@ class LocalDataSource:
     remedy = "import it with `simcore data import`, or check the symbols and --store"
 
     def __init__(
-        self, store: ParquetStore, time_manager: TimeManager, price_adjustment: str = "raw"
+        self,
+        store: ParquetStore,
+        time_manager: TimeManager,
+        price_adjustment: str = "raw",
+        live_streams: frozenset[str] = LIVE_STREAMS,
     ):
         self.store = store
         self.tm = time_manager
         self.price_adjustment = price_adjustment
+        self.live_streams = live_streams  # what the emulator replaying the store streams
         self._factors: dict[tuple[str, ...], pl.DataFrame] = {}
 
     def factors(self, symbols: Sequence[str]) -> pl.DataFrame:
@@ -130,9 +135,10 @@ class LocalDataSource:
         return held  # type: ignore[return-value]
 
     def streamable(self, symbol: str) -> set[str]:
-        """What a live replay of the store streams (through the Alpaca emulator): 1m bars,
-        quotes and trades, where the store holds them."""
-        return self.available(symbol) & LIVE_STREAMS
+        """What a live replay of the store streams, where the store holds it: through the
+        Alpaca emulator (the default) 1m bars, quotes and trades; ``live_streams`` says
+        otherwise for another provider's emulator (Polygon's streams 1s bars too)."""
+        return self.available(symbol) & self.live_streams
 
     def _session(self, day: date) -> TradingSession:
         session = self.tm.get_trading_session(day)

@@ -1,12 +1,14 @@
 """A loopback emulator of Polygon's REST aggregates API and stocks websocket, serving the store.
 
-``GET /v2/aggs/ticker/{ticker}/range/1/{minute|day}/{from}/{to}`` (from and to: Unix ms or
+``GET /v2/aggs/ticker/{ticker}/range/1/{second|minute|day}/{from}/{to}`` (from and to: Unix ms or
 ``YYYY-MM-DD``) answers as Polygon does: ``results`` of ``t`` (ms, bar start), ``o h l c v vw
 n``, pages linked by ``next_url``, ``Authorization: Bearer <key>`` checked, and nothing the
 clock has not reached. The websocket (``ws://127.0.0.1:PORT/stocks``) speaks Polygon's JSON
 protocol: a ``connected`` status, ``auth`` with the key, ``subscribe``/``unsubscribe`` to
-``AM.<ticker>``, then every minute's aggregate (``ev: AM``, ``s``/``e`` in ms) once the minute
-has ended on the clock. Faults on demand: small pages, 429 with ``Retry-After``, 500s, dropped
+``AM.<ticker>``, ``A.<ticker>``, ``Q.<ticker>`` and ``T.<ticker>``, then every minute's aggregate
+(``ev: AM``, ``s``/``e`` in ms) once the minute has ended on the clock, every second's
+(``ev: A``) once the second has, and the store's quotes (``Q``) and trades (``T``) at their
+time (where the store holds 1s bars, quotes or trades). Faults on demand: small pages, 429 with ``Retry-After``, 500s, dropped
 connections (closed abnormally, as a network failure is; the client reconnects), minutes never
 streamed. It listens on 127.0.0.1 only; the ``massive`` client is pointed at it with its REST
 ``base`` and its websocket ``feed`` host.
@@ -23,14 +25,15 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
+import polars as pl
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
-from adapters.local.store import BARS_1D, BARS_1M, ParquetStore
-from adapters.loopback import JsonServer, MinuteStream, rows_until
+from adapters.local.store import BARS_1D, BARS_1M, BARS_1S, QUOTES, TICKS, ParquetStore
+from adapters.loopback import SECOND_NS, JsonServer, MinuteStream, rows_until, session_frame
 from simcore.time import LiveClock, TimeManager
 
-DATASETS = {"minute": BARS_1M, "day": BARS_1D}
+DATASETS = {"second": BARS_1S, "minute": BARS_1M, "day": BARS_1D}
 
 
 @dataclass
@@ -113,7 +116,11 @@ class PolygonEmulator:
             return 404, _error("NOT_FOUND", f"no route {path}"), {}
         ticker, multiplier, timespan, lo, hi = parts[3], parts[5], parts[6], parts[7], parts[8]
         if multiplier != "1" or timespan not in DATASETS:
-            return 400, _error("ERROR", f"the emulator serves 1 minute and 1 day, not {path}"), {}
+            return (
+                400,
+                _error("ERROR", f"the emulator serves 1 second, 1 minute and 1 day, not {path}"),
+                {},
+            )
         try:
             start_ns, end_ns = self._bound(lo, False), self._bound(hi, True)
             limit = int(query.get("limit", ["5000"])[0])
@@ -183,24 +190,39 @@ class _PolygonStream(MinuteStream):
             pass
 
     async def send(self, rows: list[dict]) -> None:
+        await self.send_timed("AM", rows)
+
+    def timed_frames(self, day) -> list[tuple[str, pl.DataFrame, int]]:
+        """Second aggregates at the end of their second (and the bar delay), quotes and trades
+        at their stamp, from what the store holds for the day."""
+        return [
+            ("A", session_frame(self.store, self.tm, day, BARS_1S), SECOND_NS + self.bar_delay_ns),
+            ("Q", session_frame(self.store, self.tm, day, QUOTES), 0),
+            ("T", session_frame(self.store, self.tm, day, TICKS), 0),
+        ]
+
+    async def send_timed(self, kind: str, rows: list[dict]) -> None:
+        """Send ``rows`` as Polygon's ``kind`` events to every connection subscribed to them."""
+        form = _FORMS[kind]
         for conn, subs in list(self.subs.items()):
-            wanted = [_minute(r) for r in rows if f"AM.{r['symbol']}" in subs]
+            wanted = [form(r) for r in rows if f"{kind}.{r['symbol']}" in subs]
             if wanted:
                 with contextlib.suppress(ConnectionClosed):
                     await conn.send(json.dumps(wanted))
-                    wall = time.perf_counter()
-                    self.emulator.sent += [(wall, m["sym"], m["s"] * 1_000_000) for m in wanted]
+                    if kind in ("AM", "A"):
+                        wall = time.perf_counter()
+                        self.emulator.sent += [(wall, m["sym"], m["s"] * 1_000_000) for m in wanted]
 
 
 def _status(status: str, message: str) -> dict:
     return {"ev": "status", "status": status, "message": message}
 
 
-def _minute(row: dict) -> dict:
-    """A minute aggregate as Polygon streams it (``AM``)."""
+def _minute(row: dict, event: str = "AM", length_ms: int = 60_000) -> dict:
+    """A minute aggregate as Polygon streams it (``AM``; ``A`` for a second's)."""
     start_ms = row["ns"] // 1_000_000
     return {
-        "ev": "AM",
+        "ev": event,
         "sym": row["symbol"],
         "v": row["volume"],
         "o": row["open"],
@@ -209,8 +231,32 @@ def _minute(row: dict) -> dict:
         "c": row["close"],
         "vw": row.get("vwap"),
         "s": start_ms,
-        "e": start_ms + 60_000,
+        "e": start_ms + length_ms,
     }
+
+
+def _second(row: dict) -> dict:
+    return _minute(row, "A", 1_000)
+
+
+def _quote(row: dict) -> dict:
+    """A quote as Polygon streams it (``Q``: prices, sizes, SIP time in ms)."""
+    return {
+        "ev": "Q", "sym": row["symbol"], "bx": 12, "bp": row["bid_price"], "bs": row["bid_size"],
+        "ax": 12, "ap": row["ask_price"], "as": row["ask_size"], "c": 0,
+        "t": row["ns"] // 1_000_000, "z": 3,
+    }  # fmt: skip
+
+
+def _trade(row: dict) -> dict:
+    """A trade as Polygon streams it (``T``)."""
+    return {
+        "ev": "T", "sym": row["symbol"], "x": 12, "i": str(row["ns"]), "z": 3,
+        "p": row["price"], "s": row["size"], "t": row["ns"] // 1_000_000,
+    }  # fmt: skip
+
+
+_FORMS = {"AM": _minute, "A": _second, "Q": _quote, "T": _trade}
 
 
 def _aggregate(row: dict) -> dict:

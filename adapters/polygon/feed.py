@@ -1,7 +1,9 @@
 """Polygon's live market data for the engine: the ``massive`` client's ``WebSocketClient`` on a
 thread of its own (``adapters.feed_thread``).
 
-Minute aggregates (``AM``) become ``LiveItem`` bars in the feed's inbox; the session
+The channels the engine asks for map onto Polygon's stocks topics: ``1m`` minute aggregates
+(``AM``), ``1s`` second aggregates (``A``), ``quotes`` (``Q``) and ``ticks`` trades (``T``).
+Each message becomes a ``LiveItem`` in the feed's inbox (bars, quotes, trades); the session
 coordinator takes them from there. The client owns one connection: the socket, the key and the
 subscriptions. Every reconnect is a new client (``max_reconnects=0``): the client's own
 reconnect forgets its subscriptions when a connection closes before they were sent (a server
@@ -16,13 +18,15 @@ from collections.abc import Sequence
 
 from massive import WebSocketClient
 from massive.exceptions import AuthError
-from massive.websocket.models import EquityAgg
+from massive.websocket.models import EquityAgg, EquityQuote, EquityTrade
 
 from adapters.feed_thread import FeedThread
 from adapters.polygon.keys import PolygonKey
 from simcore.live_stream import LiveItem
 
 HOST = "socket.massive.com"  # the client's real-time stocks feed
+TOPICS = {"1m": "AM", "1s": "A", "quotes": "Q", "ticks": "T"}  # channel -> Polygon's prefix
+BAR_EVENTS = {"AM", "A"}  # the minute's and the second's aggregates
 
 
 class PolygonFeed(FeedThread):
@@ -35,7 +39,8 @@ class PolygonFeed(FeedThread):
         self.client: WebSocketClient | None = None
 
     def topics(self, symbols: Sequence[str], channels: Sequence[str]) -> list[str]:
-        return [f"AM.{s}" for s in symbols] if "bars" in channels else []
+        prefixes = [TOPICS[c] for c in channels if c in TOPICS]
+        return [f"{prefix}.{s}" for prefix in prefixes for s in symbols]
 
     async def session(self, topics: list[str]) -> None:
         secure, host = True, HOST
@@ -55,11 +60,21 @@ class PolygonFeed(FeedThread):
     async def _handle(self, messages: list) -> None:
         received = time.perf_counter()
         for m in messages:
-            if isinstance(m, EquityAgg) and m.event_type == "AM":
+            if isinstance(m, EquityAgg) and m.event_type in BAR_EVENTS:
                 values = (m.open, m.high, m.low, m.close, m.volume)
-                start_ns = int(m.start_timestamp) * 1_000_000
-                self.inbox.put(LiveItem("bar", m.symbol, start_ns, values, received))
-                self.received += 1
+                item = LiveItem(
+                    "bar", m.symbol, int(m.start_timestamp) * 1_000_000, values, received
+                )
+            elif isinstance(m, EquityQuote):
+                values = (m.bid_price, m.bid_size, m.ask_price, m.ask_size)
+                item = LiveItem("quote", m.symbol, int(m.timestamp) * 1_000_000, values, received)
+            elif isinstance(m, EquityTrade):
+                values = (m.price, m.size)
+                item = LiveItem("trade", m.symbol, int(m.timestamp) * 1_000_000, values, received)
+            else:
+                continue
+            self.inbox.put(item)
+            self.received += 1
 
     @property
     def connected(self) -> bool:

@@ -30,17 +30,17 @@ from adapters.store_history import (
 from simcore.errors import DataError
 from simcore.time import TimeManager
 
-TIMESPANS = {"1m": "minute", "1d": "day"}
-# what the feed takes from Polygon's stocks websocket: minute aggregates (AM). Second aggregates
-# (A), quotes (Q) and trades (T) are on the socket too, but the feed does not take them yet
-STREAMS = frozenset({"1m"})
+TIMESPANS = {"1s": "second", "1m": "minute", "1d": "day"}
+# what the feed takes from Polygon's stocks websocket: second (A) and minute (AM) aggregates,
+# quotes (Q) and trades (T); the marking streams one bar interval of them per session
+STREAMS = frozenset({"1s", "1m", "quotes", "ticks"})
 
 
 class PolygonHistory(StoreFillingHistory):
     """Polygon's aggregates API as a ``simcore.providers.HistoryApi``."""
 
     name = "Polygon"
-    served = ("1m", "1d")
+    served = ("1s", "1m", "1d")
     ledger_name = "polygon"
     description = "Polygon (aggregates)"
 
@@ -62,7 +62,7 @@ class PolygonHistory(StoreFillingHistory):
         self.limiter = RateLimiter(requests_per_minute, sleep)
 
     def streamable(self, symbol: str) -> set[str]:
-        """What the feed streams from Polygon: minute aggregates (see ``STREAMS``)."""
+        """What the feed streams from Polygon (see ``STREAMS``)."""
         return set(STREAMS)
 
     def _request(
