@@ -14,12 +14,13 @@ from polars.testing import assert_frame_equal
 
 from adapters.local.store import ParquetStore
 from adapters.schwab.emulator import SchwabEmulator
+from adapters.schwab.feed import SchwabFeed
 from simcore.backtest import resolve_strategy, run_backtest
 from simcore.outputs import frame_digest
 from simcore.time import LiveClock
 from tests.alpaca_support import et, live_config, store_bars
 from tests.test_alpaca_backtest import config
-from tests.test_cli_live import run_cli
+from tests.test_cli_live import run_cli, run_live_cli
 
 
 @pytest.fixture
@@ -74,20 +75,42 @@ def test_simcore_live_on_schwab_streams_every_minute(sample_store, tmp_path, mon
     speed = 600.0
     with SchwabEmulator(sample_store, LiveClock(et(12, 45), speed)) as emu:
         rehearse(monkeypatch, emu, tmp_path)
-        live = live_config().model_dump(mode="json")
-        live["api_config"]["data_api"] = "schwab"
-        live["metadata"]["strategy"] = "simcore.strategies.sma_cross:SmaCrossCounter"
-        (tmp_path / "live.json").write_text(json.dumps(live))
-        argv = ["live", str(tmp_path / "live.json"), "--store", str(tmp_path / "s")]
-        argv += ["--out", str(tmp_path / "out"), "--clock-start", "2025-07-03T12:45:00-04:00"]
-        assert run_cli([*argv, "--clock-speed", str(speed)]) == 0
+        streams = ("1m", "5m", "15m", "quotes")
+        out = run_live_cli(tmp_path, "schwab", "2025-07-03T12:45:00-04:00", speed, streams)
         assert emu.connections_opened >= 1  # the streamer's address came from the preferences
-    bars = pl.read_parquet(tmp_path / "out" / "bars.parquet").filter(pl.col("interval") == "1m")
+    bars = pl.read_parquet(out / "bars.parquet").filter(pl.col("interval") == "1m")
     assert_frame_equal(
         bars.select("symbol", "timestamp", "open", "close").sort("symbol", "timestamp"),
         store_bars(sample_store).select("symbol", "timestamp", "open", "close"),
         check_dtypes=False,
     )
+    # quotes through LEVELONE_EQUITIES: one a minute per symbol from 12:46 to 12:59; the one
+    # stamped at the 13:00 close races the session's end
+    marking = pl.read_parquet(out / "marking.parquet")
+    assert set(marking.filter(pl.col("stream") == "quotes")["mark"]) == {"STREAMED"}
+    quotes = json.loads((out / "metrics.json").read_text())["live"]["quotes_received"]
+    assert 2 * 14 <= quotes <= 2 * 15
+
+
+def test_level_one_deltas_are_merged_into_whole_quotes():
+    """Schwab's level one sends only the fields that changed: a quote is put once its bid,
+    ask, sizes and time are all known, and later deltas keep the fields they do not carry."""
+    feed = SchwabFeed(client=None)  # type: ignore[arg-type] - no connection: the handler only
+    full = {"key": "ALFA", "BID_PRICE": 10.0, "ASK_PRICE": 10.02, "BID_SIZE": 300,
+            "ASK_SIZE": 200, "QUOTE_TIME_MILLIS": 1_000}  # fmt: skip
+    feed._handle_quotes({"content": [{"key": "ALFA", "BID_PRICE": 9.99}]})
+    assert feed.inbox.empty()  # only a bid: not a quote yet
+    feed._handle_quotes({"content": [full]})
+    feed._handle_quotes(
+        {"content": [{"key": "ALFA", "ASK_PRICE": 10.03, "QUOTE_TIME_MILLIS": 2_000}]}
+    )
+    first, second = feed.inbox.get_nowait(), feed.inbox.get_nowait()
+    assert (first.kind, first.time_ns, first.values) == (
+        "quote",
+        10**9,
+        (10.0, 300.0, 10.02, 200.0),
+    )
+    assert (second.time_ns, second.values) == (2 * 10**9, (10.0, 300.0, 10.03, 200.0))
 
 
 def test_schwab_trading_is_real_money_unless_rehearsed_and_trades_with_the_emulator(

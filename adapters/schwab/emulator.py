@@ -6,7 +6,8 @@ volume datetime`` (ms, bar start), ``symbol``, ``empty``; nothing the clock has 
 bearer token is checked against the access token the emulator issued, and ``POST
 /v1/oauth/token`` refreshes it as Schwab's token endpoint does. ``/trader/v1/userPreference``
 hands out this emulator's streamer (``ws://127.0.0.1:PORT/ws``): ADMIN LOGIN with the access
-token, CHART_EQUITY SUBS/ADD/UNSUBS, then each minute's candle at the clock. Faults on demand:
+token, CHART_EQUITY and LEVELONE_EQUITIES SUBS/ADD/UNSUBS, then each minute's candle at the
+clock and the store's quotes at their time (level one: the fields asked for, numbered). Faults on demand:
 429 with ``Retry-After``, 500s, dropped streams, missing minutes. It listens on 127.0.0.1 only:
 schwab-py's fixed host is routed to it by an httpx transport (``adapters.schwab.client``).
 ``token_file`` writes a schwab-py token file for it.
@@ -25,12 +26,13 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from adapters.alpaca.emulator_trading import TradingDesk
-from adapters.local.store import BARS_1D, BARS_1M, ParquetStore
-from adapters.loopback import JsonServer, MinuteStream, rows_until
+from adapters.local.store import BARS_1D, BARS_1M, QUOTES, ParquetStore
+from adapters.loopback import JsonServer, MinuteStream, rows_until, session_frame
 from adapters.schwab.emulator_trading import SchwabTrader
 from simcore.time import LiveClock, TimeManager
 
 DATASETS = {"minute": BARS_1M, "daily": BARS_1D}
+SERVICES = ("CHART_EQUITY", "LEVELONE_EQUITIES")
 
 
 @dataclass
@@ -164,14 +166,15 @@ class SchwabEmulator:
 
 
 class _SchwabStreamer(MinuteStream):
-    """Schwab's streamer: JSON ``requests`` (ADMIN LOGIN with the access token, CHART_EQUITY
-    SUBS/ADD/UNSUBS), ``response`` acknowledgements, then ``data`` with each minute's candle in
-    CHART_EQUITY's numbered fields."""
+    """Schwab's streamer: JSON ``requests`` (ADMIN LOGIN with the access token, CHART_EQUITY and
+    LEVELONE_EQUITIES SUBS/ADD/UNSUBS), ``response`` acknowledgements, then ``data`` with each
+    minute's candle in CHART_EQUITY's numbered fields and quotes in LEVELONE_EQUITIES'."""
 
     def __init__(self, emulator: SchwabEmulator, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.emulator = emulator
         self.sequence = 0
+        self.quote_fields: dict = {}  # connection -> the LEVELONE_EQUITIES fields it asked for
 
     async def connection(self, ws: ServerConnection) -> None:
         subs: set[str] = set()
@@ -187,11 +190,16 @@ class _SchwabStreamer(MinuteStream):
                         else:
                             self.subs[ws] = subs
                             self.conns.add(ws)
-                    elif service == "CHART_EQUITY" and ws in self.subs:
-                        keys = {k for k in str(params.get("keys", "")).split(",") if k}
+                    elif service in SERVICES and ws in self.subs:
+                        keys = {
+                            f"{service}:{k}" for k in str(params.get("keys", "")).split(",") if k
+                        }
                         if command == "SUBS":
-                            subs.clear()
+                            subs.difference_update({k for k in subs if k.startswith(service)})
                         subs.difference_update(keys) if command == "UNSUBS" else subs.update(keys)
+                        if service == "LEVELONE_EQUITIES" and command != "UNSUBS":
+                            fields = str(params.get("fields", "")).split(",")
+                            self.quote_fields[ws] = [f for f in fields if f]
                     else:
                         code, message = 11, f"{service} {command} not served by the emulator"
                     await ws.send(json.dumps({"response": [_response(request, code, message)]}))
@@ -203,7 +211,9 @@ class _SchwabStreamer(MinuteStream):
 
     async def send(self, rows: list[dict]) -> None:
         for conn, subs in list(self.subs.items()):
-            content = [_candle(r, self._next()) for r in rows if r["symbol"] in subs]
+            content = [
+                _candle(r, self._next()) for r in rows if f"CHART_EQUITY:{r['symbol']}" in subs
+            ]
             if content:
                 item = {"service": "CHART_EQUITY", "timestamp": content[0]["7"],
                         "command": "SUBS", "content": content}  # fmt: skip
@@ -211,6 +221,20 @@ class _SchwabStreamer(MinuteStream):
                     await conn.send(json.dumps({"data": [item]}))
                     wall = time.perf_counter()
                     self.emulator.sent += [(wall, c["key"], c["7"] * 1_000_000) for c in content]
+
+    def timed_frames(self, day) -> list:
+        """The store's quotes at their time (LEVELONE_EQUITIES)."""
+        return [("LEVELONE_EQUITIES", session_frame(self.store, self.tm, day, QUOTES), 0)]
+
+    async def send_timed(self, kind: str, rows: list[dict]) -> None:
+        for conn, subs in list(self.subs.items()):
+            fields = self.quote_fields.get(conn, [])
+            content = [_level_one(r, fields) for r in rows if f"{kind}:{r['symbol']}" in subs]
+            if content:
+                item = {"service": kind, "timestamp": rows[0]["ns"] // 1_000_000,
+                        "command": "SUBS", "content": content}  # fmt: skip
+                with contextlib.suppress(ConnectionClosed):
+                    await conn.send(json.dumps({"data": [item]}))
 
     def published(self, rows: list[dict]) -> None:
         for row in rows:
@@ -222,6 +246,16 @@ class _SchwabStreamer(MinuteStream):
     def _next(self) -> int:
         self.sequence += 1
         return self.sequence
+
+
+def _level_one(row: dict, fields: list[str]) -> dict:
+    """A quote in LEVELONE_EQUITIES' numbered fields (1 bid, 2 ask, 4 bid size, 5 ask size, 34
+    quote time in ms), only those the subscription asked for."""
+    values = {
+        "0": row["symbol"], "1": row["bid_price"], "2": row["ask_price"],
+        "4": row["bid_size"], "5": row["ask_size"], "34": row["ns"] // 1_000_000,
+    }  # fmt: skip
+    return {"key": row["symbol"]} | {f: values[f] for f in fields if f in values}
 
 
 def _response(request: dict, code: int, message: str) -> dict:

@@ -28,7 +28,7 @@ from adapters.store_history import (
 from simcore.errors import DataError
 from simcore.time import TimeManager
 
-STREAMS = frozenset({"1m"})  # the streamer's CHART_EQUITY: minute candles
+STREAMS = frozenset({"1m", "quotes"})  # the streamer's CHART_EQUITY candles, LEVELONE_EQUITIES
 
 
 class SchwabHistory(StoreFillingHistory):
