@@ -12,14 +12,15 @@ import contextlib
 import json
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
 from urllib.parse import parse_qs, urlparse
 
 import numpy as np
 import polars as pl
-from websockets.asyncio.server import serve
+from websockets.asyncio.server import ServerConnection, serve
 
 from adapters.local.store import BARS_1D, BARS_1M, BARS_1S, Dataset, ParquetStore
 from simcore.time import LiveClock
@@ -162,6 +163,73 @@ def session_frame(store: ParquetStore, tm, day, dataset: Dataset) -> pl.DataFram
     return frame.with_columns(pl.col("timestamp").dt.epoch("ns").alias("ns")).sort("ns", "symbol")
 
 
+class WebsocketServer:
+    """A websocket server on 127.0.0.1 on a thread and event loop of its own, with one task
+    beside it (what the emulator publishes). ``stop`` ends both, aborts the connections still
+    open and raises what made the task fail: an emulator that broke must not pass for a
+    provider that went quiet."""
+
+    def __init__(
+        self,
+        name: str,
+        handler: Callable[[ServerConnection], Awaitable[None]],
+        publisher: Callable[[], Awaitable[None]],
+        connections: Callable[[], Iterable[ServerConnection]],
+        *,
+        port: int = 0,
+        path: str = "",
+    ):
+        self.name, self.port, self.path = name, port, path
+        self._handler, self._publisher, self._connections = handler, publisher, connections
+        self.url = ""
+        self.failure: Exception | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._stopping: asyncio.Future | None = None
+        self._ready = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name=f"{self.name}-ws", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(10):
+            raise RuntimeError(f"the {self.name} websocket did not start")
+
+    def stop(self) -> None:
+        if self.loop is not None and self._stopping is not None:
+            self.loop.call_soon_threadsafe(
+                lambda: self._stopping.done() or self._stopping.set_result(None)
+            )
+        if self._thread is not None:
+            self._thread.join(10)
+        if self.failure is not None:
+            raise RuntimeError(f"the {self.name} stream failed") from self.failure
+
+    def _run(self) -> None:
+        loop = self.loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(self._serve())
+        finally:
+            loop.close()
+
+    async def _serve(self) -> None:
+        self._stopping = asyncio.get_running_loop().create_future()
+        async with serve(self._handler, HOST, self.port, ping_interval=None) as server:
+            self.url = f"ws://{HOST}:{next(iter(server.sockets)).getsockname()[1]}{self.path}"
+            self._ready.set()
+            publisher = asyncio.create_task(self._publish())
+            await self._stopping
+            publisher.cancel()
+            for conn in list(self._connections()):
+                conn.transport.abort()
+
+    async def _publish(self) -> None:
+        try:
+            await self._publisher()
+        except Exception as exc:
+            self.failure = exc
+            raise
+
+
 class MinuteStream:
     """A loopback websocket that publishes each session minute's bars at the clock: a server
     thread of its own, the walk through the sessions, dropped connections and missing minutes
@@ -188,12 +256,10 @@ class MinuteStream:
         self.conns: set = set()  # logged-in connections: a drop closes them
         self.subs: dict = {}  # connection -> what it subscribed to (the emulator's words)
         self.connections_opened = 0
-        self.failure: Exception | None = None
-        self.url = ""
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stopping: asyncio.Future | None = None
-        self._ready = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.timed_sent: dict[str, int] = {}  # kind -> rows sent between the minute bars
+        self.server = WebsocketServer(
+            name, self._counted, self._walk, lambda: self.conns, path=path
+        )
 
     async def connection(self, ws) -> None:
         raise NotImplementedError
@@ -217,39 +283,15 @@ class MinuteStream:
     def closed(self, close_ns: int) -> None:
         """The session closed (an emulated account's DAY orders expire)."""
 
+    @property
+    def url(self) -> str:
+        return self.server.url
+
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name=f"{self.name}-ws")
-        self._thread.start()
-        if not self._ready.wait(10):
-            raise RuntimeError(f"the {self.name} websocket did not start")
+        self.server.start()
 
     def stop(self) -> None:
-        if self._loop is not None and self._stopping is not None:
-            self._loop.call_soon_threadsafe(
-                lambda: self._stopping.done() or self._stopping.set_result(None)
-            )
-        if self._thread is not None:
-            self._thread.join(10)
-        if self.failure is not None:
-            raise RuntimeError(f"the {self.name} stream failed") from self.failure
-
-    def _run(self) -> None:
-        loop = self._loop = asyncio.new_event_loop()
-        try:
-            loop.run_until_complete(self._serve())
-        finally:
-            loop.close()
-
-    async def _serve(self) -> None:
-        self._stopping = asyncio.get_running_loop().create_future()
-        async with serve(self._counted, HOST, 0, ping_interval=None) as server:
-            self.url = f"ws://{HOST}:{next(iter(server.sockets)).getsockname()[1]}{self.path}"
-            self._ready.set()
-            publisher = asyncio.create_task(self._publish())
-            await self._stopping
-            publisher.cancel()
-            for conn in list(self.conns):
-                conn.transport.abort()
+        self.server.stop()
 
     def _is_down(self, ns: int) -> bool:
         return any(lo <= ns < hi for lo, hi in self.down)
@@ -270,17 +312,9 @@ class MinuteStream:
         if wait > 0:
             await asyncio.sleep(wait)
 
-    async def _publish(self) -> None:
-        """Walk the clock minute by minute through each session, sending each minute's bars
-        once it has ended (and ``bar_delay`` after). A failure of the emulator itself is kept
-        and raised by ``stop``: it must not pass for a provider that went quiet."""
-        try:
-            await self._walk()
-        except Exception as exc:
-            self.failure = exc
-            raise
-
     async def _walk(self) -> None:
+        """Walk the clock minute by minute through each session, sending each minute's bars
+        once it has ended (and ``bar_delay`` after), and what falls due between them."""
         loaded: dict = {}
         while True:
             now = self.clock.now_ns()
@@ -338,3 +372,53 @@ class MinuteStream:
             await self._sleep_until(at)
             await self.send_timed(kind, [e[3] for e in events[i:j]])
             i = j
+
+
+class LoopbackEmulator:
+    """What a provider's emulator is made of: a REST server (``_http``) and a websocket
+    (``_socket()``: a ``MinuteStream`` or a ``WebsocketServer``), started and stopped together,
+    on 127.0.0.1. A provider's emulator builds both in its ``__init__`` and says how they
+    answer."""
+
+    _http: JsonServer
+
+    def _socket(self) -> MinuteStream | WebsocketServer:
+        raise NotImplementedError
+
+    @property
+    def rest_url(self) -> str:
+        return self._http.url
+
+    def start(self) -> Self:
+        self._http.start()
+        self._socket().start()
+        return self
+
+    def stop(self) -> None:
+        try:
+            self._socket().stop()
+        finally:
+            self._http.stop()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+class MinuteStreamEmulator(LoopbackEmulator):
+    """An emulator whose websocket is a ``MinuteStream`` (``stream``): Polygon's, Schwab's."""
+
+    stream: MinuteStream
+
+    def _socket(self) -> MinuteStream:
+        return self.stream
+
+    @property
+    def connections_opened(self) -> int:
+        return self.stream.connections_opened
+
+    @property
+    def stream_url(self) -> str:
+        return self.stream.url

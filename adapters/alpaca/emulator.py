@@ -31,13 +31,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 import polars as pl
-from websockets.asyncio.server import ServerConnection, serve
+from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from adapters.alpaca import wire
 from adapters.alpaca.emulator_trading import TradingDesk, TradingFaults
 from adapters.local.store import BARS_1D, BARS_1M, QUOTES, TICKS, Dataset, ParquetStore
-from adapters.loopback import HOST, JsonServer, rows_until, session_bars
+from adapters.loopback import (
+    JsonServer,
+    LoopbackEmulator,
+    WebsocketServer,
+    rows_until,
+    session_bars,
+)
 from simcore.metrics import PerformanceMetrics
 from simcore.time import LiveClock, TimeManager
 
@@ -74,7 +80,7 @@ class Sent:
     time_ns: int
 
 
-class AlpacaEmulator:
+class AlpacaEmulator(LoopbackEmulator):
     def __init__(
         self,
         store: ParquetStore,
@@ -109,46 +115,24 @@ class AlpacaEmulator:
         self._refusals_left = 0
         self._days: dict[date, dict[str, object]] = {}
         self._http = JsonServer(self._answer, "alpaca-emulator", rest_port)
-        self._stream_port = stream_port
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._ready = threading.Event()
-        self._stopping: asyncio.Future | None = None
-        self._threads: list[threading.Thread] = []
-        self.stream_url = ""
+        self._ws = WebsocketServer(
+            "alpaca-emulator", self._connection, self._broadcast,
+            lambda: [*self._conns, *self._trading_conns], port=stream_port, path="/v2/iex",
+        )  # fmt: skip
 
     # ------------------------------------------------------------------ lifecycle
     @property
-    def rest_url(self) -> str:
-        return self._http.url
+    def stream_url(self) -> str:
+        """alpaca-py's ``StockDataStream`` URL (market data)."""
+        return self._ws.url
 
     @property
     def trading_stream_url(self) -> str:
         """alpaca-py's ``TradingStream`` URL (trade updates), on the market-data socket's port."""
         return self.stream_url.removesuffix("/v2/iex") + "/stream"
 
-    def start(self) -> AlpacaEmulator:
-        self._http.start()
-        stream = threading.Thread(target=self._run_stream, name="alpaca-emulator-ws", daemon=True)
-        self._threads = [stream]
-        stream.start()
-        if not self._ready.wait(10):
-            raise RuntimeError("the emulator's websocket server did not start")
-        return self
-
-    def stop(self) -> None:
-        if self._loop is not None and self._stopping is not None:
-            self._loop.call_soon_threadsafe(
-                lambda: self._stopping.done() or self._stopping.set_result(None)
-            )
-        self._http.stop()
-        for thread in self._threads:
-            thread.join(10)
-
-    def __enter__(self) -> AlpacaEmulator:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+    def _socket(self) -> WebsocketServer:
+        return self._ws
 
     # ------------------------------------------------------------------ store access
     def _rows(
@@ -270,25 +254,6 @@ class AlpacaEmulator:
         return status, answer, {}
 
     # ------------------------------------------------------------------ websocket
-    def _run_stream(self) -> None:
-        loop = self._loop = asyncio.new_event_loop()
-        try:
-            loop.run_until_complete(self._serve())
-        finally:
-            loop.close()
-
-    async def _serve(self) -> None:
-        self._stopping = asyncio.get_running_loop().create_future()
-        async with serve(self._connection, HOST, self._stream_port, ping_interval=None) as server:
-            port = next(iter(server.sockets)).getsockname()[1]
-            self.stream_url = f"ws://{HOST}:{port}/v2/iex"
-            self._ready.set()
-            ticker = asyncio.create_task(self._broadcast())
-            await self._stopping
-            ticker.cancel()
-            for conn in [*self._conns, *self._trading_conns]:
-                conn.transport.abort()
-
     async def _connection(self, ws: ServerConnection) -> None:
         if ws.request is not None and ws.request.path.startswith("/stream"):
             await self._trading_connection(ws)
@@ -378,9 +343,10 @@ class AlpacaEmulator:
 
     def drop_trading_streams(self) -> None:
         """Close every trade-updates connection (alpaca-py reconnects)."""
-        if self._loop is not None:
+        loop = self._ws.loop
+        if loop is not None:
             for conn in list(self._trading_conns):
-                self._loop.call_soon_threadsafe(conn.transport.abort)
+                loop.call_soon_threadsafe(conn.transport.abort)
 
     async def _sleep_until(self, ns: int) -> None:
         wait = self.clock.wall_seconds_until(ns)

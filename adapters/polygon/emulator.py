@@ -30,7 +30,14 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from adapters.local.store import BARS_1D, BARS_1M, BARS_1S, QUOTES, TICKS, ParquetStore
-from adapters.loopback import SECOND_NS, JsonServer, MinuteStream, rows_until, session_frame
+from adapters.loopback import (
+    SECOND_NS,
+    JsonServer,
+    MinuteStream,
+    MinuteStreamEmulator,
+    rows_until,
+    session_frame,
+)
 from simcore.time import LiveClock, TimeManager
 
 DATASETS = {"second": BARS_1S, "minute": BARS_1M, "day": BARS_1D}
@@ -47,7 +54,7 @@ class PolygonFaults:
     down: list[tuple[int, int]] = field(default_factory=list)  # [from, until): stream refused
 
 
-class PolygonEmulator:
+class PolygonEmulator(MinuteStreamEmulator):
     def __init__(
         self,
         store: ParquetStore,
@@ -71,33 +78,6 @@ class PolygonEmulator:
             bar_delay_ns=int(bar_delay_seconds * 1e9), drop_at=self.faults.drop_at,
             missing=self.faults.missing, name="polygon-emulator", down=self.faults.down,
         )  # fmt: skip
-
-    @property
-    def rest_url(self) -> str:
-        return self._http.url
-
-    @property
-    def stream_url(self) -> str:
-        return self.stream.url
-
-    @property
-    def connections_opened(self) -> int:
-        return self.stream.connections_opened
-
-    def start(self) -> PolygonEmulator:
-        self._http.start()
-        self.stream.start()
-        return self
-
-    def stop(self) -> None:
-        self.stream.stop()
-        self._http.stop()
-
-    def __enter__(self) -> PolygonEmulator:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     def handle(self, method: str, path: str, query: dict[str, list[str]], headers, body=b""):
         self.rest_requests.append(path)
@@ -209,6 +189,7 @@ class _PolygonStream(MinuteStream):
             if wanted:
                 with contextlib.suppress(ConnectionClosed):
                     await conn.send(json.dumps(wanted))
+                    self.timed_sent[kind] = self.timed_sent.get(kind, 0) + len(wanted)
                     if kind in ("AM", "A"):
                         wall = time.perf_counter()
                         self.emulator.sent += [(wall, m["sym"], m["s"] * 1_000_000) for m in wanted]

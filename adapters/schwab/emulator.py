@@ -27,7 +27,13 @@ from websockets.exceptions import ConnectionClosed
 
 from adapters.alpaca.emulator_trading import TradingDesk
 from adapters.local.store import BARS_1D, BARS_1M, QUOTES, ParquetStore
-from adapters.loopback import JsonServer, MinuteStream, rows_until, session_frame
+from adapters.loopback import (
+    JsonServer,
+    MinuteStream,
+    MinuteStreamEmulator,
+    rows_until,
+    session_frame,
+)
 from adapters.schwab.emulator_trading import SchwabTrader
 from simcore.time import LiveClock, TimeManager
 
@@ -46,7 +52,7 @@ class SchwabFaults:
     place_500: int = 0  # the next N placements: taken, but answered 500
 
 
-class SchwabEmulator:
+class SchwabEmulator(MinuteStreamEmulator):
     def __init__(
         self,
         store: ParquetStore,
@@ -72,29 +78,6 @@ class SchwabEmulator:
             path="/ws", bar_delay_ns=int(bar_delay_seconds * 1e9), drop_at=self.faults.drop_at,
             missing=self.faults.missing, name="schwab-emulator", down=self.faults.down,
         )  # fmt: skip
-
-    @property
-    def rest_url(self) -> str:
-        return self._http.url
-
-    @property
-    def connections_opened(self) -> int:
-        return self.stream.connections_opened
-
-    def start(self) -> SchwabEmulator:
-        self._http.start()
-        self.stream.start()
-        return self
-
-    def stop(self) -> None:
-        self.stream.stop()
-        self._http.stop()
-
-    def __enter__(self) -> SchwabEmulator:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     def token_file(self, path: Path, *, age_days: float = 0.0) -> Path:
         """A schwab-py token file for this emulator's tokens, created ``age_days`` ago."""
@@ -235,6 +218,7 @@ class _SchwabStreamer(MinuteStream):
                         "command": "SUBS", "content": content}  # fmt: skip
                 with contextlib.suppress(ConnectionClosed):
                     await conn.send(json.dumps({"data": [item]}))
+                    self.timed_sent[kind] = self.timed_sent.get(kind, 0) + len(content)
 
     def published(self, rows: list[dict]) -> None:
         for row in rows:

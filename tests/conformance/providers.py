@@ -89,19 +89,42 @@ class Provider(Protocol):
     ) -> contextlib.AbstractContextManager[Served]: ...
 
 
-class AlpacaServed:
-    def __init__(self, emulator: AlpacaEmulator):
-        self.emulator = emulator
+class EmulatorServed:
+    """What every provider's emulator serves alike: a store-filling history API behind the
+    engine's source and gap filler, the stream's connection count, and (for those that
+    trade) the emulated account's positions and orders."""
+
+    emulator: AlpacaEmulator | PolygonEmulator | SchwabEmulator
 
     def history(self, store, tm, *, bad_credentials=False):
-        keys = AlpacaKeys(KEYS.key, "not-the-secret") if bad_credentials else KEYS
-        return AlpacaHistory(store, tm, keys, url=self.emulator.rest_url, sleep=lambda s: None)
+        raise NotImplementedError
 
     def adapters(self, store, tm) -> Adapters:
         history = self.history(store, tm)
         return Adapters(
             history, ProviderBackedSource(store, tm, history), HistoryGapSource(history)
         )
+
+    @property
+    def stream_connections(self) -> int:
+        return self.emulator.connections_opened
+
+    @property
+    def account_positions(self) -> dict[str, float]:
+        return self.emulator.desk.positions()
+
+    @property
+    def account_orders(self) -> int:
+        return len(self.emulator.desk.book.orders)
+
+
+class AlpacaServed(EmulatorServed):
+    def __init__(self, emulator: AlpacaEmulator):
+        self.emulator = emulator
+
+    def history(self, store, tm, *, bad_credentials=False):
+        keys = AlpacaKeys(KEYS.key, "not-the-secret") if bad_credentials else KEYS
+        return AlpacaHistory(store, tm, keys, url=self.emulator.rest_url, sleep=lambda s: None)
 
     def feed(self, speed):
         return AlpacaFeed(KEYS, url=self.emulator.stream_url, clock_speed=speed)
@@ -120,18 +143,6 @@ class AlpacaServed:
 
     def drop_trading_streams(self) -> None:
         self.emulator.drop_trading_streams()
-
-    @property
-    def stream_connections(self) -> int:
-        return self.emulator.connections_opened
-
-    @property
-    def account_positions(self) -> dict[str, float]:
-        return self.emulator.desk.positions()
-
-    @property
-    def account_orders(self) -> int:
-        return len(self.emulator.desk.book.orders)
 
 
 class AlpacaProvider:
@@ -182,7 +193,7 @@ class LocalProvider(AlpacaProvider):
             yield LocalServed(served.emulator)
 
 
-class PolygonServed:
+class PolygonServed(EmulatorServed):
     def __init__(self, emulator: PolygonEmulator):
         self.emulator = emulator
 
@@ -190,22 +201,12 @@ class PolygonServed:
         key = PolygonKey("not-the-secret" if bad_credentials else KEYS.secret)
         return PolygonHistory(store, tm, key, url=self.emulator.rest_url, sleep=lambda s: None)
 
-    def adapters(self, store, tm) -> Adapters:
-        history = self.history(store, tm)
-        return Adapters(
-            history, ProviderBackedSource(store, tm, history), HistoryGapSource(history)
-        )
-
     def feed(self, speed):
         key = PolygonKey(KEYS.secret)
         return PolygonFeed(key, url=self.emulator.stream_url, clock_speed=speed)
 
     def broker_factory(self, tm):
         return None
-
-    @property
-    def stream_connections(self) -> int:
-        return self.emulator.connections_opened
 
 
 class PolygonProvider:
@@ -225,7 +226,7 @@ class PolygonProvider:
             yield PolygonServed(emulator)
 
 
-class SchwabServed:
+class SchwabServed(EmulatorServed):
     """schwab-py's client with its fixed host carried to the emulator by an httpx transport."""
 
     def __init__(self, emulator: SchwabEmulator, folder: Path):
@@ -242,12 +243,6 @@ class SchwabServed:
         credentials = SchwabCredentials("app-key", "app-secret", token)
         url = self.emulator.rest_url
         return SchwabHistory(store, tm, credentials, url=url, sleep=lambda s: None)
-
-    def adapters(self, store, tm) -> Adapters:
-        history = self.history(store, tm)
-        return Adapters(
-            history, ProviderBackedSource(store, tm, history), HistoryGapSource(history)
-        )
 
     def feed(self, speed):
         credentials = SchwabCredentials("app-key", "app-secret", self.token)
@@ -268,18 +263,6 @@ class SchwabServed:
 
     def drop_trading_streams(self) -> None:
         """Schwab's orders are read back by polling: there is no order stream to drop."""
-
-    @property
-    def stream_connections(self) -> int:
-        return self.emulator.connections_opened
-
-    @property
-    def account_positions(self) -> dict[str, float]:
-        return self.emulator.desk.positions()
-
-    @property
-    def account_orders(self) -> int:
-        return len(self.emulator.desk.book.orders)
 
 
 class SchwabProvider:
