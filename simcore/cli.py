@@ -118,9 +118,12 @@ def backtest(
         typer.Option(help="data_api alpaca: the REST base (default: $SIMCORE_ALPACA_DATA_URL)."),
     ] = None,
     store: StoreOption = None,
+    report: Annotated[
+        bool, typer.Option("--report/--no-report", help="Write report.html into the results.")
+    ] = True,
 ) -> None:
     """Run a backtest (data-driven, or replayed against the clock when speed_multiplier > 0);
-    print the report; write the results."""
+    print the report; write the results and their HTML report."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from adapters.local.sample import ensure_sample
@@ -181,6 +184,26 @@ def backtest(
     console.print(
         f"results: {out_dir} (manifest.json lists every table and its digest; metrics.json the timings)"
     )
+    if report:
+        _write_report(out_dir)
+
+
+def _write_report(out_dir: Path) -> None:
+    from simcore.report import write_report
+
+    console.print(f"report: {write_report(out_dir)} (open it in a browser; no network needed)")
+
+
+@app.command("report")
+def report_command(
+    out_dir: Annotated[
+        Path,
+        typer.Argument(metavar="OUT_DIR", help="A results folder of simcore backtest or live."),
+    ],
+) -> None:
+    """Write report.html into a results folder: equity and drawdown, each symbol's price with
+    its signals, orders and fills, quality per symbol and session, statistics and timings."""
+    _write_report(out_dir)
 
 
 # ---------------------------------------------------------------------- data

@@ -104,6 +104,9 @@ def live(
         ),
     ] = False,
     store: StoreOption = None,
+    report: Annotated[
+        bool, typer.Option("--report/--no-report", help="Write report.html into the results.")
+    ] = True,
 ) -> None:
     """Run a strategy on live market data (Alpaca; or the local store replayed at the clock),
     trading with simcore's paper broker or through Alpaca (paper account unless --live-money)."""
@@ -210,6 +213,8 @@ def live(
         )
     except KeyboardInterrupt:
         err.print(f"interrupted: everything received is written to {escape(str(folder))}")
+        if report and (folder / "manifest.json").is_file():
+            _write_report(folder)
         raise typer.Exit(130) from None
     finally:
         if emulator is not None:
@@ -224,6 +229,14 @@ def live(
         f"gaps filled {(result.tables['gap_fills']['outcome'] == 'filled').sum():,}"
     )
     out.print(f"results: {escape(str(folder))}")
+    if report:
+        _write_report(folder)
+
+
+def _write_report(folder: Path) -> None:
+    from simcore.report import write_report
+
+    out.print(f"report: {escape(str(write_report(folder)))}")
 
 
 def _polygon(store, tm, clock_speed: float):

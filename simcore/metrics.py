@@ -67,6 +67,7 @@ class PerformanceMetrics:
     clock_driven: dict[str, object] | None = None  # speed, release lags, overrun counts
     fetched: dict[str, int] | None = None  # what a provider-backed run fetched
     kind: str = "Backtest"  # "Live" for a live session: the report's summary heading
+    sessions: list[dict[str, object]] = field(default_factory=list)  # per session: its timings
 
     def record_clock_driven(self, speed: float, lags_ms: list[float], overruns: list) -> None:
         """A wall-clock run's figures: how late each release came, and the overruns per link."""
@@ -119,8 +120,10 @@ class PerformanceMetrics:
                 "bars_generated": self.bars_generated,
                 "bars_per_second": self.bars_streamed / self.total_time if self.total_time else 0.0,
             },
+            "sessions": self.sessions,
             **({"clock_driven": self.clock_driven} if self.clock_driven else {}),
             **({"fetched": self.fetched} if self.fetched else {}),
+            "report": self.report(),
         }
 
     def report(self) -> str:

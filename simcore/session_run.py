@@ -143,6 +143,8 @@ def _results(
         "signals": tables["signals"].height,
         "bars_outside_session": c.coordinator.bars_outside_session,
         "strategy": f"{type(strategy).__module__}:{type(strategy).__name__}",
+        "subscriptions": list(strategy.subscriptions),
+        "timezone": c.coordinator.tm.timezone,
         "status": status,
         "price_adjustment": config.session_data_config.price_adjustment,
         "broker": getattr(trader.broker, "name", "paper"),

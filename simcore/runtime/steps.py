@@ -65,4 +65,11 @@ class Pipeline:
             self.on_session_end(day)
         self._deactivated_at = m.clock()
         m.session_duration.add(self._deactivated_at - self._activated_at)
+        m.sessions.append(
+            {
+                "date": day.isoformat(),
+                "wall_seconds": self._deactivated_at - self._activated_at,
+                "market_hours": session.duration.total_seconds() / 3600,
+            }
+        )
         m.trading_days += 1

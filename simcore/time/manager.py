@@ -325,6 +325,17 @@ class TimeManager:
         """A Polars expression expressing timezone-aware times in UTC."""
         return expr.dt.convert_time_zone("UTC")
 
+    @staticmethod
+    def wall_clock_ms_expr(expr: pl.Expr, timezone: str) -> pl.Expr:
+        """Epoch milliseconds of the wall clock of ``timezone`` at timezone-aware times: what a
+        chart's date axis shows as the exchange reads it, with no timezone database."""
+        return expr.dt.convert_time_zone(timezone).dt.replace_time_zone(None).dt.epoch("ms")
+
+    @staticmethod
+    def wall_clock_text_expr(expr: pl.Expr, timezone: str) -> pl.Expr:
+        """Timezone-aware times as ``YYYY-MM-DD HH:MM:SS`` of the wall clock of ``timezone``."""
+        return expr.dt.convert_time_zone(timezone).dt.strftime("%Y-%m-%d %H:%M:%S")
+
     def utc_to_local_date_expr(self, expr: pl.Expr) -> pl.Expr:
         """A Polars expression giving the exchange-local date of UTC timestamps."""
         return expr.dt.convert_time_zone(self.timezone).dt.date()

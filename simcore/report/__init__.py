@@ -1,0 +1,29 @@
+"""The run report: one self-contained HTML page written into a results folder.
+
+``write_report(folder)`` reads what ``simcore backtest`` or ``simcore live`` wrote there
+(``manifest.json``, ``metrics.json`` and the Parquet tables) and writes ``report.html`` beside
+them; ``simcore report FOLDER`` does the same for any earlier run.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from simcore.report.data import RunFiles
+from simcore.report.page import render
+
+REPORT_NAME = "report.html"
+
+
+def write_report(folder: Path) -> Path:
+    """Write ``folder/report.html`` (replacing it whole: a reader never sees half a page)."""
+    page = render(RunFiles.read(Path(folder)))
+    target = Path(folder) / REPORT_NAME
+    aside = target.with_name(f".{REPORT_NAME}.{os.getpid()}.tmp")
+    aside.write_text(page, encoding="utf-8")
+    os.replace(aside, target)
+    return target
+
+
+__all__ = ["REPORT_NAME", "RunFiles", "write_report"]
