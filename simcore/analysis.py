@@ -20,8 +20,10 @@ from __future__ import annotations
 import json
 import math
 import traceback
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from types import MappingProxyType
 from typing import ClassVar
 
 import numpy as np
@@ -30,6 +32,7 @@ from simcore.bars import COLUMNS, Bar, BarView
 from simcore.errors import ClockError, UserError
 from simcore.events import DataUpdate
 from simcore.indicators.realtime import IndicatorRequest
+from simcore.parameters import Parameter
 from simcore.requirements import HistoricalNeed, strategy_name
 from simcore.session_data import SessionData
 from simcore.time import TimeManager, TradingSession
@@ -144,7 +147,21 @@ class Strategy:
     * ``indicators`` — real-time indicators, each on an interval;
     * ``historical_indicators`` — historical indicators read by name with ``ctx.historical``
       (``HistoricalNeed("avg_volume_intraday", granularity="minute")``).
+
+    And what may be tuned: ``parameters`` (``simcore.parameters.Parameter``: a type, a
+    default, a help text), read as attributes; a config's ``metadata.parameters`` or a sweep
+    sets them. Declarations may depend on them (``indicators`` as a property).
     """
+
+    parameters: ClassVar[dict[str, Parameter]] = {}
+    # what this instance runs with (set by configure)
+    parameter_values: Mapping[str, object] = MappingProxyType({})
+
+    def configure(self, values: dict[str, object]) -> None:
+        """Take checked parameter values (``simcore.parameters.resolve``) as attributes."""
+        self.parameter_values = dict(values)
+        for key, value in values.items():
+            setattr(self, key, value)
 
     subscriptions: ClassVar[tuple[str, ...]] = ("1m",)
     reads: ClassVar[tuple[str, ...]] = ()

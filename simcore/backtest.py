@@ -25,7 +25,7 @@ def resolve_strategy(config: SessionConfig, override: str | None) -> Strategy:
         raise UserError(
             "no strategy: set metadata.strategy in the config or pass --strategy module:Class"
         )
-    return load_strategy(spec)
+    return load_strategy(spec, config.metadata.parameters)
 
 
 def run_backtest(

@@ -144,6 +144,7 @@ def _results(
         "bars_outside_session": c.coordinator.bars_outside_session,
         "strategy": f"{type(strategy).__module__}:{type(strategy).__name__}",
         "subscriptions": list(strategy.subscriptions),
+        "parameters": dict(strategy.parameter_values),
         "timezone": c.coordinator.tm.timezone,
         "status": status,
         "price_adjustment": config.session_data_config.price_adjustment,

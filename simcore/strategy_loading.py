@@ -14,17 +14,20 @@ import importlib.util
 import os
 import sys
 import traceback
+from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
 
 from simcore.analysis import Strategy
 from simcore.errors import UserError
+from simcore.parameters import resolve
 
 FORMS = "'package.module:ClassName' or 'path/to/file.py:ClassName'"
 
 
-def load_strategy(spec: str) -> Strategy:
-    """Instantiate the strategy class that ``spec`` names."""
+def load_strategy(spec: str, parameters: Mapping[str, object] | None = None) -> Strategy:
+    """Instantiate the strategy class that ``spec`` names, with ``parameters`` (checked
+    against what it declares; the rest at their defaults)."""
     location, sep, class_name = spec.rpartition(":")
     if not sep or not location or not class_name.isidentifier():
         raise UserError(f"strategy {spec!r} must look like {FORMS}")
@@ -34,10 +37,22 @@ def load_strategy(spec: str) -> Strategy:
         raise UserError(f"strategy {spec!r}: {location} has no {class_name!r}")
     if not (isinstance(cls, type) and issubclass(cls, Strategy)):
         raise UserError(f"strategy {spec!r} is not a subclass of simcore.analysis.Strategy")
+    return create_strategy(cls, parameters or {}, spec)
+
+
+def create_strategy(
+    cls: type[Strategy], parameters: Mapping[str, object], spec: str | None = None
+) -> Strategy:
+    """An instance of ``cls`` configured with ``parameters`` (a UserError names a parameter it
+    does not declare or a value of the wrong type)."""
+    values = resolve(cls, parameters)
     try:
-        return cls()
+        strategy = cls()
     except Exception as exc:
-        raise UserError(f"strategy {spec!r} could not be created:\n{_user_trace(exc)}") from None
+        name = spec or f"{cls.__module__}:{cls.__name__}"
+        raise UserError(f"strategy {name!r} could not be created:\n{_user_trace(exc)}") from None
+    strategy.configure(values)
+    return strategy
 
 
 def _module(name: str) -> ModuleType:

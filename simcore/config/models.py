@@ -15,6 +15,8 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictFloat,
+    StrictInt,
     StringConstraints,
     field_validator,
     model_validator,
@@ -212,7 +214,16 @@ class Metadata(ConfigModel):
     created_by: str = "system"
     description: str = ""
     strategy: str = ""
+    # the strategy's declared parameters (simcore.parameters), checked against it at load
+    parameters: dict[
+        Annotated[str, StringConstraints(min_length=1)], StrictBool | StrictInt | StrictFloat | str
+    ] = Field(default_factory=FrozenDict)
     version: str = "1.0"
+
+    @field_validator("parameters")
+    @classmethod
+    def _freeze(cls, value: dict[str, object]) -> FrozenDict:
+        return FrozenDict(value)
 
 
 class SessionConfig(ConfigModel):

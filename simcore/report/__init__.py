@@ -7,23 +7,17 @@ them; ``simcore report FOLDER`` does the same for any earlier run.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from simcore.report.data import RunFiles
-from simcore.report.page import render
+from simcore.report.page import render, write_page
 
 REPORT_NAME = "report.html"
 
 
 def write_report(folder: Path) -> Path:
     """Write ``folder/report.html`` (replacing it whole: a reader never sees half a page)."""
-    page = render(RunFiles.read(Path(folder)))
-    target = Path(folder) / REPORT_NAME
-    aside = target.with_name(f".{REPORT_NAME}.{os.getpid()}.tmp")
-    aside.write_text(page, encoding="utf-8")
-    os.replace(aside, target)
-    return target
+    return write_page(Path(folder) / REPORT_NAME, render(RunFiles.read(Path(folder))))
 
 
 __all__ = ["REPORT_NAME", "RunFiles", "write_report"]

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import html
 import json
+import os
 from datetime import date, timedelta
 from functools import cache
+from pathlib import Path
 
 from simcore.config.vocabulary import interval_sort_key
 from simcore.report.data import (
@@ -53,7 +55,7 @@ STATISTICS = (
 
 
 @cache
-def _plotly_js() -> str:
+def plotly_js() -> str:
     from plotly.offline import get_plotlyjs
 
     return get_plotlyjs()
@@ -73,7 +75,7 @@ def _format(value: object, kind: str) -> str:
     return str(value)
 
 
-def _table(columns: list[str], rows: list[list[object]], total: int | None = None) -> str:
+def table_html(columns: list[str], rows: list[list[object]], total: int | None = None) -> str:
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in columns)
     body = "".join(
         "<tr>" + "".join(f"<td>{html.escape(_format(v, 'text'))}</td>" for v in row) + "</tr>"
@@ -90,7 +92,7 @@ def _table(columns: list[str], rows: list[list[object]], total: int | None = Non
 def _statistics(summary: dict) -> str:
     stats = summary.get("statistics") or {}
     rows = [[label, _format(stats.get(key), kind)] for key, label, kind in STATISTICS]
-    return _table(["statistic", "value"], rows)
+    return table_html(["statistic", "value"], rows)
 
 
 def _facts(summary: dict) -> str:
@@ -116,7 +118,7 @@ def _facts(summary: dict) -> str:
     ]
     if "error" in summary:
         facts.append(("error", summary["error"]))
-    return _table(["", ""], [list(f) for f in facts])
+    return table_html(["", ""], [list(f) for f in facts])
 
 
 def _live_section(run: RunFiles) -> tuple[str, dict]:
@@ -137,8 +139,8 @@ def _live_section(run: RunFiles) -> tuple[str, dict]:
          f"{live.get('quotes_received', 0):,} / {live.get('trades_received', 0):,}"],
     ]  # fmt: skip
     fills = listed(run.table("gap_fills"), run.timezone)
-    text = "<h2>Live session</h2>" + _table(["", ""], rows)
-    text += "<h3>Gap fills</h3>" + _table(fills["columns"], fills["rows"], fills["total"])
+    text = "<h2>Live session</h2>" + table_html(["", ""], rows)
+    text += "<h3>Gap fills</h3>" + table_html(fills["columns"], fills["rows"], fills["total"])
     return text, {"reconnects": live.get("reconnects", [])}
 
 
@@ -190,22 +192,51 @@ def render(run: RunFiles) -> str:
     payload = payload.replace("</", "<\\/")
     report_text = html.escape(run.metrics.get("report", "(no performance report in metrics.json)"))
     return _PAGE.format(
+        head=page_head(html.escape(title), len(charts)),
         title=html.escape(title),
-        plotly=_plotly_js(),
-        expected=len(charts),
         facts=_facts(summary),
         statistics=_statistics(summary),
-        gaps=_table(gaps["columns"], gaps["rows"], gaps["total"]),
-        overruns=_table(overruns["columns"], overruns["rows"], overruns["total"]),
+        gaps=table_html(gaps["columns"], gaps["rows"], gaps["total"]),
+        overruns=table_html(overruns["columns"], overruns["rows"], overruns["total"]),
         live=live_html,
         report=report_text,
         data=payload,
         script=_SCRIPT,
-        style=_STYLE,
     )
 
 
-_STYLE = """
+# first script of a page: counts script errors on <html> (data-errors, data-first-error)
+ERROR_CAPTURE = """
+function count(message) {
+  var root = document.documentElement;
+  root.dataset.errors = String(Number(root.dataset.errors || 0) + 1);
+  if (!root.dataset.firstError) root.dataset.firstError = String(message);
+}
+window.addEventListener('error', function (e) { count(e.message); });
+window.addEventListener('unhandledrejection', function (e) { count(e.reason); });
+"""
+
+
+def page_head(title: str, expected_charts: int) -> str:
+    """A page's head (error counter, style, plotly.js) and its body's opening tag, which
+    carries the charts expected and drawn."""
+    return (
+        f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>\n'
+        f"<script>{ERROR_CAPTURE}</script>\n<style>{STYLE}</style>\n"
+        f"<script>{plotly_js()}</script>\n"
+        f'</head><body data-expected="{expected_charts}" data-charts="0">\n'
+    )
+
+
+def write_page(target: Path, text: str) -> Path:
+    """Write a page whole (aside, then renamed: a reader never sees half of it)."""
+    aside = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    aside.write_text(text, encoding="utf-8")
+    os.replace(aside, target)
+    return target
+
+
+STYLE = """
 body { font: 14px/1.4 system-ui, sans-serif; margin: 0 auto; max-width: 1200px; padding: 16px;
        color: #1d2330; }
 h1 { font-size: 22px; margin: 0 0 8px; } h2 { font-size: 17px; margin: 28px 0 8px; }
@@ -295,24 +326,7 @@ _SCRIPT = r"""
 })();
 """
 
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
-<script>
-window.addEventListener('error', function (e) {{
-  var root = document.documentElement;
-  root.dataset.errors = String(Number(root.dataset.errors || 0) + 1);
-  if (!root.dataset.firstError) root.dataset.firstError = String(e.message);
-}});
-window.addEventListener('unhandledrejection', function (e) {{
-  var root = document.documentElement;
-  root.dataset.errors = String(Number(root.dataset.errors || 0) + 1);
-  if (!root.dataset.firstError) root.dataset.firstError = String(e.reason);
-}});
-</script>
-<style>{style}</style>
-<script>{plotly}</script>
-</head><body data-expected="{expected}" data-charts="0">
-<h1>{title}</h1>
+_PAGE = """{head}<h1>{title}</h1>
 <div class="grid"><div>{facts}</div><div>{statistics}</div></div>
 <h2>Equity and drawdown</h2>
 <div id="equity" class="chart"></div><div id="drawdown" class="chart short"></div>

@@ -8,12 +8,14 @@ harness. Each cross is also a signal, so the count is in the outputs.
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import numpy as np
 
 from simcore.analysis import Strategy, StrategyContext
 from simcore.bars import Bar
 from simcore.indicators.realtime import IndicatorRequest
+from simcore.parameters import Parameter
 
 
 class SmaCrossCounter(Strategy):
@@ -77,6 +79,50 @@ class SmaCrossTrader(SmaCrossCounter):
         for j in np.flatnonzero((before >= 0) & (after != before)).tolist():
             symbol = ctx.symbols[symbols[j]]
             target = self.shares if after[j] == 1 else 0
+            held = ctx.position(symbol).quantity
+            if target != held:
+                ctx.order(symbol, target - held)
+
+
+class SmaCrossover(Strategy):
+    """A parameter sweep's example: long ``shares`` while the fast SMA of the ``interval`` close
+    is above the slow one, flat below (a market order at each cross; the first cross only once
+    both SMAs are full)."""
+
+    parameters: ClassVar[dict[str, Parameter]] = {
+        "fast": Parameter(int, 10, "bars of the fast SMA"),
+        "slow": Parameter(int, 50, "bars of the slow SMA"),
+        "shares": Parameter(int, 10, "position size while fast > slow"),
+        "interval": Parameter(str, "1m", "bar interval of both SMAs (subscribed)"),
+    }
+    fast, slow, shares, interval = 10, 50, 10, "1m"
+
+    @property
+    def subscriptions(self) -> tuple[str, ...]:  # type: ignore[override]
+        return (self.interval,)
+
+    @property
+    def indicators(self) -> tuple[IndicatorRequest, ...]:  # type: ignore[override]
+        return (
+            IndicatorRequest("fast", self.interval, "sma", period=self.fast),
+            IndicatorRequest("slow", self.interval, "sma", period=self.slow),
+        )
+
+    def on_start(self, ctx: StrategyContext) -> None:
+        if self.fast >= self.slow:
+            raise ValueError(f"fast ({self.fast}) must be shorter than slow ({self.slow})")
+        self.above = np.full(len(ctx.symbols), -1, dtype=np.int8)  # -1 unknown
+
+    def on_bars(self, ctx: StrategyContext, interval: str, symbols: np.ndarray) -> None:
+        fast = ctx.indicator_values(interval, "fast")[symbols]
+        slow = ctx.indicator_values(interval, "slow")[symbols]
+        warm = ~(np.isnan(fast) | np.isnan(slow))
+        above = (fast > slow).astype(np.int8)
+        crossed = warm & (self.above[symbols] >= 0) & (above != self.above[symbols])
+        self.above[symbols[warm]] = above[warm]
+        for j in np.flatnonzero(crossed).tolist():
+            symbol = ctx.symbols[symbols[j]]
+            target = self.shares if above[j] else 0
             held = ctx.position(symbol).quantity
             if target != held:
                 ctx.order(symbol, target - held)
