@@ -4,8 +4,10 @@ A run's folder holds every bar, order and fill; a year of 500 symbols' minutes i
 The page must open in a few seconds, so nothing here is sent whole: equity and drawdown are cut
 into at most ``MAX_POINTS`` buckets (the last equity and the deepest drawdown of each, so a
 drawdown is never smoothed away), each symbol's price into at most ``MAX_BARS`` OHLC bars of
-its strategy's interval (consecutive bars merged), and lists (gaps, overruns) are capped with
-their full count said. Times are the exchange's wall clock (the run's timezone), as epoch
+its strategy's interval (consecutive bars merged; fewer each when there are many symbols, so
+that the page stays near ``PAGE_POINTS`` points: 400 bars a symbol for 500 symbols), its
+fills, signals and orders thinned alike with their totals said, and lists (gaps, overruns)
+capped with their full count said. Times are the exchange's wall clock (the run's timezone), as epoch
 milliseconds, which is what a date axis in the browser reads without a timezone database.
 """
 
@@ -23,7 +25,10 @@ from simcore.errors import UserError
 from simcore.time import TimeManager
 
 MAX_POINTS = 4_000  # equity and drawdown points
-MAX_BARS = 1_500  # price bars per symbol
+MAX_BARS = 1_500  # price bars of one symbol, at most
+MAX_MARKS = 2_000  # fills, signals or orders of one symbol, at most
+PAGE_POINTS = 200_000  # per-symbol points of the whole page, about: many symbols get fewer each
+MIN_PER_SYMBOL = 100
 MAX_ROWS = 500  # rows of a listed table (gaps, overruns, gap fills)
 
 
@@ -115,49 +120,68 @@ def session_hours(
     return min(starts) / 3_600_000, (max(starts) + interval_ms) / 3_600_000
 
 
-def symbol_series(run: RunFiles) -> dict[str, dict[str, list]]:
-    """Per symbol: its price bars (merged to at most MAX_BARS), and its signals, orders and
-    fills, each as columns of plain lists (the page's JSON)."""
+def per_symbol_budget(symbols: int, most: int) -> int:
+    """How many points each symbol's series may carry: ``most`` for a few symbols, fewer for
+    many, so that the page's data stay near ``PAGE_POINTS`` whatever the run's size."""
+    return max(MIN_PER_SYMBOL, min(most, PAGE_POINTS // max(symbols, 1)))
+
+
+def symbol_series(run: RunFiles) -> dict[str, dict[str, object]]:
+    """Per symbol: its price bars (consecutive bars merged, within the budget), and its
+    signals, orders and fills (evenly thinned beyond the budget, their total kept), each as
+    columns of plain lists (the page's JSON). Prices are rounded to 1e-4."""
     interval = price_interval(run)
     symbols = run.summary.get("symbols", [])
-    out: dict[str, dict[str, list]] = {s: {} for s in symbols}
+    out: dict[str, dict[str, object]] = {s: {} for s in symbols}
     tz = run.timezone
+    budget = per_symbol_budget(len(symbols), MAX_BARS)
     if interval is not None:
-        bars = (
+        row = pl.int_range(pl.len()).over("symbol")
+        size = (pl.len().over("symbol") / budget).ceil().cast(pl.Int64)
+        cut = (
             run.tables["bars"]
             .filter(pl.col("interval") == interval)
             .select("symbol", local_ms("timestamp", tz), "open", "high", "low", "close")
             .sort("symbol", "timestamp")
+            .with_columns((row // size).alias("bucket"), size.alias("size"))
+            .group_by("symbol", "bucket", maintain_order=True)
+            .agg(
+                pl.col("size").first(),
+                pl.col("timestamp").first(),
+                pl.col("open").first().round(4),
+                pl.col("high").max().round(4),
+                pl.col("low").min().round(4),
+                pl.col("close").last().round(4),
+            )
             .collect()
         )
-        for (symbol,), group in bars.group_by("symbol", maintain_order=True):
-            size = _bucket_size(group.height, MAX_BARS)
-            cut = (
-                group.with_row_index("row")
-                .group_by((pl.col("row") // size).alias("bucket"), maintain_order=True)
-                .agg(
-                    pl.col("timestamp").first(),
-                    pl.col("open").first(),
-                    pl.col("high").max(),
-                    pl.col("low").min(),
-                    pl.col("close").last(),
-                )
-            )
+        for (symbol,), group in cut.group_by("symbol", maintain_order=True):
+            merged = int(group["size"][0])
             out.setdefault(symbol, {})["bars"] = {
-                "interval": interval if size == 1 else f"{interval} x{size}",
-                **{c: cut[c].to_list() for c in ("timestamp", "open", "high", "low", "close")},
+                "interval": interval if merged == 1 else f"{interval} x{merged}",
+                **{c: group[c].to_list() for c in ("timestamp", "open", "high", "low", "close")},
             }
+    marks = per_symbol_budget(len(symbols), MAX_MARKS)
     for name, time_column, columns in (
-        ("fills", "time", ("side", "quantity", "price", "order_id")),
+        ("fills", "time", ("side", "quantity", "price")),
         ("signals", "time", ("side", "reason")),
-        ("orders", "placed", ("side", "type", "quantity", "status", "limit_price", "reason")),
+        ("orders", "placed", ("side", "type", "quantity", "status")),
     ):
-        frame = run.table(name)
-        if frame.is_empty():
+        lazy = run.tables.get(name)
+        if lazy is None:
             continue
-        frame = frame.select("symbol", local_ms(time_column, tz), *columns).sort(time_column)
+        step = (pl.len().over("symbol") / marks).ceil().cast(pl.Int64)
+        frame = (
+            lazy.select("symbol", local_ms(time_column, tz), *columns)
+            .sort("symbol", time_column)
+            .with_columns(pl.len().over("symbol").alias("total"))
+            .filter(pl.int_range(pl.len()).over("symbol") % step == 0)
+            .collect()
+        )
         for (symbol,), group in frame.group_by("symbol", maintain_order=True):
-            out.setdefault(symbol, {})[name] = {c: group[c].to_list() for c in group.columns[1:]}
+            shown = {c: group[c].to_list() for c in group.columns[1:-1]}
+            shown["total"] = int(group["total"][0])
+            out.setdefault(symbol, {})[name] = shown
     return out
 
 

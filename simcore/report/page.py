@@ -286,6 +286,8 @@ _SCRIPT = r"""
     return times.map((x) => { let k = 0; while (k + 1 < t.length && t[k + 1] <= x) k += 1;
                                return c.length ? c[k] : null; });
   };
+  const note = (rows) => rows.total > rows.side.length  // thinned: say how many there were
+    ? ' (' + rows.side.length + ' of ' + rows.total + ')' : '';
   let first = true;
   const showSymbol = () => {
     const s = data.series[select.value] || {};
@@ -297,13 +299,16 @@ _SCRIPT = r"""
       const sells = {time: [], price: [], side: [], quantity: []};
       s.fills.side.forEach((side, i) => { const to = side === 'buy' ? buys : sells;
         for (const k of Object.keys(to)) to[k].push(s.fills[k][i]); });
-      traces.push(...marks(buys.time.length ? buys : null, 'buy fills', 'triangle-up', '#1e8449', 'price'));
-      traces.push(...marks(sells.time.length ? sells : null, 'sell fills', 'triangle-down', '#c0392b', 'price'));
+      const shown = note(s.fills);
+      traces.push(...marks(buys.time.length ? buys : null, 'buy fills' + shown, 'triangle-up',
+                           '#1e8449', 'price'));
+      traces.push(...marks(sells.time.length ? sells : null, 'sell fills' + shown, 'triangle-down',
+                           '#c0392b', 'price'));
     }
     if (s.signals) traces.push(...marks(Object.assign({y: near(s, s.signals.time)}, s.signals),
-                                        'signals', 'star', '#8e44ad', 'y'));
+                                        'signals' + note(s.signals), 'star', '#8e44ad', 'y'));
     if (s.orders) traces.push(...marks(Object.assign({y: near(s, s.orders.placed)}, s.orders),
-                                       'orders placed', 'x', '#566573', 'y'));
+                                       'orders placed' + note(s.orders), 'x', '#566573', 'y'));
     const p = draw('price', traces, {title: {text: select.value || 'no symbol'},
                                      xaxis: Object.assign({rangeslider: {visible: false}}, axis)});
     if (first) { first = false; p.then(done); }
