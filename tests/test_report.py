@@ -27,6 +27,23 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOT = REPO / "docs" / "report.png"
 
 
+def assert_every_chart_drawn(page: Path, tmp_path: Path) -> None:
+    """Open ``page`` from its file in headless chromium: no script error, and every chart the
+    page expects drawn (the page counts both in the DOM)."""
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=20000"]
+    flags.append(f"--user-data-dir={tmp_path / 'profile'}")
+    dom = subprocess.run(
+        [CHROMIUM, *flags, "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120, check=True,
+    ).stdout  # fmt: skip
+    root = re.search(r"<html[^>]*>", dom).group(0)
+    body = re.search(r"<body[^>]*>", dom).group(0)
+    assert "data-errors" not in root, root  # no script error
+    expected = int(re.search(r'data-expected="(\d+)"', body).group(1))
+    assert re.search(r'data-charts="(\d+)"', body).group(1) == str(expected), body
+    assert dom.count('class="main-svg"') >= expected  # plotly drew an svg for each
+
+
 @pytest.fixture(scope="module")
 def results(sample_store, tmp_path_factory) -> Path:
     """The quick start's backtest, written to a folder as `simcore backtest` writes it."""
@@ -112,18 +129,9 @@ def test_report_of_a_folder_that_is_not_a_run_is_a_message(tmp_path, capsys):
 )
 def test_the_page_opens_in_a_headless_browser_with_every_chart_drawn(results, tmp_path):
     page = write_report(results)
+    assert_every_chart_drawn(page, tmp_path)
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
     flags += ["--virtual-time-budget=20000", f"--user-data-dir={tmp_path / 'profile'}"]
-    dom = subprocess.run(
-        [CHROMIUM, *flags, "--dump-dom", page.as_uri()],
-        capture_output=True, text=True, timeout=120, check=True,
-    ).stdout  # fmt: skip
-    root = re.search(r"<html[^>]*>", dom).group(0)
-    body = re.search(r"<body[^>]*>", dom).group(0)
-    assert "data-errors" not in root, root  # no script error
-    expected = int(re.search(r'data-expected="(\d+)"', body).group(1))
-    assert re.search(r'data-charts="(\d+)"', body).group(1) == str(expected), body
-    assert dom.count('class="main-svg"') >= expected  # plotly drew an svg for each
     shot = tmp_path / "report.png"
     subprocess.run(
         [CHROMIUM, *flags, "--window-size=1280,1500", f"--screenshot={shot}", page.as_uri()],

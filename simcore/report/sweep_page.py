@@ -25,10 +25,14 @@ def render_sweep(table: pl.DataFrame, rank: str, title: str, facts: list[list[st
     }
     if len(params) == 2:
         wide = ok.pivot(on=params[1], index=params[0], values=rank, aggregate_function="first")
+        columns = _in_order(wide.columns[1:])
+        wide = wide.select(params[0], *columns)
+        rows = _in_order(wide[params[0]].to_list())
+        wide = wide.sort(pl.col(params[0]).replace_strict(rows, list(range(len(rows)))))
         data["heat"] = {
-            "x": wide.columns[1:],
+            "x": columns,
             "y": wide[params[0]].to_list(),
-            "z": [list(r) for r in wide.select(wide.columns[1:]).rows()],
+            "z": [list(r) for r in wide.select(columns).rows()],
         }
     shown = table.head(500)
     rows = [[_cell(v) for v in row] for row in shown.rows()]
@@ -40,6 +44,14 @@ def render_sweep(table: pl.DataFrame, rank: str, title: str, facts: list[list[st
         table=table_html(shown.columns, rows, table.height),
         data=payload,
     )
+
+
+def _in_order(values: list[str]) -> list[str]:
+    """Parameter values as the axis shows them: by number when they are numbers."""
+    try:
+        return sorted(values, key=float)
+    except ValueError:
+        return sorted(values)
 
 
 def _cell(value: object) -> object:
