@@ -140,6 +140,8 @@ def test_live_on_polygon_streams_second_aggregates_where_1s_is_asked(
     assert len(from_socket) >= 2 * 150
     live_figures = json.loads((out / "metrics.json").read_text())["live"]
     assert live_figures["gap_fill_requests"] >= 1
+    page = (out / "report.html").read_text()  # simcore live leaves its report too
+    assert "<h2>Live session</h2>" in page and "Gap fills" in page
     # one quote per symbol and minute: every one sent once subscribed was taken, but for those
     # stamped at the close (they race the session's end)
     assert quotes_sent >= 2 and quotes_sent - 2 <= live_figures["quotes_received"] <= quotes_sent
