@@ -92,8 +92,11 @@ def _strategy_problems(config) -> list[tuple[str, str]]:
     if not config.metadata.strategy:
         return []
     try:
-        strategy = load_strategy(config.metadata.strategy)
+        strategy = load_strategy(config.metadata.strategy, config.metadata.parameters)
     except UserError as exc:
+        lines = str(exc).splitlines()
+        if all(line.startswith("metadata.parameters.") for line in lines):  # one per parameter
+            return [tuple(line.split(": ", 1)) for line in lines]  # type: ignore[misc]
         return [("metadata.strategy", str(exc))]
     return config_problems(config, strategy)
 

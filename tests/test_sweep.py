@@ -104,6 +104,16 @@ def test_a_config_sets_parameters_and_the_summary_records_them(sample_store):
     assert result.summary["orders"] > 0
 
 
+def test_validate_names_a_parameter_the_strategy_does_not_declare(tmp_path, capsys):
+    config = json.loads(CONFIG.read_text())
+    config["metadata"]["parameters"] = {"fastt": 5, "slow": "fifty"}
+    (tmp_path / "typo.json").write_text(json.dumps(config))
+    assert run_cli(["validate", str(tmp_path / "typo.json")]) == 1
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "metadata.parameters.fastt: SmaCrossover declares no parameter 'fastt'" in printed
+    assert "metadata.parameters.slow: 'fifty' is not an int" in printed
+
+
 def _sweep(tmp_path: Path, store, *extra: str) -> int:
     argv = ["sweep", str(CONFIG), "--store", str(store.root), "--out", str(tmp_path / "sweep")]
     return run_cli([*argv, *extra])
