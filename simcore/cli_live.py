@@ -107,6 +107,12 @@ def live(
     report: Annotated[
         bool, typer.Option("--report/--no-report", help="Write report.html into the results.")
     ] = True,
+    refresh: Annotated[
+        float,
+        typer.Option(
+            help="Wall seconds between writes of the results and report so far (0: at the end)."
+        ),
+    ] = 300.0,
 ) -> None:
     """Run a strategy on live market data (Alpaca; or the local store replayed at the clock),
     trading with simcore's paper broker or through Alpaca (paper account unless --live-money)."""
@@ -186,7 +192,14 @@ def live(
             if api == "local"
             else ProviderBackedSource(target, tm, history)
         )
-        options = LiveOptions(sessions=sessions, grace_seconds=grace)
+        if refresh < 0:
+            raise UserError(f"--refresh {refresh:g}: seconds between refreshes, 0 or more")
+        options = LiveOptions(
+            sessions=sessions,
+            grace_seconds=grace,
+            refresh_seconds=refresh if report else 0.0,
+            refreshed=_refreshed_report,
+        )
         folder = out_dir or Path("out") / config_file.stem
         if trade_api == "schwab":
             broker = _schwab_broker(tm)
@@ -231,6 +244,12 @@ def live(
     out.print(f"results: {escape(str(folder))}")
     if report:
         _write_report(folder)
+
+
+def _refreshed_report(folder: Path) -> None:
+    from simcore.report import write_report
+
+    write_report(folder)
 
 
 def _write_report(folder: Path) -> None:

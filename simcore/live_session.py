@@ -57,6 +57,8 @@ class LiveOptions:
     min_grace_wall_seconds: float = 0.05  # ... but never less wall time (fast rehearsals)
     lead_seconds: float = 60.0  # how long before the open history is loaded
     mute_minutes: int = 3  # minutes without a bar for any symbol before the feed is reconnected
+    refresh_seconds: float = 0.0  # wall seconds between writes of the results so far (0: never)
+    refreshed: Callable[[Path], None] | None = None  # after each such write (the report)
 
 
 def run_live(
@@ -98,6 +100,8 @@ def run_live(
             lead_seconds=options.lead_seconds,
             mute_slots=options.mute_minutes,
             retry_interval_ns=gaps.retry_interval_seconds * 10**9,
+            refresh=lambda day: hooks.write_interim(day) if hooks.write_interim else None,
+            refresh_seconds=options.refresh_seconds,
         )
         holder["runtime"] = runtime
         if runtime_ready is not None:
@@ -149,12 +153,13 @@ def run_live(
                 "gap_fill_requests": f.fill_requests,
                 "gap_fill_errors": f.fill_errors,
                 "overruns": len(runtime.overruns),
+                "refreshes": runtime.refreshes,
                 "quotes_received": ticks_received["quote"],
                 "trades_received": ticks_received["trade"],
             }
         }
 
-    hooks = RunHooks(session_ended, stopped_early, tables, metrics)
+    hooks = RunHooks(session_ended, stopped_early, tables, metrics, options.refreshed)
     coordinator_options = {
         "live_sessions": options.sessions,
         "live_grace_ns": int(

@@ -77,6 +77,13 @@ class BacktestRecorder:
     gaps: list[dict[str, object]] = field(default_factory=list)
     positions: list[tuple] = field(default_factory=list)  # the account at each session's end
 
+    def copy(self) -> BacktestRecorder:
+        """A recorder holding what this one holds, to record more into without touching it."""
+        return BacktestRecorder(
+            self.symbols, list(self.chunks), list(self.quality), list(self.gaps),
+            list(self.positions),
+        )  # fmt: skip
+
     def record_account(self, day: date, trader, session_data: SessionData) -> None:
         from simcore.trading.results import position_rows
 

@@ -42,6 +42,10 @@ class RunHooks:
     stopped_early: Callable[[SystemManager], None] | None = None  # before the last recording
     tables: Callable[[SystemManager], dict[str, pl.DataFrame]] | None = None
     metrics: Callable[[SystemManager], dict[str, object]] | None = None
+    # after the results are written mid-run (a live session's refresh): the report
+    written: Callable[[Path], None] | None = None
+    # set by run_session: write what the run has so far (status "running"), mid-session
+    write_interim: Callable[[date], None] | None = None
     extra: dict[str, object] = field(default_factory=dict)
 
 
@@ -74,6 +78,24 @@ def run_session(
         if on_session_end is not None:
             on_session_end(day)
 
+    def write_interim(day: date) -> None:
+        """The results so far, the current session's included, written whole (the final
+        write replaces them). The runtime calls it with the pipeline quiet."""
+        if out_dir is None:
+            return
+        c = system.components
+        snapshot = recorder.copy()
+        snapshot.record_session(day, c.session_data, c.coordinator.plan, c.quality)
+        snapshot.record_account(day, c.engine.trader, c.session_data)
+        interim = _results(system, strategy, snapshot, None, hooks, status="running")
+        metrics = interim.metrics.as_dict()
+        if hooks.metrics is not None:
+            metrics |= hooks.metrics(system)
+        write_outputs(out_dir, interim.tables, interim.summary, metrics)
+        if hooks.written is not None:
+            hooks.written(out_dir)
+
+    hooks.write_interim = write_interim
     failure: BaseException | None = None
     try:
         with store.reading(config.session_data_config.symbols):
@@ -114,7 +136,12 @@ def run_session(
 
 
 def _results(
-    system: SystemManager, strategy: Strategy, recorder, failure, hooks: RunHooks
+    system: SystemManager,
+    strategy: Strategy,
+    recorder,
+    failure,
+    hooks: RunHooks,
+    status: str | None = None,
 ) -> RunResult:
     config, c = system.config, system.components
     runtime = c.runtime
@@ -129,7 +156,7 @@ def _results(
         trader.config.max_buying_power,
         tables["corporate_actions"],
     )
-    status = "complete"
+    status = status or "complete"
     if isinstance(failure, KeyboardInterrupt):
         status = "interrupted"
     elif failure is not None:

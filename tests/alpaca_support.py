@@ -84,6 +84,7 @@ def run_against_emulator(
     keys: AlpacaKeys = KEYS,
     trading: TradingFaults | None = None,
     prepare=None,
+    options: LiveOptions | None = None,
 ) -> LiveRun:
     """``prepare(emulator)`` runs once the emulator serves, before the session (an account's
     positions and orders placed ahead of it, say)."""
@@ -122,7 +123,7 @@ def run_against_emulator(
             clock,
             HistoryGapSource(history),
             folder / "out",
-            LiveOptions(sessions=1, lead_seconds=30),
+            options or LiveOptions(sessions=1, lead_seconds=30),
             None,
             broker,
         )

@@ -8,6 +8,7 @@ never asserted beyond what a loaded machine always meets (the figures are in ben
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date
 
 import polars as pl
@@ -22,6 +23,8 @@ from simcore.analysis import Strategy
 from simcore.backtest import run_backtest
 from simcore.config import SessionConfig
 from simcore.errors import UserError
+from simcore.live_session import LiveOptions
+from simcore.report import write_report
 from simcore.time import LiveClock, TimeManager
 from tests.alpaca_support import (
     DAY,
@@ -161,6 +164,29 @@ def test_a_session_joined_late_fills_the_morning_from_history(sample_store, tmp_
     filled = run.result.tables["gap_fills"].filter(pl.col("outcome") == "filled")
     assert filled.height >= 2 * 170 - 2  # 09:30-12:20, less the sample's missing minutes
     assert (filled["bar"] < et(12, 25).astimezone(UTC)).all()  # the feed connects by then
+
+
+def test_a_live_session_writes_its_results_so_far_while_it_runs(sample_store, tmp_path):
+    """With refresh_seconds, the results folder and its report are written during the session
+    (status "running", the bars so far), with the pipeline quiet; the last write is the whole
+    run's, the same as without refreshes."""
+    seen: list[tuple[str, int]] = []
+
+    def refreshed(folder) -> None:
+        manifest = json.loads((folder / "manifest.json").read_text())
+        seen.append((manifest["summary"]["status"], manifest["tables"]["bars"]["rows"]))
+        write_report(folder)
+
+    options = LiveOptions(sessions=1, lead_seconds=30, refresh_seconds=0.2, refreshed=refreshed)
+    run = run_against_emulator(sample_store, tmp_path, et(12, 40), 600.0, options=options)
+    ends_complete(run, sample_store)
+    assert len(seen) >= 1, seen  # 20 session minutes at 600x: 2 s of wall time
+    assert {status for status, _ in seen} == {"running"}
+    rows = [n for _, n in seen]
+    assert rows == sorted(rows) and rows[0] > 0  # the bars so far, growing
+    final = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert final["summary"]["status"] == "complete" and final["tables"]["bars"]["rows"] >= rows[-1]
+    assert run.result.manifest == final and (tmp_path / "out" / "report.html").is_file()
 
 
 FAULTS = {

@@ -22,7 +22,10 @@ from __future__ import annotations
 
 import queue
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 
@@ -57,8 +60,13 @@ class LiveRuntime(ThreadRuntime):
         lead_seconds: float = 60.0,
         mute_slots: int = 3,
         retry_interval_ns: int = 60_000_000_000,
+        refresh: Callable[[date], None] | None = None,
+        refresh_seconds: float = 0.0,
     ):
         super().__init__(pipeline, speed=clock.speed)
+        # the results so far, written every refresh_seconds of wall time (0: only at the end)
+        self.refresh, self.refresh_seconds = refresh, refresh_seconds
+        self.refreshes = 0
         self.feed = feed
         self.live_clock = clock
         self.gap_source = gap_source
@@ -106,7 +114,7 @@ class LiveRuntime(ThreadRuntime):
                 self._wait_connected(open_ns)
                 self._wait_for(open_ns, f"the open at {trading.regular_open:%H:%M %Z}")
                 self.figures.waiting_for = ""
-                self._stream(out)
+                self._stream(out, to_quality, day)
                 self._end_session(out, to_quality, day, session)
         finally:
             self.feed.stop()
@@ -126,9 +134,10 @@ class LiveRuntime(ThreadRuntime):
             if not self.live_clock.sleep_until(ns, self.control.stop):
                 raise _Stopping
 
-    def _stream(self, out: ThreadLink) -> None:
+    def _stream(self, out: ThreadLink, to_quality: queue.SimpleQueue[object], day: date) -> None:
         c, clock = self.pipeline.coordinator, self.live_clock
         silent = 0
+        refreshed_at = time.perf_counter()
         # slots that ended before now were missed before the stream could bring them (a session
         # joined late): gaps to fill, not a sign of a mute feed
         streaming_since = clock.now_ns()
@@ -145,6 +154,9 @@ class LiveRuntime(ThreadRuntime):
             self.figures.releases += 1
             self.figures.release_delay_ms.append(max(0.0, (now - note.ns) / 1e6 / clock.speed))
             out.deliver(note, note.ns)
+            if self.refresh and time.perf_counter() - refreshed_at >= self.refresh_seconds > 0:
+                self._refresh(out, to_quality, day)
+                refreshed_at = time.perf_counter()
             if note.ns <= streaming_since:
                 continue
             silent = silent + len(next(iter(note.released.values()))) if self._empty(note) else 0
@@ -155,6 +167,15 @@ class LiveRuntime(ThreadRuntime):
                     )
                     self.feed.reconnect("mute")
                 silent = 0
+
+    def _refresh(self, out: ThreadLink, to_quality: queue.SimpleQueue[object], day: date) -> None:
+        """Write the results so far, with the pipeline quiet: the processor and the analysis
+        engine have taken every release, the quality manager every notification (the feed
+        only fills the inbox meanwhile; what arrives waits for the next release)."""
+        out.wait_done()
+        self._flush(to_quality)
+        self.refresh(day)
+        self.refreshes += 1
 
     def _empty(self, note: StreamNotification) -> bool:
         grids = self.pipeline.coordinator.live_streams
