@@ -137,28 +137,3 @@ def test_summary_counts_rows_and_ranges(store: ParquetStore):
         1,
     )
     assert summary.first == T0 and summary.last == T0 + timedelta(minutes=9)
-
-
-def test_a_kept_file_listing_follows_writes_here_and_elsewhere(store: ParquetStore, tmp_path):
-    """Listings are kept between questions: a write through the store is seen at once, a file
-    another process adds is seen once the folder's mtime says so, a removed folder is empty."""
-    import os
-    import shutil
-
-    july, august = (
-        datetime(2025, 7, 1, 13, 30, tzinfo=UTC),
-        datetime(2025, 8, 1, 13, 30, tzinfo=UTC),
-    )
-    store.write(BARS_1M, bars("AAA", july, 3))
-    assert [p.stem for p in store.files(BARS_1M, "AAA")] == ["2025-07"]  # a file a month
-    store.write(BARS_1M, bars("AAA", august, 3))
-    assert [p.stem for p in store.files(BARS_1M, "AAA")] == ["2025-07", "2025-08"]
-    other = ParquetStore(store.root)  # another reader of the same store sees the same
-    assert [p.stem for p in other.files(BARS_1M, "AAA", august, august)] == ["2025-08"]
-    folder = store.files(BARS_1M, "AAA")[0].parent
-    shutil.copyfile(folder / "2025-08.parquet", folder / "2025-09.parquet")  # from elsewhere
-    stat = folder.stat()
-    os.utime(folder, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))  # its clock moved on
-    assert [p.stem for p in store.files(BARS_1M, "AAA")][-1] == "2025-09"
-    shutil.rmtree(folder)
-    assert store.files(BARS_1M, "AAA") == []
