@@ -16,7 +16,6 @@ and are atomic: the new file is written aside, flushed, and renamed over the old
 
 from __future__ import annotations
 
-import bisect
 import os
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
@@ -131,11 +130,13 @@ class ParquetStore:
         end: datetime | None = None,
     ) -> list[Path]:
         """The files of one symbol whose period overlaps [start, end) (all when unbounded)."""
-        stems, paths = _listing(self._symbol_dir(dataset, symbol))
+        folder = self._symbol_dir(dataset, symbol)
+        if not folder.is_dir():
+            return []
         fmt = dataset.period_format
-        first = bisect.bisect_left(stems, start.strftime(fmt)) if start else 0
-        last = bisect.bisect_right(stems, end.strftime(fmt)) if end else len(stems)
-        return paths[first:last]
+        lo = start.strftime(fmt) if start else ""
+        hi = end.strftime(fmt) if end else "~"
+        return sorted(p for p in folder.glob("*.parquet") if lo <= p.stem <= hi)
 
     def symbols(self, dataset: Dataset) -> list[str]:
         folder = self.root / dataset.relative_dir()
@@ -308,31 +309,6 @@ def atomic_write(frame: pl.DataFrame, path: Path) -> None:
         _write_aside_and_rename(frame, path)
     except OSError as exc:
         raise DataError(f"cannot write {path}: {exc.strerror or exc}") from None
-    finally:
-        _LISTINGS.pop(str(path.parent), None)
-
-
-# A symbol folder's sorted file names, read once and kept while the folder is unchanged: a
-# session's history and bars ask for the same folders again and again (500 symbols x every
-# session), and a glob per question was most of a daily backtest's time. A write through this
-# module forgets its folder at once; a write by another process changes the folder's mtime.
-_LISTINGS: dict[str, tuple[int, list[str], list[Path]]] = {}
-
-
-def _listing(folder: Path) -> tuple[list[str], list[Path]]:
-    """(sorted period stems, their paths) of the ``*.parquet`` files in ``folder``."""
-    key = str(folder)
-    try:
-        mtime = folder.stat().st_mtime_ns
-    except (FileNotFoundError, NotADirectoryError):
-        _LISTINGS.pop(key, None)
-        return [], []
-    cached = _LISTINGS.get(key)
-    if cached is None or cached[0] != mtime:
-        paths = sorted(folder.glob("*.parquet"))
-        cached = (mtime, [p.stem for p in paths], paths)
-        _LISTINGS[key] = cached
-    return cached[1], cached[2]
 
 
 def _write_aside_and_rename(frame: pl.DataFrame, path: Path) -> None:
