@@ -23,11 +23,12 @@ import polars as pl
 from pydantic import ValidationError
 
 from simcore.analysis import Strategy
+from simcore.backtest import resolve_strategy
 from simcore.config import SessionConfig, load_config
 from simcore.config.loader import format_path
 from simcore.errors import UserError
 from simcore.report import REPORT_NAME, RunFiles, write_report
-from simcore.strategy_loading import load_strategy
+from simcore.strategy_loading import create_strategy
 
 __all__ = ["Results", "config_from_dict", "load_config", "run"]
 
@@ -45,12 +46,9 @@ def config_from_dict(values: Mapping[str, object]) -> SessionConfig:
 def _strategy(config: SessionConfig, strategy: Strategy | type | str | None) -> Strategy:
     if isinstance(strategy, Strategy):
         return strategy
-    if isinstance(strategy, type):
-        return strategy()
-    spec = strategy or config.metadata.strategy
-    if not spec:
-        raise UserError("no strategy: pass strategy=... or set metadata.strategy in the config")
-    return load_strategy(spec)
+    if isinstance(strategy, type):  # with the config's parameters, as a named one gets them
+        return create_strategy(strategy, config.metadata.parameters)
+    return resolve_strategy(config, strategy)
 
 
 def _folder_name(session_name: str) -> str:

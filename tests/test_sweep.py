@@ -221,3 +221,12 @@ def test_a_failed_and_a_killed_run_are_marked_and_the_others_kept(
     assert "this run was told to fail" in errors[1]
     assert "Worker" in errors[2] or "died" in errors[2].lower()  # the process was killed
     assert _manifest(tmp_path / "sweep" / "run-0001_fate=live")["summary"]["status"] == "complete"
+
+
+def test_a_strategy_class_given_to_simcore_run_gets_the_configs_parameters(sample_store, tmp_path):
+    import simcore
+
+    results = simcore.run(
+        load_config(CONFIG), strategy=SmaCrossover, store=sample_store.root, out=tmp_path / "r"
+    )
+    assert results.summary["parameters"]["shares"] == 20  # metadata.parameters, not the default

@@ -121,10 +121,10 @@ def _facts(summary: dict) -> str:
     return table_html(["", ""], [list(f) for f in facts])
 
 
-def _live_section(run: RunFiles) -> tuple[str, dict]:
+def _live_section(run: RunFiles) -> str:
     live = run.metrics.get("live")
     if not live:
-        return "", {}
+        return ""
     delay = live.get("release_delay_ms") or {}
     rows = [
         ["clock speed", f"{live.get('clock_speed')}x" + (" (rehearsal)" if live.get("rehearsal") else "")],
@@ -141,7 +141,7 @@ def _live_section(run: RunFiles) -> tuple[str, dict]:
     fills = listed(run.table("gap_fills"), run.timezone)
     text = "<h2>Live session</h2>" + table_html(["", ""], rows)
     text += "<h3>Gap fills</h3>" + table_html(fills["columns"], fills["rows"], fills["total"])
-    return text, {"reconnects": live.get("reconnects", [])}
+    return text
 
 
 def _closed_weekdays(days: list[str], open_hour: float) -> list[str]:
@@ -176,7 +176,7 @@ def render(run: RunFiles) -> str:
     sessions = run.metrics.get("sessions", [])
     gaps = listed(run.table("gaps"), run.timezone)
     overruns = listed(run.table("overruns"), run.timezone)
-    live_html, _ = _live_section(run)
+    live_html = _live_section(run)
     charts = ["equity", "drawdown", "price", "quality", "timings"]
     data = {
         "hours": hours,
