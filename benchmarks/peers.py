@@ -32,6 +32,7 @@ ENGINES = {
     "nautilus": "benchmarks.engines.nautilus_engine",
     "backtrader": "benchmarks.engines.backtrader_engine",
     "polars-limit": "benchmarks.engines.polars_limit",
+    "simcore-orders": "benchmarks.engines.simcore_orders",
 }
 
 
@@ -62,16 +63,18 @@ def run_once(module: str, store: Path, count: int) -> tuple[dict, float]:
     return json.loads(out.strip().splitlines()[-1]), usage.ru_maxrss / 1024
 
 
-def benchmark(count: int, rounds: int, slow: float, folder: Path, engines: list[str]) -> list[Runs]:
-    store = workload.make(count, folder)
+def benchmark(
+    store: Path, count: int, rounds: int, slow: float, engines: dict[str, str]
+) -> list[Runs]:
+    """``engines``: name -> module; each runs ``rounds`` times, alternating with the others."""
     runs = {name: Runs(name) for name in engines}
     for _ in range(rounds):
-        for name in engines:
+        for name, module in engines.items():
             r = runs[name]
             if r.error or (r.rates and r.result and r.result["seconds"] > slow):
                 continue
             try:
-                result, peak = run_once(ENGINES[name], store, count)
+                result, peak = run_once(module, store, count)
             except (RuntimeError, ValueError) as exc:
                 r.error = str(exc).splitlines()[0]
                 continue
@@ -81,24 +84,29 @@ def benchmark(count: int, rounds: int, slow: float, folder: Path, engines: list[
     return list(runs.values())
 
 
-def table(count: int, runs: list[Runs]) -> str:
+def table(title: str, runs: list[Runs], columns: tuple[str, ...]) -> str:
+    """A markdown table: each engine's bars/s, its ratio to simcore, its answers (``columns``
+    of its result) and its peak memory."""
     simcore = next((r for r in runs if r.engine == "simcore" and r.rates), None)
     base = statistics.median(simcore.rates) if simcore else None
     lines = [
-        f"W{count}: {count} symbols x 20 days = {count * 20 * 390:,} 1m bars",
-        "| engine | bars/s median (min-max) | rounds | simcore / engine | 5m bars | 15m bars | crosses | peak MB |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        title,
+        "| engine | bars/s median (min-max) | rounds | simcore / engine | "
+        + " | ".join(c.replace("_", " ") for c in columns)
+        + " | peak MB |",
+        "|---|---:|---:|---:|" + "---:|" * len(columns) + "---:|",
     ]
     for r in runs:
         if not r.rates:
-            lines.append(f"| {r.engine} | failed: {r.error} | 0 | | | | | |")
+            lines.append(f"| {r.engine} | failed: {r.error} | 0 |" + " |" * (len(columns) + 2))
             continue
         median = statistics.median(r.rates)
         ratio = f"{base / median:.2f}x" if base else "-"
         res = r.result or {}
+        answers = " | ".join(f"{res.get(c, 0):,}" for c in columns)
         lines.append(
-            f"| {r.engine} | {median:,.0f} ({min(r.rates):,.0f}-{max(r.rates):,.0f}) | {len(r.rates)} | {ratio} | "
-            f"{res.get('bars_5m', 0):,} | {res.get('bars_15m', 0):,} | {res.get('crosses', 0):,} | {max(r.peak_mb):,.0f} |"
+            f"| {r.engine} | {median:,.0f} ({min(r.rates):,.0f}-{max(r.rates):,.0f}) | "
+            f"{len(r.rates)} | {ratio} | {answers} | {max(r.peak_mb):,.0f} |"
         )
     return "\n".join(lines)
 
@@ -121,7 +129,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.data or Path(tmp)
         for count in args.workloads:
-            print(table(count, benchmark(count, args.rounds, args.slow, folder, args.engines)))
+            store = workload.make(count, folder)
+            engines = {name: ENGINES[name] for name in args.engines}
+            runs = benchmark(store, count, args.rounds, args.slow, engines)
+            title = f"W{count}: {count} symbols x 20 days = {count * 20 * 390:,} 1m bars"
+            print(table(title, runs, ("bars_5m", "bars_15m", "crosses", "fills")))
             print()
 
 

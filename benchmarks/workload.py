@@ -12,7 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
-from adapters.local.store import BARS_1M, ParquetStore
+from adapters.local.store import BARS_1D, BARS_1M, ParquetStore
 from adapters.local.synth import SynthSpec, write_synthetic
 from simcore.config import SessionConfig
 from simcore.time import TimeManager
@@ -71,6 +71,68 @@ def session_config(
                 "prefetch_days": prefetch_days,
             },
             "session_data_config": data_config,
+            "trading_config": {
+                "max_buying_power": 1e6,
+                "max_per_trade": 1e4,
+                "max_per_symbol": 1e5,
+                "max_open_positions": 10,
+            },
+            "api_config": {"data_api": "local", "trade_api": "paper"},
+        }
+    )
+
+
+# ---------------------------------------------------------------------------- the daily workload
+DAILY_HISTORY, DAILY_START, DAILY_END = date(2015, 1, 2), date(2016, 1, 4), date(2025, 5, 30)
+DAILY_TRAILING = 20
+
+
+def make_daily(count: int, folder: Path) -> Path:
+    """D<count>: ``count`` symbols of daily bars from 2015-01-02 (one day of 1m bars, 2025-06-02,
+    as the generator needs a minute range); the backtest runs 2016-01-04..2025-05-30."""
+    root = folder / f"d{count}"
+    if not (root / "bars").is_dir():
+        minute_day = date(2025, 6, 2)
+        spec = SynthSpec(tuple(symbols(count)), minute_day, minute_day, DAILY_HISTORY, seed=SEED)
+        write_synthetic(ParquetStore(root), spec, TimeManager())
+    return root
+
+
+def daily_bars(root: Path, count: int) -> pl.DataFrame:
+    """The daily bars the backtest streams (2016-01-04..2025-05-30), by symbol and day (the store
+    stamps a daily bar at its session's midnight in New York)."""
+    day = pl.col("timestamp").dt.convert_time_zone("America/New_York").dt.date()
+    return (
+        ParquetStore(root)
+        .scan(BARS_1D, symbols(count))
+        .with_columns(day.alias("day"))
+        .filter(pl.col("day").is_between(DAILY_START, DAILY_END))
+        .select("symbol", "day", "open", "high", "low", "close", "volume")
+        .collect()
+        .sort("symbol", "day")
+    )
+
+
+def daily_config(symbol_names: list[str]) -> SessionConfig:
+    """The daily session: 1d streamed, 20 trailing days of 1d history reloaded before every
+    session (prefetch_days 1, the default), data-driven."""
+    return SessionConfig.model_validate(
+        {
+            "session_name": f"daily benchmark D{len(symbol_names)}",
+            "backtest_config": {
+                "start_date": DAILY_START.isoformat(),
+                "end_date": DAILY_END.isoformat(),
+                "speed_multiplier": 0.0,
+            },
+            "session_data_config": {
+                "symbols": symbol_names,
+                "streams": ["1d"],
+                "historical": {
+                    "data": [
+                        {"trailing_days": DAILY_TRAILING, "intervals": ["1d"], "apply_to": "all"}
+                    ]
+                },
+            },
             "trading_config": {
                 "max_buying_power": 1e6,
                 "max_per_trade": 1e4,

@@ -19,9 +19,9 @@ def config(count: int) -> SessionConfig:
     return session_config(symbols(count), name=f"benchmark W{count}")
 
 
-def run(store: Path, count: int) -> dict:
+def run(store: Path, count: int, strategy_class: type[SmaCrossCounter] = SmaCrossCounter) -> dict:
     started = time.perf_counter()
-    strategy = SmaCrossCounter()
+    strategy = strategy_class()
     strategy.emit_signals = False
     result = run_backtest(config(count), ParquetStore(store), strategy)
     seconds = time.perf_counter() - started
@@ -34,6 +34,7 @@ def run(store: Path, count: int) -> dict:
         "crosses": strategy.crosses,
         "seconds": seconds,
         "streamed": int(bars.filter(pl.col("source") == "STREAMED").height),
+        "fills": result.summary["fills"],
     }
 
 

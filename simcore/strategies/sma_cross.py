@@ -30,8 +30,8 @@ class SmaCrossCounter(Strategy):
 
     def on_bars(self, ctx: StrategyContext, interval: str, symbols: np.ndarray) -> None:
         """The same rule over all symbols of a timestamp at once (what on_bar does per bar)."""
-        sma = ctx.indicator_values("5m", "sma20")[symbols]
-        close = ctx.last_bars("5m", symbols, ("close",))["close"]
+        sma = ctx.indicator_values(interval, "sma20")[symbols]
+        close = ctx.last_bars(interval, symbols, ("close",))["close"]
         warm = ~np.isnan(sma)
         above = (close > sma).astype(np.int8)
         previous = self.side[symbols]
@@ -50,7 +50,7 @@ class SmaCrossCounter(Strategy):
                 )
 
     def on_bar(self, ctx: StrategyContext, symbol: str, interval: str, bar: Bar) -> None:
-        sma = ctx.indicator(symbol, "5m", "sma20")
+        sma = ctx.indicator(symbol, interval, "sma20")
         if math.isnan(sma):
             return
         above = bar.close > sma
