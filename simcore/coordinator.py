@@ -27,7 +27,7 @@ import polars as pl
 
 from simcore.bars import COLUMNS, StreamedBars, ohlcv_aggregations
 from simcore.config.models import HistoricalData, SessionConfig
-from simcore.config.vocabulary import INTERVAL_LENGTH
+from simcore.config.vocabulary import INTERVAL_LENGTH, interval_sort_key
 from simcore.errors import ClockError, DataError, NotAvailableError
 from simcore.events import StreamNotification
 from simcore.history import HistoryBlock
@@ -39,6 +39,12 @@ from simcore.streams import Mark, StreamPlan, mark_streams
 from simcore.time import TimeManager, TradingSession
 
 STORED_INTERVALS = ("1s", "1m", "1d")
+# A backtest reads the store in blocks of sessions: at least prefetch_days, and more while a
+# block holds at most this many bars (one read serves a year of daily bars for 500 symbols,
+# where a read per session would cost more than the session). Each session still sees exactly
+# its own window: a read ahead changes the number of reads, never what a session sees.
+READ_AHEAD_BARS = 2_000_000
+SESSION_SECONDS = 23_400  # a regular session, for sizing reads (early closes only read less)
 
 
 @dataclass(frozen=True)
@@ -82,8 +88,12 @@ class SessionCoordinator:
         self.days: list[date] = []
         self.session: TradingSession | None = None
         self.active = False
-        self._queue: dict[date, dict[str, object]] = {}  # prefetched sessions
+        self._queue: dict[date, dict[str, object]] = {}  # prefetched sessions' bar grids
+        self._quote_queue: dict[date, object] = {}  # prefetched sessions' quotes
         self._history_blocks: dict[tuple, HistoryBlock] = {}
+        self._position: dict[date, int] = {}  # a session's index in self.days
+        self._loads: list[tuple[tuple[str, int], tuple[str, ...]]] | None = None
+        self.read_ahead_bars = READ_AHEAD_BARS
         self.historical_rows: list[dict[str, object]] = []  # per-day indicator values, for outputs
         # regular-session bars the store held that fell outside their session's slots (a store
         # whose extended flags disagree with the calendar); counted and reported, not streamed
@@ -123,13 +133,16 @@ class SessionCoordinator:
                 "they have"
             )
         self.history_needs = self._plan_history()
+        self._loads = None
         if self.live_mode:
             self.days = self._upcoming_sessions()
+            self._position = {d: i for i, d in enumerate(self.days)}
             return
         bt = self.config.backtest_config
         assert bt is not None
         start, end = self.tm.get_session_boundary_times(bt.start_date, bt.end_date)
         self.days = self.tm.trading_days(start.date(), end.date())
+        self._position = {d: i for i, d in enumerate(self.days)}
 
     def _upcoming_sessions(self) -> list[date]:
         """Live: today's session if it has not closed yet, else the next ones."""
@@ -146,6 +159,7 @@ class SessionCoordinator:
         """Stop streams, reset the backtest dates, clear the queues and session_data."""
         self.active = False
         self._queue.clear()
+        self._quote_queue.clear()
         self._history_blocks.clear()
         self.session = None
         self.tm.reset_backtest_time()
@@ -200,46 +214,71 @@ class SessionCoordinator:
 
     def _load_history(self, day: date) -> None:
         """Clear-and-reload (the seed's option B) of every trailing window, once per interval
-        and depth: entries asking for the same interval share one load of the deepest window."""
+        and depth: entries asking for the same interval share one load of the deepest window.
+        Every symbol of a load at once: its windows, and their quality."""
         enable_quality = self.config.session_data_config.historical.enable_quality
-        depth: dict[tuple[str, str], int] = {}
-        for need in self.history_needs:
-            for symbol in need.symbols:
-                key = (symbol, need.interval)
-                depth[key] = max(depth.get(key, 0), need.trailing_days)
-        loads: dict[tuple[str, int], list[str]] = {}
-        for (symbol, interval), days in depth.items():
-            loads.setdefault((interval, days), []).append(symbol)
-        for (interval, trailing), symbols in sorted(loads.items()):
+        self.session_data.clear_history()
+        for (interval, trailing), symbols in self._history_loads():
             days = self.tm.trailing_trading_days(day, trailing)
-            block = self._history_block(interval, trailing, tuple(symbols), day)
+            windows = self._history_block(interval, trailing, symbols, day).windows(days)
+            indices = np.array([self.session_data.index[s] for s in symbols], dtype=np.int64)
+            self.session_data.set_historical_windows(interval, indices, windows)
             expected = self._expected_bars(interval, days)
-            for symbol in symbols:
-                columns = block.window(symbol, days)
-                self.session_data.set_historical_bars(symbol, interval, columns)
-                quality = 100.0
-                if enable_quality and expected:
-                    quality = 100.0 * min(len(columns["timestamp"]), expected) / expected
-                self.session_data.set_historical_quality(symbol, interval, quality)
+            if enable_quality and expected:
+                quality = 100.0 * np.minimum(windows.counts(), expected) / expected
+            else:
+                quality = np.full(len(symbols), 100.0)
+            self.session_data.set_historical_qualities(interval, indices, quality)
+
+    def _history_loads(self) -> list[tuple[tuple[str, int], tuple[str, ...]]]:
+        """((interval, trailing days), symbols) of each load: a symbol's deepest window per
+        interval. Fixed for the run (planned once, in the order loads are made)."""
+        if self._loads is None:
+            depth: dict[tuple[str, str], int] = {}
+            for need in self.history_needs:
+                for symbol in need.symbols:
+                    key = (symbol, need.interval)
+                    depth[key] = max(depth.get(key, 0), need.trailing_days)
+            loads: dict[tuple[str, int], list[str]] = {}
+            for (symbol, interval), days in depth.items():
+                loads.setdefault((interval, days), []).append(symbol)
+            self._loads = [(key, tuple(symbols)) for key, symbols in sorted(loads.items())]
+        return self._loads
 
     def _history_block(
         self, interval: str, trailing: int, symbols: tuple[str, ...], day: date
     ) -> HistoryBlock:
-        """History is read in blocks: one read serves this session and the next
-        prefetch_days - 1 (the union of their trailing windows); each session then takes
-        exactly its own days from it — nothing from the session itself or after it."""
+        """History is read in blocks: one read serves this session and the following ones of
+        its read-ahead (the union of their trailing windows); each session then takes exactly
+        its own days from it — nothing from the session itself or after it."""
         key = (interval, trailing, symbols)
         block = self._history_blocks.get(key)
         if block is None or day not in block.sessions:
-            position = self.days.index(day)
-            sessions = self.days[position : position + self._prefetch_days()]
-            union = sorted(
-                {d for s in sessions for d in self.tm.trailing_trading_days(s, trailing)}
+            sessions = self._read_ahead(day, interval, len(symbols), trailing)
+            first = self.tm.trailing_trading_days(sessions[0], trailing)
+            # consecutive sessions' trailing windows overlap or abut: their union is every
+            # trading day from the first window's start to the last window's end
+            union = (
+                self.tm.trading_days(first[0], self.tm.get_previous_trading_date(sessions[-1]))
+                if first
+                else []
             )
             frame = self._history_frame(HistoryNeed(symbols, interval, trailing), union)
-            block = HistoryBlock.from_frame(frame, frozenset(sessions))
+            block = HistoryBlock.from_frame(frame, symbols, frozenset(sessions))
             self._history_blocks[key] = block
         return block
+
+    def _read_ahead(self, day: date, interval: str, symbols: int, trailing: int = 0) -> list[date]:
+        """The sessions read together with ``day``: at least prefetch_days, and as many more as
+        keep the read within ``read_ahead_bars`` (trailing days of history included). Live
+        sessions read one at a time: the store grows while they run (gap fills)."""
+        position = self._position[day]
+        count = 1
+        if not self.live_mode:
+            per_session = symbols * max(1, SESSION_SECONDS // _interval_seconds(interval))
+            fits = self.read_ahead_bars // max(1, per_session) - trailing
+            count = max(self._prefetch_days(), fits)
+        return self.days[position : position + count]
 
     def _prefetch_days(self) -> int:
         bt = self.config.backtest_config
@@ -319,37 +358,31 @@ class SessionCoordinator:
                     )
 
     def _load_queues(self, day: date) -> None:
-        """Prefetch: when today's session is not queued, load it and up to prefetch_days - 1
-        following sessions of the backtest in one read. Live: the streams start empty."""
+        """Prefetch: when today's session is not queued, load it and the following sessions of
+        its read-ahead in one read (quotes: prefetch_days of them). Live: the streams start
+        empty."""
         if self.live_mode:
             self._start_live(day)
             return
         if day not in self._queue:
-            prefetch = (
-                self.config.backtest_config.prefetch_days if self.config.backtest_config else 1
-            )
-            position = self.days.index(day)
-            batch = self.days[position : position + prefetch]
-            bases = sorted({b for b in self.plan.base.values() if b})
+            bases = sorted({b for b in self.plan.base.values() if b}, key=_interval_seconds)
+            batch = self._read_ahead(day, bases[0], len(self.symbols)) if bases else [day]
             loaded: dict[date, dict[str, object]] = {d: {} for d in batch}
             for base in bases:
                 symbols = [s for s in self.symbols if self.plan.base[s] == base]
                 for d, grid in self.source.start_bars(symbols, base, batch).items():
                     loaded[d][base] = _widen(grid, self.symbols)
                     self.bars_outside_session += grid.outside_session
-            quote_symbols = [
-                s for s in self.symbols if "quotes" in self.plan.streams(s, Mark.STREAMED)
-            ]
-            if quote_symbols:
-                for d, quotes in self.source.start_quotes(quote_symbols, batch).items():
-                    loaded[d]["quotes"] = quotes
             self._queue.update(loaded)
-        today = self._queue.pop(day)
-        for key, item in today.items():
-            if key == "quotes":
-                self.session_data.attach_quotes(item)
-            else:
-                self.session_data.attach_streamed(key, StreamedBars(item))
+        quote_symbols = self.plan.symbols_streaming("quotes")
+        if quote_symbols and day not in self._quote_queue:
+            position = self._position[day]
+            batch = self.days[position : position + self._prefetch_days()]
+            self._quote_queue.update(self.source.start_quotes(quote_symbols, batch))
+        for base, grid in self._queue.pop(day).items():
+            self.session_data.attach_streamed(base, StreamedBars(grid))
+        if day in self._quote_queue:
+            self.session_data.attach_quotes(self._quote_queue.pop(day))
 
     # ------------------------------------------------------------------ streaming phase
     def events(self, stops: np.ndarray | None = None) -> Iterator[StreamNotification]:
@@ -482,6 +515,11 @@ class SessionCoordinator:
 
     def end_session(self) -> None:
         self.active = False
+
+
+def _interval_seconds(interval: str) -> int:
+    """Length in seconds ("1d": a regular session, one bar)."""
+    return int(interval_sort_key(interval).total_seconds()) if interval != "1d" else SESSION_SECONDS
 
 
 def _empty_bars() -> pl.DataFrame:

@@ -68,12 +68,30 @@ class _BarChunk:
 
 
 @dataclass
+class _QualityChunk:
+    """One session's quality of one interval ("historical 1d" for a trailing window) for the
+    symbols that have it (indices into the recorder's symbols)."""
+
+    day: date
+    interval: str
+    symbol_index: np.ndarray
+    quality: np.ndarray
+
+
+def _round6(values: np.ndarray) -> np.ndarray:
+    """Python's round(v, 6) of each value (correctly rounded, unlike np.round's scaling), done
+    once per distinct value: a session's percentages are mostly 100."""
+    distinct, inverse = np.unique(values, return_inverse=True)
+    return np.array([round(float(v), 6) for v in distinct], dtype=np.float64)[inverse]
+
+
+@dataclass
 class BacktestRecorder:
     """Collects each session's results before session_data is cleared for the next one."""
 
     symbols: tuple[str, ...] = ()
     chunks: list[_BarChunk] = field(default_factory=list)
-    quality: list[dict[str, object]] = field(default_factory=list)
+    quality: list[_QualityChunk] = field(default_factory=list)
     gaps: list[dict[str, object]] = field(default_factory=list)
     positions: list[tuple] = field(default_factory=list)  # the account at each session's end
 
@@ -87,12 +105,7 @@ class BacktestRecorder:
     def record_account(self, day: date, trader, session_data: SessionData) -> None:
         from simcore.trading.results import position_rows
 
-        closes = {}
-        for symbol in session_data.symbols:
-            close = session_data.last_close(symbol)
-            if close is not None:
-                closes[symbol] = close
-        self.positions.extend(position_rows(day, trader, closes))
+        self.positions.extend(position_rows(day, trader, session_data.last_close_map()))
 
     def record_session(self, day: date, session_data: SessionData, plan, quality_manager) -> None:
         self.symbols = session_data.symbols
@@ -110,24 +123,12 @@ class BacktestRecorder:
             columns = {name: bars.values[name][rows, slots] for name in COLUMNS[1:]}
             columns["timestamp"] = bars.label_ns[slots]
             self.chunks.append(_BarChunk(day, interval, source, rows, columns))
-        for symbol, interval, percent in quality_manager.quality_rows():
+        for interval, rows, percent in quality_manager.quality_arrays():
+            self.quality.append(_QualityChunk(day, interval, rows, _round6(percent)))
+        for interval, percent in session_data.historical_qualities().items():
+            rows = np.flatnonzero(~np.isnan(percent))
             self.quality.append(
-                {
-                    "session_date": day,
-                    "symbol": symbol,
-                    "interval": interval,
-                    "quality": round(percent, 6),
-                }
-            )
-        for symbol, interval in session_data.historical_keys():
-            percent = session_data.get_historical_quality(symbol, interval)
-            self.quality.append(
-                {
-                    "session_date": day,
-                    "symbol": symbol,
-                    "interval": f"historical {interval}",
-                    "quality": round(percent or 0.0, 6),
-                }
+                _QualityChunk(day, f"historical {interval}", rows, _round6(percent[rows]))
             )
         for gap in quality_manager.gaps:
             self.gaps.append(
@@ -140,6 +141,29 @@ class BacktestRecorder:
                     "retries": gap.retries,
                 }
             )
+
+    def quality_frame(self) -> pl.DataFrame:
+        """Every recorded quality: session_date, symbol, interval, quality (unsorted)."""
+        chunks = self.quality
+        sizes = [len(c.symbol_index) for c in chunks]
+        chunk_of_row = pl.Series(np.repeat(np.arange(len(chunks)), sizes), dtype=pl.Int64)
+        symbols = pl.Series(list(self.symbols), dtype=pl.String)
+        index = np.concatenate([c.symbol_index for c in chunks]) if chunks else np.array([])
+        return pl.DataFrame(
+            {
+                "session_date": pl.Series([c.day for c in chunks], dtype=pl.Date).gather(
+                    chunk_of_row
+                ),
+                "symbol": symbols.gather(pl.Series(index, dtype=pl.Int64)),
+                "interval": pl.Series([c.interval for c in chunks], dtype=pl.String).gather(
+                    chunk_of_row
+                ),
+                "quality": pl.Series(
+                    np.concatenate([c.quality for c in chunks]) if chunks else [],
+                    dtype=pl.Float64,
+                ),
+            }
+        )
 
     def bars_frame(self) -> pl.DataFrame:
         """Every recorded bar in one frame, built from the chunks in one go."""
@@ -218,15 +242,7 @@ def build_tables(
             "value": pl.Float64,
         },
     ).sort("session_date", "symbol", "indicator", "minute", nulls_last=False)
-    quality = pl.DataFrame(
-        recorder.quality,
-        schema={
-            "session_date": pl.Date,
-            "symbol": pl.String,
-            "interval": pl.String,
-            "quality": pl.Float64,
-        },
-    ).sort("session_date", "symbol", "interval")
+    quality = recorder.quality_frame().sort("session_date", "symbol", "interval")
     gaps = (
         pl.DataFrame(
             recorder.gaps,

@@ -68,11 +68,10 @@ class DataQualityManager:
             # threads the coordinator may already have released later slots
             self._received[base] = np.zeros(count, dtype=np.int64)
             self.session_data.set_quality(base, percent)
-        for symbol in self.session_data.symbols:
-            base = self.plan.base.get(symbol)
-            for interval in self.plan.generated_intervals(symbol):
-                if base in self._quality:
-                    self.session_data.share_quality(interval, base)
+        for interval, symbols in self.plan.bar_carriers().items():
+            base = self.plan.base.get(symbols[0])
+            if interval != base and base in self._quality:
+                self.session_data.share_quality(interval, base)
 
     def handle(self, note: StreamNotification) -> None:
         if not self.enabled:
@@ -194,13 +193,14 @@ class DataQualityManager:
                 )
         return gaps
 
-    def quality_rows(self) -> list[tuple[str, str, float]]:
-        """(symbol, interval, percent) for every streamed and derived bar interval."""
-        rows = []
-        for symbol in self.session_data.symbols:
-            base = self.plan.base.get(symbol)
-            for interval in [base, *self.plan.generated_intervals(symbol)] if base else []:
-                value = self.session_data.get_quality(symbol, interval)
-                if value is not None:
-                    rows.append((symbol, interval, value))
-        return rows
+    def quality_arrays(self) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        """(interval, symbol indices, percent) for every streamed and derived bar interval: the
+        symbols that stream or derive it, all at once."""
+        index = self.session_data.index
+        out = []
+        for interval, symbols in self.plan.bar_carriers().items():
+            percent = self.session_data.quality_of(interval)
+            if percent is not None:
+                rows = np.array([index[s] for s in symbols], dtype=np.int64)
+                out.append((interval, rows, percent[rows]))
+        return out

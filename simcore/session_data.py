@@ -18,6 +18,7 @@ import numpy as np
 
 from simcore.bars import COLUMNS, Bar, BarSeries, BarView, DerivedBars, RevealedBars, StreamedBars
 from simcore.errors import ClockError
+from simcore.history import HistoryWindows
 
 
 class SessionData:
@@ -36,11 +37,12 @@ class SessionData:
         self.index: dict[str, int] = {s: i for i, s in enumerate(symbols)}
         self._streamed: dict[str, StreamedBars] = {}
         self._derived: dict[str, DerivedBars | RevealedBars] = {}
-        self._historical: dict[tuple[str, str], BarView] = {}
+        # interval -> each symbol's trailing window: which HistoryWindows (-1: none) and where
+        self._history: dict[str, _IntervalHistory] = {}
         self._indicators: dict[tuple[str, str], object] = {}
         self._realtime: dict[tuple[str, str], object] = {}
         self._quality: dict[str, np.ndarray] = {}  # interval -> percent per symbol
-        self._historical_quality: dict[tuple[str, str], float] = {}
+        self._historical_quality: dict[str, np.ndarray] = {}  # interval -> percent (NaN: none)
         self._quotes = None  # adapters.local.source.SessionQuotes of the session
         # the bar intervals the session streams or generates (set by the coordinator once it
         # has marked the streams): reading any other is a mistake, not an empty series
@@ -148,16 +150,38 @@ class SessionData:
     def last_close(self, symbol: str) -> float | None:
         """The close of the newest streamed base bar of ``symbol``; before the session's first,
         the newest historical close (the previous session's); None when there is neither."""
-        s = self._symbol_index(symbol)
+        close = self.last_closes()[self._symbol_index(symbol)]
+        return None if np.isnan(close) else float(close)
+
+    def last_close_map(self) -> dict[str, float]:
+        """symbol -> ``last_close`` for every symbol that has one."""
+        closes = self.last_closes()
+        return {
+            self.symbols[s]: float(closes[s]) for s in np.flatnonzero(~np.isnan(closes)).tolist()
+        }
+
+    def last_closes(self) -> np.ndarray:
+        """``last_close`` of every symbol at once (NaN where there is none)."""
+        n = len(self.symbols)
+        closes = np.full(n, np.nan)
+        found = np.zeros(n, dtype=bool)
         for streamed in self._streamed.values():
-            k = int(streamed.last_slot[s])
-            if k >= 0:
-                return float(streamed.values["close"][s, k])
-        newest, close = None, None
-        for (held, _), view in self._historical.items():
-            if held == symbol and len(view) and (newest is None or view.timestamp[-1] > newest):
-                newest, close = view.timestamp[-1], float(view.close[-1])
-        return close
+            k = streamed.last_slot
+            take = (k >= 0) & ~found
+            rows = np.flatnonzero(take)
+            closes[rows] = streamed.values["close"][rows, k[rows]]
+            found |= take
+        if found.all():
+            return closes
+        newest = np.full(n, np.iinfo(np.int64).min)
+        for history in self._history.values():
+            for windows, symbols, positions in history.sets():
+                has, stamp = windows.last("timestamp")
+                _, close = windows.last("close")
+                better = has[positions] & ~found[symbols] & (stamp[positions] > newest[symbols])
+                newest[symbols[better]] = stamp[positions][better]
+                closes[symbols[better]] = close[positions][better]
+        return closes
 
     def last_values(
         self, interval: str, symbols: np.ndarray, fields: tuple[str, ...] = COLUMNS
@@ -170,19 +194,41 @@ class SessionData:
         return {name: np.array([getattr(b, name) for b in bars]) for name in fields}
 
     # ------------------------------------------------------------------ history
+    def set_historical_windows(
+        self, interval: str, symbols: np.ndarray, windows: HistoryWindows
+    ) -> None:
+        """Replace the trailing history of ``symbols`` (indices; ``windows.symbols`` in the same
+        order) for ``interval`` (reloaded before each session); the columns are kept by
+        reference, and a symbol's bars are sliced only when read."""
+        history = self._history.get(interval)
+        if history is None:
+            history = self._history[interval] = _IntervalHistory(len(self.symbols))
+        history.set(symbols, windows)
+
     def set_historical_bars(
         self, symbol: str, interval: str, columns: dict[str, np.ndarray]
     ) -> None:
-        """Replace the trailing history of a symbol and interval (reloaded before each session).
-        The columns are kept as given (by reference), not copied."""
-        self._historical[(symbol, interval)] = BarView(**{name: columns[name] for name in COLUMNS})
+        """Replace the trailing history of one symbol and interval (kept by reference)."""
+        windows = HistoryWindows.of_columns(symbol, columns)
+        self.set_historical_windows(interval, np.array([self._symbol_index(symbol)]), windows)
+
+    def clear_history(self) -> None:
+        """Drop every trailing window and its quality (before the next session's reload)."""
+        self._history.clear()
+        self._historical_quality.clear()
 
     def get_historical_bars(self, symbol: str, interval: str) -> BarView:
-        view = self._historical.get((symbol, interval))
+        history = self._history.get(interval)
+        view = history.view(self._symbol_index(symbol)) if history else None
         return view if view is not None else BarSeries(1).view()
 
     def historical_keys(self) -> list[tuple[str, str]]:
-        return sorted(self._historical)
+        """(symbol, interval) of every trailing window loaded, sorted."""
+        return sorted(
+            (self.symbols[s], interval)
+            for interval, history in self._history.items()
+            for s in np.flatnonzero(history.which >= 0).tolist()
+        )
 
     # ------------------------------------------------------------------ indicators and quality
     def set_historical_indicator(self, symbol: str, name: str, value: object) -> None:
@@ -228,17 +274,38 @@ class SessionData:
         """``derived`` reports the quality of ``base``: the same array, so it follows changes."""
         self._quality[derived] = self._quality[base]
 
+    def quality_of(self, interval: str) -> np.ndarray | None:
+        """The quality of ``interval`` for every symbol (None when not published)."""
+        return self._quality.get(interval)
+
     def get_quality(self, symbol: str, interval: str) -> float | None:
         percent = self._quality.get(interval)
         return None if percent is None else float(percent[self._symbol_index(symbol)])
 
     def set_historical_quality(self, symbol: str, interval: str, percent: float) -> None:
-        if not 0.0 <= percent <= 100.0:
-            raise ValueError(f"quality must be a percentage, got {percent}")
-        self._historical_quality[(symbol, interval)] = percent
+        self.set_historical_qualities(
+            interval, np.array([self._symbol_index(symbol)]), np.array([percent])
+        )
+
+    def set_historical_qualities(
+        self, interval: str, symbols: np.ndarray, percents: np.ndarray
+    ) -> None:
+        """The quality of ``symbols``' (indices) trailing windows of ``interval``."""
+        if percents.size and not ((percents >= 0.0) & (percents <= 100.0)).all():
+            raise ValueError(f"quality must be a percentage, got {percents.min(), percents.max()}")
+        held = self._historical_quality.get(interval)
+        if held is None:
+            held = self._historical_quality[interval] = np.full(len(self.symbols), np.nan)
+        held[symbols] = percents
 
     def get_historical_quality(self, symbol: str, interval: str) -> float | None:
-        return self._historical_quality.get((symbol, interval))
+        held = self._historical_quality.get(interval)
+        value = np.nan if held is None else held[self._symbol_index(symbol)]
+        return None if np.isnan(value) else float(value)
+
+    def historical_qualities(self) -> dict[str, np.ndarray]:
+        """interval -> the quality of each symbol's trailing window (NaN where none)."""
+        return self._historical_quality
 
     # ------------------------------------------------------------------ lifecycle
     def clear_session(self) -> None:
@@ -251,8 +318,42 @@ class SessionData:
     def clear(self) -> None:
         """Drop everything (the coordinator's stop())."""
         self.clear_session()
-        self._historical.clear()
+        self._history.clear()
         self._indicators.clear()
         self._realtime.clear()
         self._historical_quality.clear()
         self.bar_intervals = None
+
+
+class _IntervalHistory:
+    """Each symbol's trailing window of one interval: the HistoryWindows holding it (``which``,
+    -1 for none) and its position there (``position``)."""
+
+    def __init__(self, symbols: int):
+        self.which = np.full(symbols, -1, dtype=np.int64)
+        self.position = np.zeros(symbols, dtype=np.int64)
+        self.windows: list[HistoryWindows] = []
+
+    def set(self, symbols: np.ndarray, windows: HistoryWindows) -> None:
+        self.windows.append(windows)
+        self.which[symbols] = len(self.windows) - 1
+        self.position[symbols] = np.arange(len(symbols))
+        used = np.unique(self.which[self.which >= 0])
+        if used.size < len(self.windows):  # drop the windows no symbol points at any more
+            renumber = np.full(len(self.windows), -1)
+            renumber[used] = np.arange(used.size)
+            self.windows = [self.windows[u] for u in used.tolist()]
+            self.which = np.where(self.which >= 0, renumber[self.which], -1)
+
+    def view(self, symbol: int) -> BarView | None:
+        number = int(self.which[symbol])
+        return None if number < 0 else self.windows[number].view(int(self.position[symbol]))
+
+    def sets(self) -> list[tuple[HistoryWindows, np.ndarray, np.ndarray]]:
+        """(windows, the symbols it holds now, their positions in it), in the order set."""
+        out = []
+        for number, windows in enumerate(self.windows):
+            symbols = np.flatnonzero(self.which == number)
+            if symbols.size:
+                out.append((windows, symbols, self.position[symbols]))
+        return out

@@ -56,6 +56,7 @@ class StreamPlan:
     base: Mapping[str, str | None]  # symbol -> streamed base bar interval (None: no bars)
     _index: dict[tuple[str, str], Mark] = field(init=False, repr=False, compare=False)
     _generated: dict[str, tuple[str, ...]] = field(init=False, repr=False, compare=False)
+    _carriers: dict[str, tuple[str, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         index = {(d.symbol, d.stream): d.mark for d in self.decisions}
@@ -63,6 +64,18 @@ class StreamPlan:
         for d in self.decisions:
             if d.mark is Mark.GENERATED:
                 generated.setdefault(d.symbol, []).append(d.stream)
+        carriers: dict[str, list[str]] = {}  # bar interval -> symbols with it as base or derived
+        for d in self.decisions:
+            kept = d.mark is Mark.GENERATED or (
+                d.mark is Mark.STREAMED and self.base.get(d.symbol) == d.stream
+            )
+            if kept and d.symbol not in carriers.setdefault(d.stream, []):
+                carriers[d.stream].append(d.symbol)
+        object.__setattr__(
+            self,
+            "_carriers",
+            {i: tuple(carriers[i]) for i in sorted(carriers, key=interval_sort_key)},
+        )
         object.__setattr__(self, "_index", index)
         object.__setattr__(
             self,
@@ -78,6 +91,15 @@ class StreamPlan:
 
     def streams(self, symbol: str, mark: Mark) -> list[str]:
         return [d.stream for d in self.decisions if d.symbol == symbol and d.mark is mark]
+
+    def bar_carriers(self) -> dict[str, tuple[str, ...]]:
+        """Each bar interval a session keeps (shortest first) -> the symbols that stream it as
+        their base or derive it, in symbol order."""
+        return self._carriers
+
+    def symbols_streaming(self, stream: str) -> list[str]:
+        """The symbols whose ``stream`` is STREAMED, in the plan's order."""
+        return [d.symbol for d in self.decisions if d.stream == stream and d.mark is Mark.STREAMED]
 
     def live_channels(self) -> tuple[str, ...]:
         """What a live feed must carry for this plan: the streamed base bar intervals, then

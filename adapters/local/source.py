@@ -175,12 +175,15 @@ class LocalDataSource:
             pl.col("day").cast(pl.Int32),
             *FIELDS,
         ).collect()
+        columns = columns.sort("day", maintain_order=True)
         arrays = {name: columns[name].to_numpy() for name in columns.columns}
         epoch = date(1970, 1, 1)
+        numbers = np.array([(day - epoch).days for day in days], dtype=np.int32)
+        lo = np.searchsorted(arrays["day"], numbers, side="left")
+        hi = np.searchsorted(arrays["day"], numbers, side="right")
         out = {}
-        for day in days:
-            mask = arrays["day"] == (day - epoch).days
-            part = {name: array[mask] for name, array in arrays.items()}
+        for day, a, b in zip(days, lo.tolist(), hi.tolist(), strict=True):
+            part = {name: array[a:b] for name, array in arrays.items()}
             out[day] = _grid(day, interval, tuple(symbols), sessions[day], part)
         return out
 

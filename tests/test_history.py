@@ -1,0 +1,153 @@
+"""Trailing history read in blocks and sliced per session: every symbol's window at once equals
+a filter of the rows, and a backtest's history and outputs do not depend on how far the store is
+read ahead (a read per session, or one read for the whole run)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from adapters.local.store import BARS_1D, BARS_1M, ParquetStore
+from adapters.local.synth import SynthSpec, write_synthetic
+from simcore import coordinator
+from simcore.analysis import Strategy
+from simcore.backtest import run_backtest
+from simcore.history import HistoryBlock
+from simcore.session_data import SessionData
+from simcore.time import TimeManager
+from tests.test_backtest import make_config
+
+SYMBOLS = ("AAA", "BBB", "CCC", "DDD")
+FIRST_DAY = date(2025, 1, 6)
+
+
+@st.composite
+def history_frames(draw):
+    """Rows of some symbols (others absent) over 12 days, 0-3 rows a day, in shuffled order."""
+    rows = []
+    for symbol in draw(st.lists(st.sampled_from(SYMBOLS), unique=True)):
+        for d in range(12):
+            for k in range(draw(st.integers(0, 3))):
+                ns = (d * 86_400 + k * 60) * 10**9
+                rows.append((symbol, FIRST_DAY + timedelta(days=d), ns, float(d * 10 + k)))
+    order = draw(st.permutations(range(len(rows))))
+    rows = [rows[i] for i in order]
+    return pl.DataFrame(
+        {
+            "symbol": [r[0] for r in rows],
+            "day": [r[1] for r in rows],
+            "timestamp": pl.Series([r[2] for r in rows], dtype=pl.Int64).cast(
+                pl.Datetime("ns", "UTC")
+            ),
+            **{c: [r[3] for r in rows] for c in ("open", "high", "low", "close", "volume")},
+        },
+        schema_overrides={"symbol": pl.String, "day": pl.Date, "open": pl.Float64},
+    ).with_columns(pl.col(c).cast(pl.Float64) for c in ("high", "low", "close", "volume"))
+
+
+@settings(max_examples=60, deadline=None)
+@given(history_frames(), st.integers(0, 11), st.integers(0, 6))
+def test_every_symbols_window_at_once_equals_a_filter_of_its_rows(frame, first, length):
+    block = HistoryBlock.from_frame(frame, SYMBOLS, frozenset())
+    days = [FIRST_DAY + timedelta(days=d) for d in range(first, min(first + length, 12))]
+    windows = block.windows(days)
+    for position, symbol in enumerate(SYMBOLS):
+        expected = frame.filter(
+            (pl.col("symbol") == symbol)
+            & pl.col("day").is_in(pl.Series(days, dtype=pl.Date).implode())
+        ).sort("timestamp")
+        view = windows.view(position)
+        assert view.timestamp.tolist() == expected["timestamp"].dt.epoch("ns").to_list()
+        assert view.close.tolist() == expected["close"].to_list()
+        assert int(windows.counts()[position]) == expected.height
+
+
+def test_one_symbols_history_replaced_alone_leaves_the_others():
+    data = SessionData(now_ns=lambda: 0, symbols=("A", "B"))
+    columns = {c: np.arange(3, dtype=float) for c in ("open", "high", "low", "close", "volume")}
+    data.set_historical_bars("A", "1d", columns | {"timestamp": np.array([1, 2, 3])})
+    data.set_historical_bars("B", "1d", columns | {"timestamp": np.array([1, 2, 4])})
+    one = {c: np.array([9.0]) for c in ("open", "high", "low", "close", "volume")}
+    data.set_historical_bars("A", "1d", one | {"timestamp": np.array([5])})
+    assert data.get_historical_bars("A", "1d").timestamp.tolist() == [5]
+    assert data.get_historical_bars("B", "1d").timestamp.tolist() == [1, 2, 4]
+    assert data.historical_keys() == [("A", "1d"), ("B", "1d")]
+    assert data.last_close_map() == {"A": 9.0, "B": 2.0}  # before any session bar: history's
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory) -> ParquetStore:
+    store = ParquetStore(tmp_path_factory.mktemp("history") / "store")
+    spec = SynthSpec(
+        SYMBOLS[:3], date(2025, 6, 2), date(2025, 6, 13), date(2025, 4, 1), seed=5, gap_rate=0.02
+    )
+    write_synthetic(store, spec, TimeManager())
+    return store
+
+
+HISTORICAL = {
+    "data": [
+        {"trailing_days": 2, "intervals": ["1m"], "apply_to": "all"},
+        {"trailing_days": 7, "intervals": ["1d"], "apply_to": ["AAA"]},
+        {"trailing_days": 3, "intervals": ["1d"], "apply_to": "all"},
+    ]
+}
+
+
+class HistoryProbe(Strategy):
+    subscriptions = ("1m",)
+
+    def on_start(self, ctx):
+        self.seen: dict[tuple, list[int]] = {}
+
+    def on_session_start(self, ctx, session):
+        for symbol in ctx.symbols:
+            for interval in ("1m", "1d"):
+                stamps = ctx.historical_bars(symbol, interval).timestamp.tolist()
+                self.seen[(session.date, symbol, interval)] = stamps
+
+
+def run(store: ParquetStore, read_ahead: int, monkeypatch) -> tuple[dict, dict]:
+    monkeypatch.setattr(coordinator, "READ_AHEAD_BARS", read_ahead)
+    probe = HistoryProbe()
+    config = make_config(
+        SYMBOLS[:3], "2025-06-04", "2025-06-13", streams=("1m", "5m"), historical=HISTORICAL
+    )
+    result = run_backtest(config, store, probe)
+    return probe.seen, result.tables
+
+
+def test_history_and_outputs_do_not_depend_on_the_read_ahead(store, monkeypatch):
+    per_session, per_session_tables = run(store, 1, monkeypatch)
+    whole_run, whole_run_tables = run(store, 10**9, monkeypatch)
+    assert per_session == whole_run
+    assert per_session_tables.keys() == whole_run_tables.keys()
+    for name, table in per_session_tables.items():
+        assert table.equals(whole_run_tables[name]), name
+    tm = TimeManager()
+    local_day = tm.utc_to_local_date_expr(pl.col("timestamp")).alias("day")
+    minutes = store.read(BARS_1M, SYMBOLS[:3], regular_only=True).with_columns(local_day)
+    daily = store.read(BARS_1D, SYMBOLS[:3]).with_columns(local_day)
+    sessions = sorted({key[0] for key in whole_run})
+    assert len(sessions) == 8
+    for day in sessions:
+        for symbol in SYMBOLS[:3]:
+            for interval, frame, depth in (
+                ("1m", minutes, 2),
+                ("1d", daily, 7 if symbol == "AAA" else 3),
+            ):
+                trailing = tm.trailing_trading_days(day, depth)
+                expected = frame.filter(
+                    (pl.col("symbol") == symbol)
+                    & pl.col("day").is_in(pl.Series(trailing, dtype=pl.Date).implode())
+                ).sort("timestamp")
+                stamps = expected["timestamp"].dt.epoch("ns").to_list()
+                assert whole_run[(day, symbol, interval)] == stamps, (day, symbol, interval)
+                assert max(stamps) < tm.to_utc_ns(tm.get_trading_session(day).regular_open)
+    quality = whole_run_tables["quality"].filter(pl.col("interval") == "historical 1d")
+    assert quality.height == 3 * len(sessions) and (quality["quality"] == 100.0).all()
