@@ -315,7 +315,7 @@ class AnalysisEngine:
     def end_session(self, session: TradingSession) -> None:
         self.data_ns = self.ctx.time_manager.to_utc_ns(session.regular_close)
         if self.trader is not None:
-            self.trader.end_session(self.data_ns, self.session_data.last_close_map())
+            self.trader.end_session(self.data_ns, self.session_data.last_closes())
             self._tell()
         try:
             self.strategy.on_session_end(self.ctx, session)

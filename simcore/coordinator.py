@@ -365,7 +365,7 @@ class SessionCoordinator:
             self._start_live(day)
             return
         if day not in self._queue:
-            bases = sorted({b for b in self.plan.base.values() if b}, key=_interval_seconds)
+            bases = self.plan.bases
             batch = self._read_ahead(day, bases[0], len(self.symbols)) if bases else [day]
             loaded: dict[date, dict[str, object]] = {d: {} for d in batch}
             for base in bases:
@@ -397,7 +397,7 @@ class SessionCoordinator:
         """
         assert self.session is not None
         times, bases, slots = [], [], []
-        base_names = sorted({b for b in self.plan.base.values() if b})
+        base_names = self.plan.bases
         for number, base in enumerate(base_names):
             streamed = self.session_data.streamed(base)
             if streamed is None:
@@ -460,9 +460,8 @@ class SessionCoordinator:
 
     # ------------------------------------------------------------------ live streaming phase
     def _start_live(self, day: date) -> None:
-        bases = sorted({b for b in self.plan.base.values() if b})
         self.live_streams = {}
-        for base in bases:
+        for base in self.plan.bases:
             grid = self.source.empty_session_bars(self.symbols, base, day)
             self.session_data.attach_streamed(base, StreamedBars(grid))
             self.live_streams[base] = LiveStream(

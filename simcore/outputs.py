@@ -19,7 +19,6 @@ import numpy as np
 import polars as pl
 
 from simcore.bars import COLUMNS
-from simcore.config.vocabulary import interval_sort_key
 from simcore.errors import UserError
 from simcore.session_data import SessionData
 
@@ -105,17 +104,12 @@ class BacktestRecorder:
     def record_account(self, day: date, trader, session_data: SessionData) -> None:
         from simcore.trading.results import position_rows
 
-        self.positions.extend(position_rows(day, trader, session_data.last_close_map()))
+        self.positions.extend(position_rows(day, trader, session_data.last_closes()))
 
     def record_session(self, day: date, session_data: SessionData, plan, quality_manager) -> None:
         self.symbols = session_data.symbols
-        bases = sorted({b for b in plan.base.values() if b}, key=interval_sort_key)
-        generated = sorted(
-            {i for s in session_data.symbols for i in plan.generated_intervals(s)},
-            key=interval_sort_key,
-        )
-        sources = [(i, "STREAMED", session_data.streamed(i)) for i in bases]
-        sources += [(i, "GENERATED", session_data.derived(i)) for i in generated]
+        sources = [(i, "STREAMED", session_data.streamed(i)) for i in plan.bases]
+        sources += [(i, "GENERATED", session_data.derived(i)) for i in plan.generated]
         for interval, source, bars in sources:
             if bars is None:
                 continue

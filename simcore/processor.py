@@ -79,12 +79,8 @@ class DataProcessor:
         what makes a bar visible is the clock, exactly as if it had been built at that moment.
         """
         self._windows = []
-        generated = sorted(
-            {i for s in self.session_data.symbols for i in self.plan.generated_intervals(s)},
-            key=interval_sort_key,
-        )
-        for interval in generated:
-            for base in sorted({b for b in self.plan.base.values() if b}, key=interval_sort_key):
+        for interval in self.plan.generated:
+            for base in self.plan.bases:
                 streamed = self.session_data.streamed(base)
                 if streamed is None or interval_sort_key(interval) <= interval_sort_key(base):
                     continue
@@ -125,8 +121,7 @@ class DataProcessor:
         """Times the analysis engine must observe this session: the ends of the windows of the
         derived intervals it subscribed to; None (every timestamp) when it subscribed to a
         streamed interval."""
-        streamed = {b for b in self.plan.base.values() if b}
-        if subscriptions & streamed:
+        if subscriptions & set(self.plan.bases):
             return None
         ends = [w.end_ns for w in self._windows if w.interval in subscriptions]
         return np.unique(np.concatenate(ends)) if ends else np.array([], dtype=np.int64)

@@ -58,7 +58,7 @@ class DataQualityManager:
         if self.filler is not None:
             self.filler.begin_session()
         count = len(self.session_data.symbols)
-        for base in sorted({b for b in self.plan.base.values() if b}):
+        for base in self.plan.bases:
             if self.session_data.streamed(base) is None:
                 continue
             percent = np.full(count, 100.0 if not self.enabled else 0.0)

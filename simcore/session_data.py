@@ -150,15 +150,17 @@ class SessionData:
     def last_close(self, symbol: str) -> float | None:
         """The close of the newest streamed base bar of ``symbol``; before the session's first,
         the newest historical close (the previous session's); None when there is neither."""
-        close = self.last_closes()[self._symbol_index(symbol)]
-        return None if np.isnan(close) else float(close)
-
-    def last_close_map(self) -> dict[str, float]:
-        """symbol -> ``last_close`` for every symbol that has one."""
-        closes = self.last_closes()
-        return {
-            self.symbols[s]: float(closes[s]) for s in np.flatnonzero(~np.isnan(closes)).tolist()
-        }
+        s = self._symbol_index(symbol)
+        for streamed in self._streamed.values():
+            k = int(streamed.last_slot[s])
+            if k >= 0:
+                return float(streamed.values["close"][s, k])
+        newest, close = None, None
+        for history in self._history.values():
+            view = history.view(s)
+            if view is not None and len(view) and (newest is None or view.timestamp[-1] > newest):
+                newest, close = view.timestamp[-1], float(view.close[-1])
+        return close
 
     def last_closes(self) -> np.ndarray:
         """``last_close`` of every symbol at once (NaN where there is none)."""

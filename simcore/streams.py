@@ -57,6 +57,8 @@ class StreamPlan:
     _index: dict[tuple[str, str], Mark] = field(init=False, repr=False, compare=False)
     _generated: dict[str, tuple[str, ...]] = field(init=False, repr=False, compare=False)
     _carriers: dict[str, tuple[str, ...]] = field(init=False, repr=False, compare=False)
+    bases: tuple[str, ...] = field(init=False, compare=False)  # streamed bases, shortest first
+    generated: tuple[str, ...] = field(init=False, compare=False)  # every derived interval
 
     def __post_init__(self) -> None:
         index = {(d.symbol, d.stream): d.mark for d in self.decisions}
@@ -75,6 +77,16 @@ class StreamPlan:
             self,
             "_carriers",
             {i: tuple(carriers[i]) for i in sorted(carriers, key=interval_sort_key)},
+        )
+        object.__setattr__(
+            self,
+            "bases",
+            tuple(sorted({b for b in self.base.values() if b}, key=interval_sort_key)),
+        )
+        object.__setattr__(
+            self,
+            "generated",
+            tuple(sorted({i for v in generated.values() for i in v}, key=interval_sort_key)),
         )
         object.__setattr__(self, "_index", index)
         object.__setattr__(

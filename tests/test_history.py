@@ -77,7 +77,8 @@ def test_one_symbols_history_replaced_alone_leaves_the_others():
     assert data.get_historical_bars("A", "1d").timestamp.tolist() == [5]
     assert data.get_historical_bars("B", "1d").timestamp.tolist() == [1, 2, 4]
     assert data.historical_keys() == [("A", "1d"), ("B", "1d")]
-    assert data.last_close_map() == {"A": 9.0, "B": 2.0}  # before any session bar: history's
+    assert data.last_closes().tolist() == [9.0, 2.0]  # before any session bar: history's
+    assert data.last_close("A") == 9.0
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from simcore.config.models import FeeConfig, TradingConfig
@@ -110,8 +111,9 @@ def test_day_orders_expire_at_the_close_gtc_stay_and_ioc_lives_one_bar():
     ioc = desk.trader.order("BBB", 1, type="limit", limit_price=10.0, tif="ioc")
     desk.bar("BBB", 0, 50, 51, 49, 50)
     assert ioc.status.value == "canceled"
-    desk.trader.end_session(390 * MINUTE, {"AAA": 100.0})
+    desk.trader.end_session(390 * MINUTE, np.array([100.0, np.nan, np.nan]))
     assert day.status.value == "expired" and gtc.status.value == "accepted"
+    assert desk.trader.last_close("AAA") == 100.0 and desk.trader.last_close("BBB") is None
     assert [e.kind for e in desk.trader.book.events if e.order_id == day.id] == [
         "accepted",
         "expired",

@@ -9,6 +9,7 @@ close), valued at each symbol's latest close.
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from simcore.trading.trader import Trader
@@ -75,11 +76,13 @@ def _frame(rows: list[tuple], schema: dict, times: tuple[str, ...] = ("time",)) 
     return frame.with_columns(pl.col(t).cast(TIME) for t in times)
 
 
-def position_rows(day, trader: Trader, closes: dict[str, float]) -> list[tuple]:
-    """The account at a session's end: one row per symbol ever traded."""
+def position_rows(day, trader: Trader, closes: np.ndarray) -> list[tuple]:
+    """The account at a session's end: one row per symbol ever traded. ``closes``: the
+    session's last close per symbol of the trader (NaN: none; the trader's earlier one)."""
     rows = []
     for symbol, p in sorted(trader.portfolio.positions.items()):
-        close = closes.get(symbol, trader.last_close.get(symbol))
+        close = float(closes[trader.symbol_index[symbol]])
+        close = trader.last_close(symbol) if np.isnan(close) else close
         value = p.quantity * close if close is not None else None
         unrealized = p.unrealized(close) if close is not None else None
         rows.append(

@@ -17,6 +17,8 @@ import math
 from collections.abc import Callable
 from fractions import Fraction
 
+import numpy as np
+
 from simcore.config.models import TradingConfig
 from simcore.providers import Broker
 from simcore.trading import risk
@@ -55,7 +57,9 @@ class Trader:
         self.book = OrderBook()
         self.portfolio = Portfolio(cash=config.max_buying_power)
         self.broker = (broker_factory or PaperBroker)(config, self.book, self.portfolio)
-        self.last_close: dict[str, float] = {}  # the close each symbol's last session ended with
+        self.symbol_index = {s: i for i, s in enumerate(symbols)}
+        # the close each symbol's last session ended with (NaN: none yet)
+        self.last_closes = np.full(len(symbols), np.nan)
         # (session date, time, symbol, kind, ratio or amount, shares before, shares after, cash)
         self.corporate_actions: list[tuple] = []
         self._told_events = 0
@@ -64,7 +68,13 @@ class Trader:
     # ------------------------------------------------------------------ prices and account
     def price(self, symbol: str) -> float | None:
         price = self._price_of(symbol)
-        return price if price is not None else self.last_close.get(symbol)
+        return price if price is not None else self.last_close(symbol)
+
+    def last_close(self, symbol: str) -> float | None:
+        """The close ``symbol``'s last session ended with (None before its first)."""
+        i = self.symbol_index.get(symbol)
+        close = np.nan if i is None else self.last_closes[i]
+        return None if np.isnan(close) else float(close)
 
     def prices(self) -> dict[str, float]:
         """The last price of every symbol with an open position or a working order."""
@@ -239,7 +249,9 @@ class Trader:
                 self.portfolio.split(symbol, value)
                 for order in self.book.working(symbol):
                     order.split(value)
-                self.last_close[symbol] = self.last_close.get(symbol, 0.0) / value
+                self.last_closes[self.symbol_index[symbol]] = (
+                    self.last_close(symbol) or 0.0
+                ) / value
             elif kind == "dividend" and held:
                 cash = held * value
                 self.portfolio.cash += cash
@@ -250,9 +262,11 @@ class Trader:
                     (day, self.now_ns(), symbol, kind, value, held, after, cash)
                 )
 
-    def end_session(self, close_ns: int, closes: dict[str, float]) -> None:
+    def end_session(self, close_ns: int, closes: np.ndarray) -> None:
+        """``closes``: each symbol's last close this session, NaN where it had none (the
+        previous one is kept)."""
         self.broker.end_session(close_ns)
-        self.last_close.update(closes)
+        self.last_closes = np.where(np.isnan(closes), self.last_closes, closes)
 
     def news(self) -> tuple[list[OrderEvent], list[Fill]]:
         """Events and fills the strategy has not been told of yet."""
