@@ -87,6 +87,7 @@ class SessionCoordinator:
         self.history_needs: list[HistoryNeed] = []
         self.days: list[date] = []
         self.session: TradingSession | None = None
+        self._close_ns = 0  # the session's close, UTC ns
         self.active = False
         self._queue: dict[date, dict[str, object]] = {}  # prefetched sessions' bar grids
         self._quote_queue: dict[date, object] = {}  # prefetched sessions' quotes
@@ -200,6 +201,7 @@ class SessionCoordinator:
         if not self.live_mode:  # live: the clock is the clock
             self.tm.advance_to_ns(self.tm.to_utc_ns(session.regular_open))
         self.session = session
+        self._close_ns = self.tm.to_utc_ns(session.regular_close)
         self.session_data.clear_session()
         actions = getattr(self.source, "corporate_actions", None)
         self.corporate_actions = (
@@ -434,8 +436,7 @@ class SessionCoordinator:
 
     def release(self, note: StreamNotification) -> StreamNotification:
         """Advance the clock to the event and stream its bars (all its slots) into session_data."""
-        close_ns = self.tm.to_utc_ns(self.session.regular_close)
-        if note.ns > close_ns:
+        if note.ns > self._close_ns:
             raise ClockError(
                 f"critical: streaming time {self.tm.from_utc_ns(note.ns)} is past the close"
             )

@@ -96,9 +96,15 @@ class DataQualityManager:
     def _publish(self, base: str) -> None:
         """received / expected so far; in live, minutes the provider confirmed had no trades
         are not expected."""
-        expected = np.full(len(self.session_data.symbols), self._elapsed.get(base, 0), float)
-        if self.filler is not None:
-            expected -= np.array(self.filler.no_trade_counts(len(expected), base), dtype=float)
+        elapsed = self._elapsed.get(base, 0)
+        if self.filler is None:  # every symbol expects the same number of slots
+            if elapsed > 0:
+                np.minimum(100.0 * self._received[base] / elapsed, 100.0, out=self._quality[base])
+            else:
+                self._quality[base][:] = 100.0
+            return
+        expected = np.full(len(self.session_data.symbols), elapsed, float)
+        expected -= np.array(self.filler.no_trade_counts(len(expected), base), dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
             percent = np.where(expected > 0, 100.0 * self._received[base] / expected, 100.0)
         self._quality[base][:] = np.minimum(percent, 100.0)

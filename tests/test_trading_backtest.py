@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import random
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 import pytest
@@ -168,3 +168,32 @@ def test_the_same_fills_data_driven_replayed_and_live_on_the_emulator(sample_sto
     if replay.tables["overruns"].height == 0:  # no overrun: the same sequence of work
         assert replay.tables["fills"].select(columns).equals(expected)
     assert live.tables["fills"].select(columns).equals(expected)
+
+
+def _max_drawdown_by_walking(values: list[float], times: list, start: float):
+    """The deepest fall from a running peak, walked one point at a time (the reference)."""
+    worst, peak, peak_at, result = 0.0, start, None, (0.0, None, None)
+    for value, moment in zip(values, times, strict=True):
+        if value > peak:
+            peak, peak_at = value, moment
+        fall = value / peak - 1 if peak > 0 else 0.0
+        if fall < worst:
+            worst = fall
+            result = (fall, peak_at and peak_at.isoformat(), moment.isoformat())
+    return result
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from([0.0, 90.0, 95.5, 100.0, 100.0, 104.25, 110.0, 120.0]), max_size=40),
+    st.sampled_from([0.0, 100.0, 105.0]),
+)
+def test_max_drawdown_equals_walking_the_equity(values, start):
+    from simcore.trading.stats import _max_drawdown
+
+    times = [datetime(2025, 7, 1, tzinfo=UTC) + timedelta(minutes=i) for i in range(len(values))]
+    equity = pl.DataFrame(
+        {"timestamp": times, "equity": values},
+        schema={"timestamp": pl.Datetime("us", "UTC"), "equity": pl.Float64},
+    )
+    assert _max_drawdown(equity, start) == _max_drawdown_by_walking(values, times, start)

@@ -166,26 +166,16 @@ class LocalDataSource:
             end = self.tm.from_utc_ns(self.tm.daily_bar_label_ns(days[-1] + timedelta(days=1)))
             scan = self.store.scan(dataset, symbols, start, end, regular_only=True)
         index = {s: i for i, s in enumerate(symbols)}
-        local_day = self.tm.utc_to_local_date_expr(pl.col("timestamp")).alias("day")
-        scan = self._adjust(scan.with_columns(local_day), symbols)
+        if self.price_adjustment != "raw":  # factors apply by exchange-local date
+            local_day = self.tm.utc_to_local_date_expr(pl.col("timestamp")).alias("day")
+            scan = self._adjust(scan.with_columns(local_day), symbols)
         # one query for the whole batch; the per-session grids are then filled with NumPy
         columns = scan.select(
-            pl.col("symbol").replace_strict(index, return_dtype=pl.Int64).alias("row"),
-            pl.col("timestamp").dt.epoch("ns").alias("ns"),
-            pl.col("day").cast(pl.Int32),
-            *FIELDS,
+            "symbol", pl.col("timestamp").dt.epoch("ns").alias("ns"), *FIELDS
         ).collect()
-        columns = columns.sort("day", maintain_order=True)
-        arrays = {name: columns[name].to_numpy() for name in columns.columns}
-        epoch = date(1970, 1, 1)
-        numbers = np.array([(day - epoch).days for day in days], dtype=np.int32)
-        lo = np.searchsorted(arrays["day"], numbers, side="left")
-        hi = np.searchsorted(arrays["day"], numbers, side="right")
-        out = {}
-        for day, a, b in zip(days, lo.tolist(), hi.tolist(), strict=True):
-            part = {name: array[a:b] for name, array in arrays.items()}
-            out[day] = _grid(day, interval, tuple(symbols), sessions[day], part)
-        return out
+        rows = {name: columns[name].to_numpy() for name in ("ns", *FIELDS)}
+        rows["row"] = _symbol_rows(columns["symbol"], index)
+        return _grids(days, interval, tuple(symbols), [sessions[d] for d in days], rows, self.tm)
 
     def empty_session_bars(self, symbols: Sequence[str], interval: str, day: date) -> SessionBars:
         """A live session's grid: every slot empty, filled as bars arrive."""
@@ -247,6 +237,72 @@ class LocalDataSource:
             pl.col("day").is_in(pl.Series(list(days)).implode())
         )
         return self._adjust(rows, symbols)
+
+
+def _symbol_rows(symbol: pl.Series, index: dict[str, int]) -> np.ndarray:
+    """Each row's symbol as its grid row. The store's scans come in runs of one symbol, so the
+    names are looked up once per run, not once per row."""
+    runs = symbol.rle().struct.unnest()
+    rows = np.array([index[name] for name in runs["value"].to_list()], dtype=np.int64)
+    return np.repeat(rows, runs["len"].to_numpy())
+
+
+def _grids(
+    days: list[date],
+    interval: str,
+    symbols: tuple[str, ...],
+    sessions: list[TradingSession],
+    rows_of: dict[str, np.ndarray],
+    tm: TimeManager,
+) -> dict[date, SessionBars]:
+    """Every session's grid of a batch from its rows (symbol row index, UTC ns, OHLCV), in
+    one pass: a row belongs to the session of its exchange-local date (local midnights bound
+    the dates), its slot is its offset from that session's open; a row of a session's date
+    outside its slots is counted (``outside_session``), a row of another date is not read.
+    The grids are views into one (session x symbol x slot) block."""
+    opens = np.array([TimeManager.to_utc_ns(s.regular_open) for s in sessions], dtype=np.int64)
+    closes = np.array([TimeManager.to_utc_ns(s.regular_close) for s in sessions], dtype=np.int64)
+    if interval == "1d":
+        slot_ns = closes - opens
+        slots = np.ones(len(days), dtype=np.int64)
+    else:
+        slot_ns = np.full(len(days), _BASE_LENGTH_NS[interval], dtype=np.int64)
+        slots = np.maximum(1, (closes - opens + slot_ns - 1) // slot_ns)
+    midnights = np.array([tm.daily_bar_label_ns(d) for d in days], dtype=np.int64)
+    next_midnights = np.array(
+        [tm.daily_bar_label_ns(d + timedelta(days=1)) for d in days], dtype=np.int64
+    )
+    shape = (len(days), len(symbols), int(slots.max()))
+    present = np.zeros(shape, dtype=bool)
+    # prices are NaN where a bar is missing; volume is 0 there, so window sums need no NaN pass
+    values = {f: np.full(shape, 0.0 if f == "volume" else np.nan) for f in FIELDS}
+    outside = np.zeros(len(days), dtype=np.int64)
+    ns = rows_of["ns"]
+    if ns.size:
+        session = np.searchsorted(midnights, ns, side="right") - 1
+        dated = session >= 0
+        session = np.maximum(session, 0)
+        dated &= ns < next_midnights[session]
+        cols = (
+            np.zeros(ns.size, dtype=np.int64)
+            if interval == "1d"
+            else (ns - opens[session]) // slot_ns[session]
+        )
+        inside = dated & (cols >= 0) & (cols < slots[session])
+        outside = np.bincount(session[dated & ~inside], minlength=len(days))
+        take = np.flatnonzero(inside)
+        flat = (session[take] * shape[1] + rows_of["row"][take]) * shape[2] + cols[take]
+        present.reshape(-1)[flat] = True
+        for f in FIELDS:
+            values[f].reshape(-1)[flat] = rows_of[f][take]
+    out = {}
+    for d, day in enumerate(days):
+        m = int(slots[d])
+        out[day] = SessionBars(
+            day, interval, symbols, int(opens[d]), int(closes[d]), int(slot_ns[d]),
+            present[d, :, :m], {f: values[f][d, :, :m] for f in FIELDS}, int(outside[d]),
+        )  # fmt: skip
+    return out
 
 
 def _grid(

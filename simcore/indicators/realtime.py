@@ -61,6 +61,7 @@ class RealtimeIndicator:
         return float(self.current[i])
 
     def update(self, idx: np.ndarray, bars: dict[str, np.ndarray]) -> None:
+        """New bars of the symbols ``idx`` (ascending indices; ``bars`` aligned with them)."""
         raise NotImplementedError
 
     def reset(self) -> None:
@@ -78,15 +79,24 @@ class _Window(RealtimeIndicator):
     def _push(self, idx: np.ndarray, values: np.ndarray) -> np.ndarray:
         """Store values; return the mask of symbols whose window is full."""
         period = self.request.period
+        if idx.size == self.count.size:  # every symbol (ascending): no gathers
+            self.ring[idx, self.count % period] = values
+            self.count += 1
+            return self.count >= period
         self.ring[idx, self.count[idx] % period] = values
         self.count[idx] += 1
         return self.count[idx] >= period
+
+    def _rows(self, idx: np.ndarray) -> np.ndarray:
+        """The ring rows of ``idx``: the ring itself when that is every symbol."""
+        return self.ring if idx.size == self.count.size else self.ring[idx]
 
 
 class SMA(_Window):
     def update(self, idx, bars):
         full = self._push(idx, bars[self.request.field])
-        means = self.ring[idx].mean(axis=1)
+        # the sum of each row over the period: exactly ndarray.mean, without its Python layer
+        means = np.add.reduce(self._rows(idx), axis=1) / self.request.period
         self.current[idx] = np.where(full, means, np.nan)
 
 

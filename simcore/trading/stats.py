@@ -22,6 +22,7 @@ import itertools
 import math
 from dataclasses import asdict, dataclass
 
+import numpy as np
 import polars as pl
 
 TRADING_DAYS = 252
@@ -130,17 +131,22 @@ def statistics(
 
 
 def _max_drawdown(equity: pl.DataFrame, start: float) -> tuple[float, str | None, str | None]:
-    worst, peak, peak_at, result = 0.0, start, None, (0.0, None, None)
-    for value, moment in zip(
-        equity["equity"].to_list(), equity["timestamp"].to_list(), strict=True
-    ):
-        if value > peak:
-            peak, peak_at = value, moment
-        fall = value / peak - 1 if peak > 0 else 0.0
-        if fall < worst:
-            worst = fall
-            result = (fall, _iso(peak_at), _iso(moment))
-    return result
+    """The deepest fall from a running peak (the starting equity the first peak): (fall, when
+    the peak was set, when the fall was deepest); the first of equal falls."""
+    values = equity["equity"].to_numpy().astype(np.float64, copy=False)
+    if not values.size:
+        return (0.0, None, None)
+    before = np.maximum.accumulate(np.concatenate(([start], values[:-1])))  # peak before each
+    peaks = np.maximum(before, values)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        falls = np.where(peaks > 0, values / peaks - 1, 0.0)
+    worst = int(np.argmin(falls))
+    if not falls[worst] < 0.0:
+        return (0.0, None, None)
+    rises = np.flatnonzero(values[: worst + 1] > before[: worst + 1])  # a new peak is set
+    times = equity["timestamp"]
+    peak_at = times[int(rises[-1])] if rises.size else None
+    return (float(falls[worst]), _iso(peak_at), _iso(times[worst]))
 
 
 def _iso(moment) -> str | None:
