@@ -279,10 +279,18 @@ class AnalysisEngine:
         trader, names = self.trader, self.session_data.symbols
         if hasattr(trader.broker, "poll"):
             trader.broker.poll()  # a live broker's updates, applied on this thread
-        for base, slot, symbols in update.slots:
+        index = self.session_data.index
+        for base, slot, _ in update.slots:
+            wanted = {o.symbol for o in trader.book.working()}
+            if not wanted:
+                continue
+            # only the symbols with working orders and a bar in this slot, in symbol order
             grid = self.session_data.streamed(base).grid
-            values = {f: grid.values[f][symbols, slot] for f in COLUMNS[1:]}
-            trader.on_bars([names[s] for s in symbols.tolist()], grid.slot_start_ns(slot), values)
+            rows = np.array(sorted(index[s] for s in wanted), dtype=np.int64)
+            rows = rows[grid.present[rows, slot]]
+            if rows.size:
+                values = {f: grid.values[f][rows, slot] for f in COLUMNS[1:]}
+                trader.on_bars([names[s] for s in rows.tolist()], grid.slot_start_ns(slot), values)
         self._tell()
 
     def _tell(self) -> None:

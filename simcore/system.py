@@ -135,6 +135,7 @@ class SystemManager:
             tm.current_time_ns,
             session_data.last_close,
             broker_factory,
+            session_data.last_closes,
         )
         engine = AnalysisEngine(session_data, tm, strategy, trader)
         coordinator = SessionCoordinator(

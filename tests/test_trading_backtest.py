@@ -197,3 +197,67 @@ def test_max_drawdown_equals_walking_the_equity(values, start):
         schema={"timestamp": pl.Datetime("us", "UTC"), "equity": pl.Float64},
     )
     assert _max_drawdown(equity, start) == _max_drawdown_by_walking(values, times, start)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 11), st.sampled_from(["AAA", "BBB", "CCC"]), st.integers(-3, 3)),
+        max_size=25,
+    ),
+    st.sets(st.tuples(st.integers(0, 11), st.sampled_from(["AAA", "BBB", "CCC"])), max_size=30),
+)
+def test_equity_marks_what_is_held_at_each_time_at_the_last_close(trades, bar_cells):
+    """Market value at each streamed time = sum over symbols of the shares held then (every fill
+    at or before it) times the symbol's last close then (0 before its first bar)."""
+    from simcore.trading.results import equity_table
+
+    minute = 60_000_000_000
+    bars = pl.DataFrame(
+        {
+            "session_date": [date(2025, 7, 1)] * len(bar_cells),
+            "symbol": [s for _, s in sorted(bar_cells)],
+            "timestamp": [t * minute for t, _ in sorted(bar_cells)],
+            "close": [100.0 + t + ord(s[0]) / 10 for t, s in sorted(bar_cells)],
+            "source": ["STREAMED"] * len(bar_cells),
+        },
+        schema_overrides={
+            "session_date": pl.Date,
+            "symbol": pl.String,
+            "timestamp": pl.Int64,
+            "close": pl.Float64,
+            "source": pl.String,
+        },
+    ).with_columns(pl.col("timestamp").cast(pl.Datetime("ns", "UTC")))
+    trades = [(t, s, q) for t, s, q in trades if q]
+    fills = pl.DataFrame(
+        {
+            "time": [t * minute for t, _, _ in trades],
+            "symbol": [s for _, s, _ in trades],
+            "side": ["buy" if q > 0 else "sell" for _, _, q in trades],
+            "quantity": [float(abs(q)) for _, _, q in trades],
+            "price": [50.0] * len(trades),
+            "fee": [0.0] * len(trades),
+        },
+        schema_overrides={
+            "time": pl.Int64,
+            "symbol": pl.String,
+            "side": pl.String,
+            "quantity": pl.Float64,
+            "price": pl.Float64,
+            "fee": pl.Float64,
+        },
+    ).with_columns(pl.col("time").cast(pl.Datetime("ns", "UTC")))
+    equity = equity_table(bars, fills, 1e4)
+    for row in equity.iter_rows(named=True):
+        t = int(row["timestamp"].timestamp()) * 10**9 // minute
+        expected, invested = 0.0, False
+        for symbol in sorted({s for _, s, _ in trades}):
+            held = sum(q for u, s, q in trades if s == symbol and u <= t)
+            closes = [
+                (u, 100.0 + u + ord(s[0]) / 10) for u, s in bar_cells if s == symbol and u <= t
+            ]
+            expected += held * (max(closes)[1] if closes else 0.0)
+            invested |= held != 0
+        assert row["market_value"] == pytest.approx(expected, rel=1e-12, abs=1e-9)
+        assert row["invested"] == invested

@@ -190,20 +190,7 @@ def equity_table(
     )
     traded = flows["symbol"].unique().sort().to_list()
     if traded:
-        held = (
-            flows.select("symbol", pl.col("time").alias("timestamp"), "signed")
-            .with_columns(pl.col("signed").cum_sum().over("symbol").alias("held"))
-            .drop("signed")
-        )
-        cells = grid.select("timestamp").join(pl.DataFrame({"symbol": traded}), how="cross")
-        cells = cells.sort("symbol", "timestamp")
-        cells = cells.join_asof(
-            held.sort("symbol", "timestamp"), on="timestamp", by="symbol", check_sortedness=False
-        )
-        closes = base.filter(pl.col("symbol").is_in(traded)).select("symbol", "timestamp", "close")
-        cells = cells.join_asof(
-            closes.sort("symbol", "timestamp"), on="timestamp", by="symbol", check_sortedness=False
-        )
+        cells = _holdings(grid["timestamp"], traded, flows, base)
         value = cells.group_by("timestamp").agg(
             (pl.col("held").fill_null(0.0) * pl.col("close").fill_null(0.0))
             .sum()
@@ -221,3 +208,48 @@ def equity_table(
         (pl.col("cash") + pl.col("market_value")).alias("equity"),
         "invested",
     ).sort("timestamp")
+
+
+def _holdings(
+    times: pl.Series, traded: list[str], flows: pl.DataFrame, bars: pl.DataFrame
+) -> pl.DataFrame:
+    """One row per traded symbol and grid time (by symbol, then time): the shares held then
+    (every flow at or before it; 0 before the first) and the symbol's last close then (0
+    before its first bar). Share counts are whole numbers, so their sums are exact whatever
+    the order of flows at one time."""
+    grid = times.dt.epoch("ns").to_numpy()
+    flows = flows.select(pl.col("time").dt.epoch("ns"), "symbol", "signed").sort(
+        "symbol", "time", maintain_order=True
+    )
+    # the streamed bars come by session, symbol and time: each symbol's part is in time order
+    closes = bars.filter(pl.col("symbol").is_in(traded)).select(
+        "symbol", pl.col("timestamp").dt.epoch("ns"), "close"
+    )
+    held = np.zeros((len(traded), grid.size))
+    close = np.zeros((len(traded), grid.size))
+    flow_parts = flows.partition_by("symbol", as_dict=True, maintain_order=True)
+    close_parts = closes.partition_by("symbol", as_dict=True, maintain_order=True)
+    for k, symbol in enumerate(traded):
+        part = flow_parts.get((symbol,))
+        if part is not None:
+            at = np.searchsorted(part["time"].to_numpy(), grid, side="right") - 1
+            cumulative = np.cumsum(part["signed"].to_numpy())
+            held[k] = np.where(at >= 0, cumulative[np.maximum(at, 0)], 0.0)
+        part = close_parts.get((symbol,))
+        if part is not None:
+            stamps, values = part["timestamp"].to_numpy(), part["close"].to_numpy()
+            if stamps.size > 1 and (np.diff(stamps) < 0).any():
+                order = np.argsort(stamps, kind="stable")
+                stamps, values = stamps[order], values[order]
+            at = np.searchsorted(stamps, grid, side="right") - 1
+            close[k] = np.where(at >= 0, values[np.maximum(at, 0)], 0.0)
+    return pl.DataFrame(
+        {
+            "timestamp": pl.Series(np.tile(grid, len(traded))).cast(TIME),
+            "symbol": pl.Series(traded, dtype=pl.String).gather(
+                pl.Series(np.repeat(np.arange(len(traded)), grid.size))
+            ),
+            "held": held.reshape(-1),
+            "close": close.reshape(-1),
+        }
+    )

@@ -10,6 +10,8 @@ rejected silently, and nothing is resized.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from simcore.config.models import TradingConfig
 from simcore.trading.orders import Order, OrderType, Rejection
 from simcore.trading.portfolio import Portfolio
@@ -29,10 +31,11 @@ def check(
     price: float | None,
     portfolio: Portfolio,
     working: list[Order],
-    prices: dict[str, float],
+    prices: Callable[[], dict[str, float]],
     now_ns: int,
 ) -> Rejection | None:
-    """None when ``order`` passes every rule; else the first rule it breaks."""
+    """None when ``order`` passes every rule; else the first rule it breaks. ``prices`` gives
+    the last price of every symbol held or working, asked only when the exposure is checked."""
 
     def refuse(rule: str, limit: float, value: float, message: str) -> Rejection:
         return Rejection(order.id, order.symbol, now_ns, rule, limit, value, message)
@@ -65,7 +68,8 @@ def check(
             f"max_per_symbol {config.max_per_symbol:,.2f}",
         )
     if held + pending == 0:
-        holding = set(portfolio.open_positions()) | {o.symbol for o in working}
+        holding = {s for s, p in portfolio.positions.items() if p.quantity != 0}
+        holding.update(o.symbol for o in working)
         if len(holding) >= config.max_open_positions:
             return refuse(
                 "max_open_positions",
@@ -74,9 +78,10 @@ def check(
                 f"it would open position {len(holding) + 1} with {len(holding)} open or pending, "
                 f"max_open_positions is {config.max_open_positions}",
             )
-    exposure = portfolio.gross_exposure(prices)
+    prices_now = prices()
+    exposure = portfolio.gross_exposure(prices_now)
     for o in working:
-        own = prices.get(o.symbol, price)
+        own = prices_now.get(o.symbol, price)
         exposure += abs(o.remaining(own)) * own
     exposure += value
     if exposure > config.max_buying_power:

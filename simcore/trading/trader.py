@@ -47,13 +47,17 @@ class Trader:
         now_ns: Callable[[], int],
         price_of: Callable[[str], float | None],
         broker_factory: Callable[[TradingConfig, OrderBook, Portfolio], Broker] | None = None,
+        prices_of: Callable[[], np.ndarray] | None = None,
     ):
+        """``price_of(symbol)``: the last price the strategy could see (None: none yet);
+        ``prices_of()``: the same for every symbol at once, NaN for none (optional, faster)."""
         from simcore.trading.paper import PaperBroker
 
         self.config = config
         self.symbols = symbols
         self.now_ns = now_ns
         self._price_of = price_of
+        self._prices_of = prices_of
         self.book = OrderBook()
         self.portfolio = Portfolio(cash=config.max_buying_power)
         self.broker = (broker_factory or PaperBroker)(config, self.book, self.portfolio)
@@ -80,10 +84,25 @@ class Trader:
         """The last price of every symbol with an open position or a working order."""
         out = {}
         symbols = set(self.portfolio.open_positions()) | {o.symbol for o in self.book.working()}
+        if self._prices_of is None:
+            for symbol in sorted(symbols):
+                price = self.price(symbol)
+                if price is not None:
+                    out[symbol] = price
+            return out
+        current = self._prices_of()  # every symbol's at once; NaN: the last session's close
         for symbol in sorted(symbols):
-            price = self.price(symbol)
-            if price is not None:
-                out[symbol] = price
+            i = self.symbol_index.get(symbol)
+            if i is None:
+                price = self.price(symbol)
+                if price is not None:
+                    out[symbol] = price
+                continue
+            price = current[i]
+            if price != price:
+                price = self.last_closes[i]
+            if price == price:
+                out[symbol] = float(price)
         return out
 
     def equity(self) -> float:
@@ -112,7 +131,7 @@ class Trader:
     ) -> Order:
         """Place an order: ``quantity`` shares (positive buys, negative sells) or ``notional``
         in the account currency (positive buys). Returns the order, accepted or rejected."""
-        if symbol not in self.symbols:
+        if symbol not in self.symbol_index:
             raise OrderError(f"{symbol} is not a symbol of this session")
         if (quantity is None) == (notional is None):
             raise OrderError("give either quantity (shares) or notional (money), not both")
@@ -150,7 +169,7 @@ class Trader:
             risk.reference_price(order, last),
             self.portfolio,
             working,
-            self.prices(),
+            self.prices,
             order.placed_ns,
         )
         if refused is not None:
