@@ -48,6 +48,9 @@ class DataQualityManager:
         self._received: dict[str, np.ndarray] = {}
         self._elapsed: dict[str, int] = {}
         self._quality: dict[str, np.ndarray] = {}
+        # base -> the session's whole presence grid, when it was prefetched (a backtest): the
+        # counts follow the released slots, and the gaps are its runs of missing slots
+        self._prefetched: dict[str, np.ndarray] = {}
 
     def begin_session(self) -> None:
         self.gaps = []
@@ -55,6 +58,7 @@ class DataQualityManager:
         self._received = {}
         self._elapsed = {}
         self._quality = {}
+        self._prefetched = {}
         if self.filler is not None:
             self.filler.begin_session()
         count = len(self.session_data.symbols)
@@ -68,6 +72,9 @@ class DataQualityManager:
             # threads the coordinator may already have released later slots
             self._received[base] = np.zeros(count, dtype=np.int64)
             self.session_data.set_quality(base, percent)
+            grid = self.session_data.streamed(base).grid
+            if not grid.live and self.filler is None:  # a backtest's grid: known whole
+                self._prefetched[base] = grid.present
         for interval, symbols in self.plan.bar_carriers().items():
             base = self.plan.base.get(symbols[0])
             if interval != base and base in self._quality:
@@ -79,7 +86,13 @@ class DataQualityManager:
         for base, slots in note.released.items():
             if not slots.size:
                 continue
-            self._record_gaps(base, slots)
+            prefetched = self._prefetched.get(base)
+            if prefetched is not None:  # the gaps are read off the whole grid at the close
+                # slots skipped between released ones have no bar for any symbol: they add 0
+                block = prefetched[:, int(slots[0]) : int(slots[-1]) + 1]
+                self._received[base] += np.count_nonzero(block, axis=1)
+            else:
+                self._record_gaps(base, slots)
             self._elapsed[base] = int(slots[-1]) + 1
             if self.filler is not None:
                 self._track_missing(base, slots, note.ns)
@@ -168,6 +181,9 @@ class DataQualityManager:
             grid = self.session_data.streamed(base).grid
             self._elapsed[base] = grid.slots
             self._publish(base)
+            if base in self._prefetched:
+                self.gaps.extend(self._final_gaps(base))
+                continue
             if self.filler is not None:
                 continue
             last = self._last_slot[base]
@@ -182,22 +198,24 @@ class DataQualityManager:
                 )
 
     def _final_gaps(self, base: str) -> list[Gap]:
-        """The runs of missing slots of the session's final grid, per symbol."""
+        """The runs of missing slots of the session's final grid, per symbol (all symbols at
+        once: a run starts where presence falls and ends where it comes back)."""
         grid = self.session_data.streamed(base).grid
-        gaps = []
-        for s, row in enumerate(grid.present):
-            missing = np.flatnonzero(~row)
-            if not missing.size:
-                continue
-            breaks = np.flatnonzero(np.diff(missing) > 1)
-            starts = np.concatenate(([missing[0]], missing[breaks + 1]))
-            ends = np.concatenate((missing[breaks], [missing[-1]]))
-            for first, last in zip(starts.tolist(), ends.tolist(), strict=True):
-                end_ns = grid.close_ns if last == grid.slots - 1 else grid.slot_start_ns(last + 1)
-                gaps.append(
-                    Gap(self.session_data.symbols[s], base, grid.slot_start_ns(first), end_ns)
-                )
-        return gaps
+        missing = np.zeros((grid.present.shape[0], grid.slots + 2), dtype=np.int8)
+        missing[:, 1:-1] = ~grid.present
+        edges = np.diff(missing, axis=1)
+        rows, firsts = np.nonzero(edges == 1)  # row-major: each row's runs in time order
+        _, ends = np.nonzero(edges == -1)  # the slot after each run
+        symbols = self.session_data.symbols
+        return [
+            Gap(
+                symbols[s],
+                base,
+                grid.slot_start_ns(first),
+                grid.close_ns if end == grid.slots else grid.slot_start_ns(end),
+            )
+            for s, first, end in zip(rows.tolist(), firsts.tolist(), ends.tolist(), strict=True)
+        ]
 
     def quality_arrays(self) -> list[tuple[str, np.ndarray, np.ndarray]]:
         """(interval, symbol indices, percent) for every streamed and derived bar interval: the
