@@ -114,7 +114,10 @@ class BacktestRecorder:
             if bars is None:
                 continue
             rows, slots = bars.revealed_rows()  # by symbol, then time: what was delivered
-            columns = {name: bars.values[name][rows, slots] for name in COLUMNS[1:]}
+            delivered = bars.present[:, : bars.revealed]  # the same cells, as a mask (faster)
+            columns = {
+                name: bars.values[name][:, : bars.revealed][delivered] for name in COLUMNS[1:]
+            }
             columns["timestamp"] = bars.label_ns[slots]
             self.chunks.append(_BarChunk(day, interval, source, rows, columns))
         for interval, rows, percent in quality_manager.quality_arrays():

@@ -17,7 +17,7 @@ and are atomic: the new file is written aside, flushed, and renamed over the old
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -112,6 +112,19 @@ class DatasetSummary:
     damaged: tuple[FileProblem, ...] = ()
 
 
+def _parquet_names(folder: Path) -> Iterator[str]:
+    """The names of a folder's Parquet files (as ``*.parquet`` globs them: no hidden files);
+    nothing when the folder does not exist. One directory read, no per-entry stat."""
+    try:
+        with os.scandir(folder) as entries:
+            names = [e.name for e in entries]
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    for name in names:
+        if name.endswith(".parquet") and not name.startswith("."):
+            yield name
+
+
 class ParquetStore:
     """A folder of Parquet files in the layout above."""
 
@@ -131,12 +144,12 @@ class ParquetStore:
     ) -> list[Path]:
         """The files of one symbol whose period overlaps [start, end) (all when unbounded)."""
         folder = self._symbol_dir(dataset, symbol)
-        if not folder.is_dir():
-            return []
         fmt = dataset.period_format
         lo = start.strftime(fmt) if start else ""
         hi = end.strftime(fmt) if end else "~"
-        return sorted(p for p in folder.glob("*.parquet") if lo <= p.stem <= hi)
+        return sorted(
+            folder / name for name in _parquet_names(folder) if lo <= name[: -len(".parquet")] <= hi
+        )
 
     def symbols(self, dataset: Dataset) -> list[str]:
         folder = self.root / dataset.relative_dir()
@@ -149,7 +162,7 @@ class ParquetStore:
         )
 
     def has(self, dataset: Dataset, symbol: str) -> bool:
-        return bool(self.files(dataset, symbol))
+        return any(True for _ in _parquet_names(self._symbol_dir(dataset, symbol)))
 
     # ------------------------------------------------------------------ reads
     def scan(
