@@ -94,8 +94,10 @@ class SessionCoordinator:
         self._history_blocks: dict[tuple, HistoryBlock] = {}
         self._position: dict[date, int] = {}  # a session's index in self.days
         self._loads: list[tuple[tuple[str, int], tuple[str, ...]]] | None = None
+        self._daily_stored = False
         self.read_ahead_bars = READ_AHEAD_BARS
-        self.historical_rows: list[dict[str, object]] = []  # per-day indicator values, for outputs
+        # (session, indicator, values per symbol: a value or a row of minutes), for outputs
+        self.indicator_values: list[tuple[date, str, np.ndarray]] = []
         # regular-session bars the store held that fell outside their session's slots (a store
         # whose extended flags disagree with the calendar); counted and reported, not streamed
         self.bars_outside_session = 0
@@ -135,6 +137,9 @@ class SessionCoordinator:
             )
         self.history_needs = self._plan_history()
         self._loads = None
+        # daily indicators can come from the 1d history block only when every symbol's
+        # daily bars are stored (historical.daily_bars aggregates 1m bars for the others)
+        self._daily_stored = all("1d" in self.source.available(s) for s in self.symbols)
         if self.live_mode:
             self.days = self._upcoming_sessions()
             self._position = {d: i for i, d in enumerate(self.days)}
@@ -333,31 +338,42 @@ class SessionCoordinator:
         return total
 
     def _compute_indicators(self, day: date) -> None:
+        """Every historical indicator for every symbol: daily ones from the history block
+        already read for this session where it holds them, else with their own query."""
         for name, spec in self.config.session_data_config.historical.indicators.items():
-            values = historical.compute(name, spec, self.source, self.symbols, day, self.tm)
-            for symbol, value in values.items():
-                self.session_data.set_historical_indicator(symbol, name, value)
-                if isinstance(value, np.ndarray):
-                    for offset, v in enumerate(value):
-                        self.historical_rows.append(
-                            {
-                                "session_date": day,
-                                "symbol": symbol,
-                                "indicator": name,
-                                "minute": offset,
-                                "value": float(v),
-                            }
-                        )
+            values = self._daily_indicator_from_history(spec, day)
+            if values is None:
+                computed = historical.compute(name, spec, self.source, self.symbols, day, self.tm)
+                rows = [computed[s] for s in self.symbols]
+                if spec.granularity == "minute":
+                    values = np.vstack(rows) if rows else np.empty((0, 0))
                 else:
-                    self.historical_rows.append(
-                        {
-                            "session_date": day,
-                            "symbol": symbol,
-                            "indicator": name,
-                            "minute": None,
-                            "value": float(value),
-                        }
-                    )
+                    values = np.array(rows, dtype=np.float64)
+            self.session_data.set_historical_indicators(name, values)
+            self.indicator_values.append((day, name, values))
+
+    def _daily_indicator_from_history(self, spec, day: date) -> np.ndarray | None:
+        """A daily-granularity indicator of every symbol from the session's 1d history block,
+        with the same Polars aggregation as ``historical.compute``; None when the block cannot
+        serve it (minute granularity, a symbol without stored daily bars, a shallower block)."""
+        if spec.granularity == "minute" or not self._daily_stored:
+            return None
+        needed = historical.trading_days_needed(spec)
+        load = next(
+            (
+                (trailing, symbols)
+                for (interval, trailing), symbols in self._history_loads()
+                if interval == "1d" and trailing >= needed and symbols == self.symbols
+            ),
+            None,
+        )
+        if load is None:
+            return None
+        days = historical.window_days(spec, day, self.tm)
+        if spec.skip_early_close:
+            days = [d for d in days if not self.tm.is_early_close(d)]
+        block = self._history_block("1d", load[0], load[1], day)
+        return historical.daily_values(spec, block.frame_of(days), self.symbols)
 
     def _load_queues(self, day: date) -> None:
         """Prefetch: when today's session is not queued, load it and the following sessions of

@@ -95,3 +95,23 @@ class HistoryBlock:
         lo = np.searchsorted(self.key, numbers + _day_number(days[0]), side="left")
         hi = np.searchsorted(self.key, numbers + _day_number(days[-1]), side="right")
         return HistoryWindows(self.symbols, self.columns, lo, hi)
+
+    def frame_of(self, days: list[date]) -> pl.DataFrame:
+        """Every symbol's rows on ``days`` (ascending; gaps allowed) as a frame: symbol, day
+        and the bar columns, by symbol then time (as a store scan returns them)."""
+        window = self.windows([days[0], days[-1]]) if days else self.windows([])
+        lengths = window.hi - window.lo
+        starts = np.cumsum(lengths) - lengths
+        rows = np.arange(int(lengths.sum())) - np.repeat(starts, lengths)
+        rows += np.repeat(window.lo, lengths)
+        day = (self.key[rows] & ((1 << _DAY_BITS) - 1)).astype(np.int32)
+        keep = np.isin(day, np.array([_day_number(d) for d in days], dtype=np.int32))
+        rows, day = rows[keep], day[keep]
+        numbers = pl.Series(self.key[rows] >> _DAY_BITS)
+        return pl.DataFrame(
+            {
+                "symbol": pl.Series(self.symbols, dtype=pl.String).gather(numbers),
+                "day": pl.Series(day).cast(pl.Date),
+                **{c: self.columns[c][rows] for c in COLUMNS},
+            }
+        )

@@ -195,6 +195,45 @@ class BacktestRecorder:
         return frame
 
 
+def indicator_frame(
+    chunks: list[tuple[date, str, np.ndarray]], symbols: tuple[str, ...]
+) -> pl.DataFrame:
+    """session_date, symbol, indicator, minute (None for a daily value) and value of every
+    historical indicator computed (each chunk: one session's indicator for every symbol)."""
+    frames = []
+    for day, name, values in chunks:
+        count = len(symbols)
+        width = values.shape[1] if values.ndim == 2 else 1
+        frames.append(
+            pl.DataFrame(
+                {
+                    "session_date": pl.Series([day], dtype=pl.Date).gather(
+                        pl.Series(np.zeros(count * width, dtype=np.int64))
+                    ),
+                    "symbol": pl.Series(symbols, dtype=pl.String).gather(
+                        pl.Series(np.repeat(np.arange(count), width))
+                    ),
+                    "indicator": pl.Series([name], dtype=pl.String).gather(
+                        pl.Series(np.zeros(count * width, dtype=np.int64))
+                    ),
+                    "minute": pl.Series(
+                        np.tile(np.arange(width), count) if values.ndim == 2 else [None] * count,
+                        dtype=pl.Int64,
+                    ),
+                    "value": pl.Series(values.reshape(-1).astype(np.float64), dtype=pl.Float64),
+                }
+            )
+        )
+    schema = {
+        "session_date": pl.Date,
+        "symbol": pl.String,
+        "indicator": pl.String,
+        "minute": pl.Int64,
+        "value": pl.Float64,
+    }
+    return pl.concat(frames) if frames else pl.DataFrame(schema=schema)
+
+
 def build_tables(
     recorder: BacktestRecorder, coordinator, engine, overruns: list | None = None
 ) -> dict[str, pl.DataFrame]:
@@ -229,16 +268,9 @@ def build_tables(
             "added_for": pl.String,
         },
     )
-    indicators = pl.DataFrame(
-        coordinator.historical_rows,
-        schema={
-            "session_date": pl.Date,
-            "symbol": pl.String,
-            "indicator": pl.String,
-            "minute": pl.Int64,
-            "value": pl.Float64,
-        },
-    ).sort("session_date", "symbol", "indicator", "minute", nulls_last=False)
+    indicators = indicator_frame(coordinator.indicator_values, coordinator.symbols).sort(
+        "session_date", "symbol", "indicator", "minute", nulls_last=False
+    )
     quality = recorder.quality_frame().sort("session_date", "symbol", "interval")
     gaps = (
         pl.DataFrame(

@@ -40,6 +40,7 @@ class SessionData:
         # interval -> each symbol's trailing window: which HistoryWindows (-1: none) and where
         self._history: dict[str, _IntervalHistory] = {}
         self._indicators: dict[tuple[str, str], object] = {}
+        self._indicator_arrays: dict[str, np.ndarray] = {}  # name -> per symbol (row)
         self._realtime: dict[tuple[str, str], object] = {}
         self._quality: dict[str, np.ndarray] = {}  # interval -> percent per symbol
         self._historical_quality: dict[str, np.ndarray] = {}  # interval -> percent (NaN: none)
@@ -236,15 +237,21 @@ class SessionData:
     def set_historical_indicator(self, symbol: str, name: str, value: object) -> None:
         self._indicators[(symbol, name)] = value
 
+    def set_historical_indicators(self, name: str, values: np.ndarray) -> None:
+        """One indicator for every symbol at once: a value per symbol, or (minute granularity)
+        a row per symbol indexed by minute of the session."""
+        self._indicator_arrays[name] = values
+
     def get_historical_indicator(self, symbol: str, name: str) -> object:
         """A scalar, or for minute granularity an array indexed by minute of the session."""
+        values = self._indicator_arrays.get(name)
+        if values is not None and symbol in self.index:
+            value = values[self.index[symbol]]
+            return float(value) if values.ndim == 1 else value
         try:
             return self._indicators[(symbol, name)]
         except KeyError:
             raise KeyError(f"no historical indicator {name!r} for {symbol}") from None
-
-    def historical_indicators(self) -> dict[tuple[str, str], object]:
-        return dict(self._indicators)
 
     def register_indicator(self, interval: str, name: str, indicator: object) -> None:
         self._realtime[(interval, name)] = indicator
@@ -322,6 +329,7 @@ class SessionData:
         self.clear_session()
         self._history.clear()
         self._indicators.clear()
+        self._indicator_arrays.clear()
         self._realtime.clear()
         self._historical_quality.clear()
         self.bar_intervals = None

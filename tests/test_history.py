@@ -152,3 +152,39 @@ def test_history_and_outputs_do_not_depend_on_the_read_ahead(store, monkeypatch)
                 assert max(stamps) < tm.to_utc_ns(tm.get_trading_session(day).regular_open)
     quality = whole_run_tables["quality"].filter(pl.col("interval") == "historical 1d")
     assert quality.height == 3 * len(sessions) and (quality["quality"] == 100.0).all()
+
+
+INDICATORS = {
+    "data": [{"trailing_days": 2, "intervals": ["1d"], "apply_to": "all"}],
+    "indicators": {
+        "avg_volume": {"type": "trailing_average", "period": "5d", "granularity": "daily"},
+        "avg_close_full_days": {
+            "type": "trailing_average",
+            "period": "2w",
+            "granularity": "daily",
+            "field": "close",
+            "skip_early_close": True,
+        },
+        "high_1m": {"type": "trailing_max", "period": "1m", "field": "high"},
+        "low_1m": {"type": "trailing_min", "period": "1m", "field": "low"},
+        "avg_minute_volume": {"type": "trailing_average", "period": "2d", "granularity": "minute"},
+    },
+}
+
+
+def test_daily_indicators_from_the_history_block_equal_their_own_queries(store, monkeypatch):
+    """Daily indicators served from the 1d block already read (every symbol has stored daily
+    bars) are exactly those of a query per session and indicator."""
+    config = make_config(
+        SYMBOLS[:3], "2025-06-02", "2025-06-13", streams=("1m",), historical=INDICATORS
+    )
+    from_block = run_backtest(config, store, Strategy()).tables
+    monkeypatch.setattr(
+        coordinator.SessionCoordinator, "_daily_indicator_from_history", lambda *a: None
+    )
+    queried = run_backtest(config, store, Strategy()).tables
+    table = from_block["historical_indicators"]
+    assert table.equals(queried["historical_indicators"])
+    assert set(table["indicator"]) == set(INDICATORS["indicators"])
+    assert table.filter(pl.col("minute").is_null()).height == 4 * 3 * 10  # 4 daily, 3 symbols
+    assert table.filter(pl.col("minute").is_null())["value"].is_nan().sum() == 0

@@ -98,14 +98,26 @@ def compute(
     field = spec.value_field
     if spec.type == "trailing_average" and spec.granularity == "minute":
         return _minute_average(source, symbols, days, field, day, tm)
-    bars = daily_bars(source, symbols, days, tm)
+    values = daily_values(spec, daily_bars(source, symbols, days, tm), symbols)
+    return dict(zip(symbols, values.tolist(), strict=True))
+
+
+def daily_values(
+    spec: IndicatorSpec, bars: pl.LazyFrame | pl.DataFrame, symbols: Sequence[str]
+) -> np.ndarray:
+    """A daily-granularity indicator per symbol (NaN where it has no bar) from the window's
+    daily bars (symbol and the field, in time order per symbol)."""
+    field = spec.value_field
     agg = {
         "trailing_average": pl.col(field).mean(),
         "trailing_max": pl.col(field).max(),
         "trailing_min": pl.col(field).min(),
     }[spec.type]
-    values = dict(bars.group_by("symbol").agg(agg.alias("value")).collect().iter_rows())
-    return {s: float(values[s]) if values.get(s) is not None else float("nan") for s in symbols}
+    values = dict(bars.lazy().group_by("symbol").agg(agg.alias("value")).collect().iter_rows())
+    return np.array(
+        [float(values[s]) if values.get(s) is not None else float("nan") for s in symbols],
+        dtype=np.float64,
+    )
 
 
 def _minute_average(source, symbols, days, field, day, tm) -> dict[str, np.ndarray]:
