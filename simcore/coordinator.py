@@ -95,6 +95,7 @@ class SessionCoordinator:
         self._position: dict[date, int] = {}  # a session's index in self.days
         self._loads: list[tuple[tuple[str, int], tuple[str, ...]]] | None = None
         self._daily_stored = False
+        self._indices: dict[tuple[str, ...], np.ndarray] = {}
         self.read_ahead_bars = READ_AHEAD_BARS
         # (session, indicator, values per symbol: a value or a row of minutes), for outputs
         self.indicator_values: list[tuple[date, str, np.ndarray]] = []
@@ -228,7 +229,7 @@ class SessionCoordinator:
         for (interval, trailing), symbols in self._history_loads():
             days = self.tm.trailing_trading_days(day, trailing)
             windows = self._history_block(interval, trailing, symbols, day).windows(days)
-            indices = np.array([self.session_data.index[s] for s in symbols], dtype=np.int64)
+            indices = self._indices_of(symbols)
             self.session_data.set_historical_windows(interval, indices, windows)
             expected = self._expected_bars(interval, days)
             if enable_quality and expected:
@@ -236,6 +237,14 @@ class SessionCoordinator:
             else:
                 quality = np.full(len(symbols), 100.0)
             self.session_data.set_historical_qualities(interval, indices, quality)
+
+    def _indices_of(self, symbols: tuple[str, ...]) -> np.ndarray:
+        """The session_data indices of ``symbols`` (looked up once per run)."""
+        indices = self._indices.get(symbols)
+        if indices is None:
+            index = self.session_data.index
+            indices = self._indices[symbols] = np.array([index[s] for s in symbols], np.int64)
+        return indices
 
     def _history_loads(self) -> list[tuple[tuple[str, int], tuple[str, ...]]]:
         """((interval, trailing days), symbols) of each load: a symbol's deepest window per
@@ -262,9 +271,12 @@ class SessionCoordinator:
         block = self._history_blocks.get(key)
         if block is None or day not in block.sessions:
             sessions = self._read_ahead(day, interval, len(symbols), trailing)
-            first = self.tm.trailing_trading_days(sessions[0], trailing)
             # consecutive sessions' trailing windows overlap or abut: their union is every
-            # trading day from the first window's start to the last window's end
+            # trading day from the first window's start to the last window's end (only at the
+            # calendar's start is a session's window empty, and the next ones are not)
+            first = next(
+                (w for s in sessions if (w := self.tm.trailing_trading_days(s, trailing))), []
+            )
             union = (
                 self.tm.trading_days(first[0], self.tm.get_previous_trading_date(sessions[-1]))
                 if first

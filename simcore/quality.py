@@ -51,6 +51,8 @@ class DataQualityManager:
         # base -> the session's whole presence grid, when it was prefetched (a backtest): the
         # counts follow the released slots, and the gaps are its runs of missing slots
         self._prefetched: dict[str, np.ndarray] = {}
+        self._carrier_rows: dict[str, np.ndarray] | None = None  # interval -> symbol indices
+        self._carrier_plan: StreamPlan | None = None  # the plan they were looked up for
 
     def begin_session(self) -> None:
         self.gaps = []
@@ -220,11 +222,16 @@ class DataQualityManager:
     def quality_arrays(self) -> list[tuple[str, np.ndarray, np.ndarray]]:
         """(interval, symbol indices, percent) for every streamed and derived bar interval: the
         symbols that stream or derive it, all at once."""
-        index = self.session_data.index
+        if self._carrier_rows is None or self._carrier_plan is not self.plan:
+            index = self.session_data.index  # looked up once per plan, not per session
+            self._carrier_plan = self.plan
+            self._carrier_rows = {
+                interval: np.array([index[s] for s in symbols], dtype=np.int64)
+                for interval, symbols in self.plan.bar_carriers().items()
+            }
         out = []
-        for interval, symbols in self.plan.bar_carriers().items():
+        for interval, rows in self._carrier_rows.items():
             percent = self.session_data.quality_of(interval)
             if percent is not None:
-                rows = np.array([index[s] for s in symbols], dtype=np.int64)
                 out.append((interval, rows, percent[rows]))
         return out

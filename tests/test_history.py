@@ -188,3 +188,24 @@ def test_daily_indicators_from_the_history_block_equal_their_own_queries(store, 
     assert set(table["indicator"]) == set(INDICATORS["indicators"])
     assert table.filter(pl.col("minute").is_null()).height == 4 * 3 * 10  # 4 daily, 3 symbols
     assert table.filter(pl.col("minute").is_null())["value"].is_nan().sum() == 0
+
+
+def test_short_windows_at_the_calendars_start_are_read_ahead_whole(tmp_path):
+    """Near the calendar's first session the trailing windows are shorter than asked; one read
+    for the whole run still hands each session every day before it."""
+    store = ParquetStore(tmp_path / "store")
+    spec = SynthSpec(("AAA",), date(1990, 1, 2), date(1990, 1, 8), seed=3)
+    write_synthetic(store, spec, TimeManager())
+    historical = {"data": [{"trailing_days": 3, "intervals": ["1d"], "apply_to": "all"}]}
+    config = make_config(
+        ["AAA"], "1990-01-03", "1990-01-08", streams=("1m",), historical=historical
+    )
+    probe = HistoryProbe()
+    run_backtest(config, store, probe)
+    seen = {day: len(stamps) for (day, _, kind), stamps in probe.seen.items() if kind == "1d"}
+    assert seen == {
+        date(1990, 1, 3): 1,
+        date(1990, 1, 4): 2,
+        date(1990, 1, 5): 3,
+        date(1990, 1, 8): 3,
+    }
