@@ -203,9 +203,12 @@ class LocalDataSource:
         out = {}
         for day in days:
             part = frame.filter(pl.col("day") == day).sort("symbol", "ns")
+            # each symbol's rows in one pass (in the sorted order), not one filter per symbol
+            by_symbol = part.partition_by("symbol", as_dict=True, maintain_order=True)
+            none = part.clear()
             stamps, values = {}, {}
             for symbol in symbols:
-                rows = part.filter(pl.col("symbol") == symbol)
+                rows = by_symbol.get((symbol,), none)
                 stamps[symbol] = rows["ns"].to_numpy()
                 values[symbol] = {
                     c: rows[c].to_numpy()
