@@ -15,13 +15,11 @@ set. Engines alternate round by round; one slower than --slow seconds runs once.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import tempfile
 from pathlib import Path
 
 from benchmarks import workload
-from benchmarks.peers import benchmark, table
+from benchmarks.peers import benchmark, parse_run_arguments, table
 
 ENGINES = {
     "simcore": "benchmarks.engines.daily.simcore_daily",
@@ -34,16 +32,7 @@ ENGINES = {
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--symbols", type=int, default=500)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--slow", type=float, default=60.0, help="seconds; slower engines run once")
-    parser.add_argument("--engines", nargs="*", default=list(ENGINES), choices=list(ENGINES))
-    parser.add_argument(
-        "--data", type=Path, default=None, help="keep the workload here (default: a temp folder)"
-    )
-    args = parser.parse_args()
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    )
+    args = parse_run_arguments(parser, list(ENGINES), slow=60.0)
     with tempfile.TemporaryDirectory() as tmp:
         store = workload.make_daily(args.symbols, args.data or Path(tmp))
         engines = {name: ENGINES[name] for name in args.engines}

@@ -111,14 +111,13 @@ def table(title: str, runs: list[Runs], columns: tuple[str, ...]) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workloads", type=int, nargs="*", default=[10, 100])
+def parse_run_arguments(
+    parser: argparse.ArgumentParser, engines: list[str], slow: float
+) -> argparse.Namespace:
+    """The options every peer benchmark takes (rounds, slow, engines, data); prints the machine."""
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument(
-        "--slow", type=float, default=120.0, help="seconds; slower engines run once"
-    )
-    parser.add_argument("--engines", nargs="*", default=list(ENGINES), choices=list(ENGINES))
+    parser.add_argument("--slow", type=float, default=slow, help="seconds; slower engines run once")
+    parser.add_argument("--engines", nargs="*", default=engines, choices=engines)
     parser.add_argument(
         "--data", type=Path, default=None, help="keep the workloads here (default: a temp folder)"
     )
@@ -126,6 +125,13 @@ def main() -> None:
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     )
+    return args
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workloads", type=int, nargs="*", default=[10, 100])
+    args = parse_run_arguments(parser, list(ENGINES), slow=120.0)
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.data or Path(tmp)
         for count in args.workloads:

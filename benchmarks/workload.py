@@ -52,9 +52,10 @@ def session_config(
     history: tuple[str, int] | None = ("1d", 10),
     prefetch_days: int = 20,
     name: str = "benchmark",
+    dates: tuple[date, date] = (START, END),
 ) -> SessionConfig:
-    """The benchmark session: the workload's 20 days, data-driven, one trailing-history entry
-    (interval, trailing days) reloaded before every session."""
+    """The benchmark session: the workload's 20 days (or ``dates``), data-driven, one
+    trailing-history entry (interval, trailing days) reloaded before every session."""
     data_config: dict = {"symbols": symbol_names, "streams": list(streams)}
     if history is not None:
         interval, days = history
@@ -65,8 +66,8 @@ def session_config(
         {
             "session_name": name,
             "backtest_config": {
-                "start_date": START.isoformat(),
-                "end_date": END.isoformat(),
+                "start_date": dates[0].isoformat(),
+                "end_date": dates[1].isoformat(),
                 "speed_multiplier": 0.0,
                 "prefetch_days": prefetch_days,
             },
@@ -116,29 +117,11 @@ def daily_bars(root: Path, count: int) -> pl.DataFrame:
 def daily_config(symbol_names: list[str]) -> SessionConfig:
     """The daily session: 1d streamed, 20 trailing days of 1d history reloaded before every
     session (prefetch_days 1, the default), data-driven."""
-    return SessionConfig.model_validate(
-        {
-            "session_name": f"daily benchmark D{len(symbol_names)}",
-            "backtest_config": {
-                "start_date": DAILY_START.isoformat(),
-                "end_date": DAILY_END.isoformat(),
-                "speed_multiplier": 0.0,
-            },
-            "session_data_config": {
-                "symbols": symbol_names,
-                "streams": ["1d"],
-                "historical": {
-                    "data": [
-                        {"trailing_days": DAILY_TRAILING, "intervals": ["1d"], "apply_to": "all"}
-                    ]
-                },
-            },
-            "trading_config": {
-                "max_buying_power": 1e6,
-                "max_per_trade": 1e4,
-                "max_per_symbol": 1e5,
-                "max_open_positions": 10,
-            },
-            "api_config": {"data_api": "local", "trade_api": "paper"},
-        }
+    return session_config(
+        symbol_names,
+        streams=("1d",),
+        history=("1d", DAILY_TRAILING),
+        prefetch_days=1,
+        name=f"daily benchmark D{len(symbol_names)}",
+        dates=(DAILY_START, DAILY_END),
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import pandas as pd
+import polars as pl
 from nautilus_trader.backtest.engine import BacktestEngine, BacktestEngineConfig
 from nautilus_trader.config import DataEngineConfig, LoggingConfig, StrategyConfig
 from nautilus_trader.indicators.averages import SimpleMovingAverage
@@ -61,13 +61,14 @@ class CrossCounter(Strategy):
         self.side[key] = side
 
 
-def run(store: Path, count: int) -> dict:
-    started = time.perf_counter()
-    frame = minute_bars(store, count)
+def engine_with_bars(
+    frame: pl.DataFrame, bar_spec: str, data_engine: DataEngineConfig | None = None
+) -> tuple[BacktestEngine, list[str]]:
+    """A BacktestEngine on XNAS with one equity per symbol of ``frame`` (symbol, timestamp at
+    the bar's close, OHLCV) and its bars as ``<symbol>.XNAS-<bar_spec>``; the symbols in order."""
     engine = BacktestEngine(
         BacktestEngineConfig(
-            logging=LoggingConfig(log_level="ERROR"),
-            data_engine=DataEngineConfig(time_bars_build_with_no_updates=False),
+            logging=LoggingConfig(log_level="ERROR"), data_engine=data_engine or DataEngineConfig()
         )
     )
     engine.add_venue(
@@ -82,14 +83,25 @@ def run(store: Path, count: int) -> dict:
         names.append(symbol)
         instrument = TestInstrumentProvider.equity(symbol=symbol, venue="XNAS")
         engine.add_instrument(instrument)
-        df = part.drop("symbol").to_pandas()
-        df["timestamp"] = pd.to_datetime(df["timestamp"]) + pd.Timedelta(
-            minutes=1
-        )  # Nautilus stamps bars at their close
-        bars = BarDataWrangler(
-            BarType.from_str(f"{symbol}.XNAS-1-MINUTE-LAST-EXTERNAL"), instrument
-        ).process(df.set_index("timestamp")[["open", "high", "low", "close", "volume"]])
+        df = part.select("timestamp", "open", "high", "low", "close", "volume").to_pandas()
+        bars = BarDataWrangler(BarType.from_str(f"{symbol}.XNAS-{bar_spec}"), instrument).process(
+            df.set_index("timestamp")
+        )
         engine.add_data(bars)
+    return engine, names
+
+
+def run(store: Path, count: int) -> dict:
+    started = time.perf_counter()
+    frame = minute_bars(store, count)
+    closes = frame.with_columns(  # Nautilus stamps bars at their close
+        pl.col("timestamp") + pl.duration(minutes=1)
+    )
+    engine, names = engine_with_bars(
+        closes,
+        "1-MINUTE-LAST-EXTERNAL",
+        DataEngineConfig(time_bars_build_with_no_updates=False),
+    )
     strategy = CrossCounter(Config(symbols=tuple(names)))
     engine.add_strategy(strategy)
     engine.run()

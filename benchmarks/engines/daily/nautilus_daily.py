@@ -7,19 +7,13 @@ import time
 from pathlib import Path
 
 import polars as pl
-from nautilus_trader.backtest.engine import BacktestEngine, BacktestEngineConfig
-from nautilus_trader.config import LoggingConfig, StrategyConfig
+from nautilus_trader.config import StrategyConfig
 from nautilus_trader.indicators.averages import SimpleMovingAverage
-from nautilus_trader.model.currencies import USD
 from nautilus_trader.model.data import Bar, BarType
-from nautilus_trader.model.enums import AccountType, OmsType
-from nautilus_trader.model.identifiers import Venue
-from nautilus_trader.model.objects import Money
-from nautilus_trader.persistence.wranglers import BarDataWrangler
-from nautilus_trader.test_kit.providers import TestInstrumentProvider
 from nautilus_trader.trading.strategy import Strategy
 
 from benchmarks.engines import cli
+from benchmarks.engines.nautilus_engine import engine_with_bars
 from benchmarks.workload import daily_bars
 
 
@@ -63,24 +57,7 @@ def run(store: Path, count: int) -> dict:
         .dt.convert_time_zone("UTC")
         .alias("timestamp")
     )
-    engine = BacktestEngine(BacktestEngineConfig(logging=LoggingConfig(log_level="ERROR")))
-    engine.add_venue(
-        Venue("XNAS"),
-        oms_type=OmsType.NETTING,
-        account_type=AccountType.CASH,
-        base_currency=USD,
-        starting_balances=[Money(1_000_000, USD)],
-    )
-    names = []
-    for (symbol,), part in frame.group_by("symbol", maintain_order=True):
-        names.append(symbol)
-        instrument = TestInstrumentProvider.equity(symbol=symbol, venue="XNAS")
-        engine.add_instrument(instrument)
-        df = part.select("timestamp", "open", "high", "low", "close", "volume").to_pandas()
-        bars = BarDataWrangler(
-            BarType.from_str(f"{symbol}.XNAS-1-DAY-LAST-EXTERNAL"), instrument
-        ).process(df.set_index("timestamp"))
-        engine.add_data(bars)
+    engine, names = engine_with_bars(frame, "1-DAY-LAST-EXTERNAL")
     strategy = CrossCounter(Config(symbols=tuple(names)))
     engine.add_strategy(strategy)
     loop_started = time.perf_counter()
