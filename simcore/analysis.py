@@ -281,10 +281,10 @@ class AnalysisEngine:
             trader.broker.poll()  # a live broker's updates, applied on this thread
         index = self.session_data.index
         for base, slot, _ in update.slots:
-            wanted = {o.symbol for o in trader.book.working()}
+            wanted = trader.symbols_to_check()
             if not wanted:
                 continue
-            # only the symbols with working orders and a bar in this slot, in symbol order
+            # those with a bar in this slot, in symbol order
             grid = self.session_data.streamed(base).grid
             rows = np.array(sorted(index[s] for s in wanted), dtype=np.int64)
             rows = rows[grid.present[rows, slot]]

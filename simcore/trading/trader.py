@@ -237,16 +237,20 @@ class Trader:
         """Whether new bars can change anything (orders are working)."""
         return self.book.any_working
 
+    def symbols_to_check(self) -> set[str]:
+        """The symbols whose new bars the broker must see: those with working orders (none
+        when the broker fills elsewhere, as a live one does)."""
+        if getattr(self.broker, "on_bar", None) is None:
+            return set()
+        return {o.symbol for o in self.book.working()}
+
     def on_bars(self, symbols: list[str], start_ns: int, values: dict) -> None:
-        """New base bars (one slot): the broker checks the working orders against them (only
-        the symbols that have some)."""
+        """New base bars (one slot) of ``symbols`` (those of ``symbols_to_check``): the broker
+        checks their working orders against them."""
         on_bar = getattr(self.broker, "on_bar", None)
         if on_bar is None:
             return
-        wanted = {o.symbol for o in self.book.working()}
         for i, symbol in enumerate(symbols):
-            if symbol not in wanted:
-                continue
             on_bar(
                 symbol,
                 start_ns,
