@@ -182,7 +182,7 @@ class LocalDataSource:
         none = np.array([], dtype=np.int64)
         rows: dict[str, np.ndarray] = {"row": none, "ns": none}
         rows |= {f: np.array([], dtype=np.float64) for f in FIELDS}
-        grid = _grid(day, interval, tuple(symbols), self._session(day), rows)
+        grid = _grids([day], interval, tuple(symbols), [self._session(day)], rows, self.tm)[day]
         grid.live = True
         return grid
 
@@ -306,35 +306,3 @@ def _grids(
             present[d, :, :m], {f: values[f][d, :, :m] for f in FIELDS}, int(outside[d]),
         )  # fmt: skip
     return out
-
-
-def _grid(
-    day: date,
-    interval: str,
-    symbols: tuple[str, ...],
-    session: TradingSession,
-    rows_of: dict[str, np.ndarray],
-) -> SessionBars:
-    """One session's grid from its rows (symbol row index, UTC ns, OHLCV as arrays)."""
-    open_ns = TimeManager.to_utc_ns(session.regular_open)
-    close_ns = TimeManager.to_utc_ns(session.regular_close)
-    slot_ns = close_ns - open_ns if interval == "1d" else _BASE_LENGTH_NS[interval]
-    slots = max(1, (close_ns - open_ns + slot_ns - 1) // slot_ns)
-    present = np.zeros((len(symbols), slots), dtype=bool)
-    # prices are NaN where a bar is missing; volume is 0 there, so window sums need no NaN pass
-    values = {f: np.full((len(symbols), slots), 0.0 if f == "volume" else np.nan) for f in FIELDS}
-    outside = 0
-    rows = rows_of["row"]
-    if rows.size:
-        cols = (
-            np.zeros(rows.size, dtype=np.int64)
-            if interval == "1d"
-            else (rows_of["ns"] - open_ns) // slot_ns
-        )
-        inside = (cols >= 0) & (cols < slots)
-        outside = int((~inside).sum())
-        rows, cols = rows[inside], cols[inside]
-        present[rows, cols] = True
-        for f in FIELDS:
-            values[f][rows, cols] = rows_of[f][inside]
-    return SessionBars(day, interval, symbols, open_ns, close_ns, slot_ns, present, values, outside)
