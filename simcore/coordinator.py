@@ -96,6 +96,7 @@ class SessionCoordinator:
         self._loads: list[tuple[tuple[str, int], tuple[str, ...]]] | None = None
         self._daily_stored = False
         self._indices: dict[tuple[str, ...], np.ndarray] = {}
+        self._held: dict[str, set[str]] = {}  # symbol -> what the source held at the start
         self.read_ahead_bars = READ_AHEAD_BARS
         # (session, indicator, values per symbol: a value or a row of minutes), for outputs
         self.indicator_values: list[tuple[date, str, np.ndarray]] = []
@@ -108,7 +109,9 @@ class SessionCoordinator:
         """The seed's start(): stop first, mark streams, plan history, resolve the dates."""
         self.stop()
         data_cfg = self.config.session_data_config
-        missing = [s for s in self.symbols if not self.source.available(s)]
+        # what the source holds, asked once per symbol and run (each answer lists the store)
+        self._held = {s: self.source.available(s) for s in self.symbols}
+        missing = [s for s in self.symbols if not self._held[s]]
         if missing:
             where = getattr(self.source, "description", "the data source")
             raise DataError(
@@ -121,7 +124,7 @@ class SessionCoordinator:
             self.symbols,
             data_cfg.streams,
             self.config.mode,
-            {s: (offered or self.source.available)(s) for s in self.symbols},
+            {s: offered(s) for s in self.symbols} if offered else self._held,
         )
         self.session_data.bar_intervals = frozenset(
             d.stream
@@ -140,7 +143,7 @@ class SessionCoordinator:
         self._loads = None
         # daily indicators can come from the 1d history block only when every symbol's
         # daily bars are stored (historical.daily_bars aggregates 1m bars for the others)
-        self._daily_stored = all("1d" in self.source.available(s) for s in self.symbols)
+        self._daily_stored = all("1d" in self._held[s] for s in self.symbols)
         if self.live_mode:
             self.days = self._upcoming_sessions()
             self._position = {d: i for i, d in enumerate(self.days)}
@@ -150,6 +153,11 @@ class SessionCoordinator:
         start, end = self.tm.get_session_boundary_times(bt.start_date, bt.end_date)
         self.days = self.tm.trading_days(start.date(), end.date())
         self._position = {d: i for i, d in enumerate(self.days)}
+
+    def _holds(self, symbol: str) -> set[str]:
+        """What the source holds for ``symbol``: as at the start in a backtest; asked again
+        live, where gap fills add to the store while the run goes on."""
+        return self.source.available(symbol) if self.live_mode else self._held[symbol]
 
     def _upcoming_sessions(self) -> list[date]:
         """Live: today's session if it has not closed yet, else the next ones."""
@@ -308,7 +316,7 @@ class SessionCoordinator:
         if not days:
             return _empty_bars()
         if need.interval in STORED_INTERVALS and any(
-            need.interval in self.source.available(s) for s in symbols
+            need.interval in self._holds(s) for s in symbols
         ):
             return self.source.history(symbols, need.interval, days).collect()
         if need.interval == "1d":  # no stored daily bars: aggregate the 1m history per day

@@ -21,6 +21,7 @@ import polars as pl
 from simcore.bars import COLUMNS
 from simcore.errors import UserError
 from simcore.session_data import SessionData
+from simcore.trading.results import StreamedMarks
 
 BAR_SCHEMA = {
     "session_date": pl.Date,
@@ -77,6 +78,17 @@ class _QualityChunk:
     quality: np.ndarray
 
 
+def _chunked(arrays: list[np.ndarray]) -> pl.Series:
+    """One Series over the arrays, each a chunk of it: Polars wraps NumPy's numeric buffers
+    without copying, so a million recorded bars are framed without moving them."""
+    return pl.concat([pl.Series(a) for a in arrays], rechunk=False)
+
+
+def _joined(arrays: list[np.ndarray], dtype) -> np.ndarray:
+    """The arrays end to end (an empty array of ``dtype`` when there are none)."""
+    return np.concatenate(arrays) if arrays else np.array([], dtype=dtype)
+
+
 def _round6(values: np.ndarray) -> np.ndarray:
     """Python's round(v, 6) of each value (correctly rounded, unlike np.round's scaling), done
     once per distinct value: a session's percentages are mostly 100."""
@@ -115,9 +127,15 @@ class BacktestRecorder:
                 continue
             rows, slots = bars.revealed_rows()  # by symbol, then time: what was delivered
             delivered = bars.present[:, : bars.revealed]  # the same cells, as a mask (faster)
-            columns = {
-                name: bars.values[name][:, : bars.revealed][delivered] for name in COLUMNS[1:]
-            }
+            if rows.size == delivered.size:  # every cell, by symbol then time: a view where the
+                # session's columns are contiguous (no bar is written after its session ends)
+                columns = {
+                    name: bars.values[name][:, : bars.revealed].ravel() for name in COLUMNS[1:]
+                }
+            else:
+                columns = {
+                    name: bars.values[name][:, : bars.revealed][delivered] for name in COLUMNS[1:]
+                }
             columns["timestamp"] = bars.label_ns[slots]
             self.chunks.append(_BarChunk(day, interval, source, rows, columns))
         for interval, rows, percent in quality_manager.quality_arrays():
@@ -162,6 +180,49 @@ class BacktestRecorder:
             }
         )
 
+    def bar_count(self, source: str) -> int:
+        """How many bars of ``source`` (STREAMED or GENERATED) were recorded."""
+        return sum(len(c.symbol_index) for c in self.chunks if c.source == source)
+
+    def streamed_marks(self) -> StreamedMarks:
+        """The streamed bars' times and closes that equity is marked at, from the chunks (not
+        a filter of the whole bars table)."""
+        streamed = [c for c in self.chunks if c.source == "STREAMED"]
+        stamps = [np.unique(c.columns["timestamp"]) for c in streamed]
+        day_of_row = pl.Series(np.repeat(np.arange(len(stamps)), [s.size for s in stamps]))
+        times = (
+            pl.DataFrame(
+                {
+                    "session_date": pl.Series([c.day for c in streamed], dtype=pl.Date).gather(
+                        day_of_row
+                    ),
+                    "timestamp": pl.Series(_joined(stamps, np.int64)).cast(
+                        pl.Datetime("ns", "UTC")
+                    ),
+                }
+            )
+            .unique()
+            .sort("timestamp")
+        )
+        names = pl.Series(list(self.symbols), dtype=pl.String)
+
+        def closes(symbols: list[str]) -> pl.DataFrame:
+            wanted = np.array([self.symbols.index(s) for s in symbols], dtype=np.int64)
+            parts = [(c, np.isin(c.symbol_index, wanted)) for c in streamed]
+            return pl.DataFrame(
+                {
+                    "symbol": names.gather(
+                        pl.Series(_joined([c.symbol_index[m] for c, m in parts], np.int64))
+                    ),
+                    "timestamp": pl.Series(
+                        _joined([c.columns["timestamp"][m] for c, m in parts], np.int64)
+                    ).cast(pl.Datetime("ns", "UTC")),
+                    "close": _joined([c.columns["close"][m] for c, m in parts], np.float64),
+                }
+            )
+
+        return StreamedMarks(times, closes)
+
     def bars_frame(self) -> pl.DataFrame:
         """Every recorded bar in one frame, built from the chunks in one go."""
         if not self.chunks:
@@ -181,15 +242,10 @@ class BacktestRecorder:
                 ),
                 "interval": per_chunk([c.interval for c in self.chunks], pl.String),
                 "source": per_chunk([c.source for c in self.chunks], pl.String),
-                "timestamp": pl.Series(
-                    np.concatenate([c.columns["timestamp"] for c in self.chunks])
-                ).cast(pl.Datetime("ns", "UTC")),
-                **{
-                    name: pl.Series(
-                        np.concatenate([c.columns[name] for c in self.chunks]), dtype=pl.Float64
-                    )
-                    for name in COLUMNS[1:]
-                },
+                "timestamp": _chunked([c.columns["timestamp"] for c in self.chunks]).cast(
+                    pl.Datetime("ns", "UTC")
+                ),
+                **{name: _chunked([c.columns[name] for c in self.chunks]) for name in COLUMNS[1:]},
             }
         )
         return frame

@@ -147,7 +147,7 @@ def _results(
     runtime = c.runtime
     tables = build_tables(recorder, c.coordinator, c.engine, getattr(runtime, "overruns", None))
     trader = c.engine.trader
-    tables |= trading_tables(trader, recorder.positions, tables["bars"])
+    tables |= trading_tables(trader, recorder.positions, recorder.streamed_marks())
     if hooks.tables is not None:
         tables |= hooks.tables(system)
     stats = statistics(
@@ -165,8 +165,8 @@ def _results(
         "session_name": config.session_name,
         "trading_days": [d.isoformat() for d in c.coordinator.days],
         "symbols": list(config.session_data_config.symbols),
-        "bars_streamed": int(tables["bars"].filter(pl.col("source") == "STREAMED").height),
-        "bars_generated": int(tables["bars"].filter(pl.col("source") == "GENERATED").height),
+        "bars_streamed": recorder.bar_count("STREAMED"),
+        "bars_generated": recorder.bar_count("GENERATED"),
         "signals": tables["signals"].height,
         "bars_outside_session": c.coordinator.bars_outside_session,
         "strategy": f"{type(strategy).__module__}:{type(strategy).__name__}",

@@ -210,7 +210,7 @@ def test_max_drawdown_equals_walking_the_equity(values, start):
 def test_equity_marks_what_is_held_at_each_time_at_the_last_close(trades, bar_cells):
     """Market value at each streamed time = sum over symbols of the shares held then (every fill
     at or before it) times the symbol's last close then (0 before its first bar)."""
-    from simcore.trading.results import equity_table
+    from simcore.trading.results import StreamedMarks, equity_table
 
     minute = 60_000_000_000
     bars = pl.DataFrame(
@@ -248,7 +248,7 @@ def test_equity_marks_what_is_held_at_each_time_at_the_last_close(trades, bar_ce
             "fee": pl.Float64,
         },
     ).with_columns(pl.col("time").cast(pl.Datetime("ns", "UTC")))
-    equity = equity_table(bars, fills, 1e4)
+    equity = equity_table(StreamedMarks.of_bars(bars), fills, 1e4)
     for row in equity.iter_rows(named=True):
         t = int(row["timestamp"].timestamp()) * 10**9 // minute
         expected, invested = 0.0, False

@@ -9,6 +9,9 @@ close), valued at each symbol's latest close.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
 import polars as pl
 
@@ -101,8 +104,33 @@ def position_rows(day, trader: Trader, closes: np.ndarray) -> list[tuple]:
     return rows
 
 
+@dataclass(frozen=True)
+class StreamedMarks:
+    """What equity is marked at: the time of every streamed base bar (``times``: session_date,
+    timestamp; unique, in time order) and, asked for the traded symbols only, their streamed
+    closes (``closes(symbols)``: symbol, timestamp, close; each symbol's rows in time order)."""
+
+    times: pl.DataFrame
+    closes: Callable[[list[str]], pl.DataFrame]
+
+    @classmethod
+    def of_bars(cls, bars: pl.DataFrame) -> StreamedMarks:
+        """From a bars table: its STREAMED rows."""
+        base = bars.filter(pl.col("source") == "STREAMED").select(
+            "session_date", "symbol", "timestamp", "close"
+        )
+        times = base.select("session_date", "timestamp").unique().sort("timestamp")
+
+        def closes(symbols: list[str]) -> pl.DataFrame:
+            return base.filter(pl.col("symbol").is_in(symbols)).select(
+                "symbol", "timestamp", "close"
+            )
+
+        return cls(times, closes)
+
+
 def trading_tables(
-    trader: Trader, positions: list[tuple], bars: pl.DataFrame
+    trader: Trader, positions: list[tuple], marks: StreamedMarks
 ) -> dict[str, pl.DataFrame]:
     book = trader.book
     orders = _frame(
@@ -151,22 +179,19 @@ def trading_tables(
         "fills": fills,
         "rejections": rejections,
         "positions": pl.DataFrame(positions, schema=POSITION_SCHEMA, orient="row"),
-        "equity": equity_table(bars, fills, trader.config.max_buying_power, actions),
+        "equity": equity_table(marks, fills, trader.config.max_buying_power, actions),
     }
 
 
 def equity_table(
-    bars: pl.DataFrame,
+    marks: StreamedMarks,
     fills: pl.DataFrame,
     initial_cash: float,
     actions: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Cash, market value and equity at the close of every streamed base bar's timestamp.
     Corporate actions (raw prices) change the shares (a split) or the cash (a dividend)."""
-    base = bars.filter(pl.col("source") == "STREAMED").select(
-        "session_date", "symbol", "timestamp", "close"
-    )
-    grid = base.select("session_date", "timestamp").unique().sort("timestamp")
+    grid = marks.times
     signed = (
         pl.when(pl.col("side") == "buy").then(pl.col("quantity")).otherwise(-pl.col("quantity"))
     )
@@ -190,7 +215,7 @@ def equity_table(
     )
     traded = flows["symbol"].unique().sort().to_list()
     if traded:
-        cells = _holdings(grid["timestamp"], traded, flows, base)
+        cells = _holdings(grid["timestamp"], traded, flows, marks.closes(traded))
         value = cells.group_by("timestamp").agg(
             (pl.col("held").fill_null(0.0) * pl.col("close").fill_null(0.0))
             .sum()
@@ -211,7 +236,7 @@ def equity_table(
 
 
 def _holdings(
-    times: pl.Series, traded: list[str], flows: pl.DataFrame, bars: pl.DataFrame
+    times: pl.Series, traded: list[str], flows: pl.DataFrame, closes: pl.DataFrame
 ) -> pl.DataFrame:
     """One row per traded symbol and grid time (by symbol, then time): the shares held then
     (every flow at or before it; 0 before the first) and the symbol's last close then (0
@@ -221,10 +246,7 @@ def _holdings(
     flows = flows.select(pl.col("time").dt.epoch("ns"), "symbol", "signed").sort(
         "symbol", "time", maintain_order=True
     )
-    # the streamed bars come by session, symbol and time: each symbol's part is in time order
-    closes = bars.filter(pl.col("symbol").is_in(traded)).select(
-        "symbol", pl.col("timestamp").dt.epoch("ns"), "close"
-    )
+    closes = closes.select("symbol", pl.col("timestamp").dt.epoch("ns"), "close")
     held = np.zeros((len(traded), grid.size))
     close = np.zeros((len(traded), grid.size))
     flow_parts = flows.partition_by("symbol", as_dict=True, maintain_order=True)
