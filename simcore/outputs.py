@@ -65,6 +65,7 @@ class _BarChunk:
     source: str
     symbol_index: np.ndarray
     columns: dict[str, np.ndarray]
+    times: np.ndarray  # the times that have a bar of any symbol, in order
 
 
 @dataclass
@@ -137,7 +138,8 @@ class BacktestRecorder:
                     name: bars.values[name][:, : bars.revealed][delivered] for name in COLUMNS[1:]
                 }
             columns["timestamp"] = bars.label_ns[slots]
-            self.chunks.append(_BarChunk(day, interval, source, rows, columns))
+            times = bars.label_ns[: bars.revealed][delivered.any(axis=0)]
+            self.chunks.append(_BarChunk(day, interval, source, rows, columns, times))
         for interval, rows, percent in quality_manager.quality_arrays():
             self.quality.append(_QualityChunk(day, interval, rows, _round6(percent)))
         for interval, percent in session_data.historical_qualities().items():
@@ -188,15 +190,16 @@ class BacktestRecorder:
         """The streamed bars' times and closes that equity is marked at, from the chunks (not
         a filter of the whole bars table)."""
         streamed = [c for c in self.chunks if c.source == "STREAMED"]
-        stamps = [np.unique(c.columns["timestamp"]) for c in streamed]
-        day_of_row = pl.Series(np.repeat(np.arange(len(stamps)), [s.size for s in stamps]))
+        day_of_row = pl.Series(
+            np.repeat(np.arange(len(streamed)), [c.times.size for c in streamed])
+        )
         times = (
             pl.DataFrame(
                 {
                     "session_date": pl.Series([c.day for c in streamed], dtype=pl.Date).gather(
                         day_of_row
                     ),
-                    "timestamp": pl.Series(_joined(stamps, np.int64)).cast(
+                    "timestamp": pl.Series(_joined([c.times for c in streamed], np.int64)).cast(
                         pl.Datetime("ns", "UTC")
                     ),
                 }
@@ -204,22 +207,28 @@ class BacktestRecorder:
             .unique()
             .sort("timestamp")
         )
-        names = pl.Series(list(self.symbols), dtype=pl.String)
 
-        def closes(symbols: list[str]) -> pl.DataFrame:
+        def closes(symbols: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+            """Each chunk holds its symbols' rows in runs, by symbol then time: a symbol's bars
+            are its run in every session, one after the other."""
             wanted = np.array([self.symbols.index(s) for s in symbols], dtype=np.int64)
-            parts = [(c, np.isin(c.symbol_index, wanted)) for c in streamed]
-            return pl.DataFrame(
-                {
-                    "symbol": names.gather(
-                        pl.Series(_joined([c.symbol_index[m] for c, m in parts], np.int64))
-                    ),
-                    "timestamp": pl.Series(
-                        _joined([c.columns["timestamp"][m] for c, m in parts], np.int64)
-                    ).cast(pl.Datetime("ns", "UTC")),
-                    "close": _joined([c.columns["close"][m] for c, m in parts], np.float64),
-                }
-            )
+            runs = [
+                (
+                    c,
+                    np.searchsorted(c.symbol_index, wanted),
+                    np.searchsorted(c.symbol_index, wanted, "right"),
+                )
+                for c in streamed
+            ]
+            out = {}
+            for k, symbol in enumerate(symbols):
+                parts = [(c, int(lo[k]), int(hi[k])) for c, lo, hi in runs if hi[k] > lo[k]]
+                if parts:
+                    out[symbol] = (
+                        np.concatenate([c.columns["timestamp"][a:b] for c, a, b in parts]),
+                        np.concatenate([c.columns["close"][a:b] for c, a, b in parts]),
+                    )
+            return out
 
         return StreamedMarks(times, closes)
 

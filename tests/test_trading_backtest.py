@@ -261,3 +261,21 @@ def test_equity_marks_what_is_held_at_each_time_at_the_last_close(trades, bar_ce
             invested |= held != 0
         assert row["market_value"] == pytest.approx(expected, rel=1e-12, abs=1e-9)
         assert row["invested"] == invested
+
+
+def test_equity_from_the_recorded_bars_equals_equity_from_the_bars_table(sample_store):
+    """A run marks its equity from the bars it recorded (their times and closes, per session);
+    the same marks read off its bars table give the same table, to the bit."""
+    from simcore.trading.results import StreamedMarks, equity_table
+
+    result = run_backtest(config(), sample_store, RandomTrader(7))
+    t = result.tables
+    assert t["fills"].height > 0 and t["equity"]["market_value"].abs().sum() > 0
+    again = equity_table(StreamedMarks.of_bars(t["bars"]), t["fills"], 1e6, t["corporate_actions"])
+    assert again.equals(t["equity"])
+    assert (
+        result.summary["bars_streamed"] == t["bars"].filter(pl.col("source") == "STREAMED").height
+    )
+    assert (
+        result.summary["bars_generated"] == t["bars"].filter(pl.col("source") == "GENERATED").height
+    )

@@ -12,13 +12,46 @@ from dataclasses import dataclass, field
 from simcore.trading.orders import Fill, whole
 
 
-@dataclass
 class Position:
-    symbol: str
-    quantity: float = 0.0
-    average_price: float = 0.0
-    realized_pnl: float = 0.0
-    fees: float = 0.0
+    """One symbol's holding. Setting ``quantity`` keeps its portfolio's set of open symbols
+    current (brokers set it directly when they reconcile an account)."""
+
+    __slots__ = ("_open", "_quantity", "average_price", "fees", "realized_pnl", "symbol")
+
+    def __init__(
+        self,
+        symbol: str,
+        quantity: float = 0.0,
+        average_price: float = 0.0,
+        realized_pnl: float = 0.0,
+        fees: float = 0.0,
+        open_symbols: set[str] | None = None,
+    ):
+        self.symbol = symbol
+        self._open = open_symbols
+        self.quantity = quantity
+        self.average_price = average_price
+        self.realized_pnl = realized_pnl
+        self.fees = fees
+
+    @property
+    def quantity(self) -> float:
+        return self._quantity
+
+    @quantity.setter
+    def quantity(self, value: float) -> None:
+        self._quantity = value
+        if self._open is not None:
+            if value:
+                self._open.add(self.symbol)
+            else:
+                self._open.discard(self.symbol)
+
+    def __repr__(self) -> str:
+        return (
+            f"Position({self.symbol!r}, quantity={self.quantity}, average_price="
+            f"{self.average_price}, realized_pnl={self.realized_pnl}, fees={self.fees})"
+        )
 
     def unrealized(self, price: float) -> float:
         return (price - self.average_price) * self.quantity if self.quantity else 0.0
@@ -28,13 +61,15 @@ class Position:
 class Portfolio:
     cash: float
     positions: dict[str, Position] = field(default_factory=dict)
+    # the symbols held long or short now (kept by Position.quantity; risk checks read it)
+    holding: set[str] = field(default_factory=set)
     fees: float = 0.0
     traded_value: float = 0.0  # sum of |quantity x price| of every fill (turnover)
 
     def position(self, symbol: str) -> Position:
         held = self.positions.get(symbol)
         if held is None:
-            held = self.positions[symbol] = Position(symbol)
+            held = self.positions[symbol] = Position(symbol, open_symbols=self.holding)
         return held
 
     def quantity(self, symbol: str) -> float:
@@ -91,4 +126,4 @@ class Portfolio:
         return self.cash + self.market_value(prices)
 
     def open_positions(self) -> list[str]:
-        return sorted(s for s, p in self.positions.items() if p.quantity != 0)
+        return sorted(self.holding)

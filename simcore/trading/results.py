@@ -108,10 +108,10 @@ def position_rows(day, trader: Trader, closes: np.ndarray) -> list[tuple]:
 class StreamedMarks:
     """What equity is marked at: the time of every streamed base bar (``times``: session_date,
     timestamp; unique, in time order) and, asked for the traded symbols only, their streamed
-    closes (``closes(symbols)``: symbol, timestamp, close; each symbol's rows in time order)."""
+    closes (``closes(symbols)``: per symbol, its bars' UTC ns and closes, in time order)."""
 
     times: pl.DataFrame
-    closes: Callable[[list[str]], pl.DataFrame]
+    closes: Callable[[list[str]], dict[str, tuple[np.ndarray, np.ndarray]]]
 
     @classmethod
     def of_bars(cls, bars: pl.DataFrame) -> StreamedMarks:
@@ -121,10 +121,14 @@ class StreamedMarks:
         )
         times = base.select("session_date", "timestamp").unique().sort("timestamp")
 
-        def closes(symbols: list[str]) -> pl.DataFrame:
-            return base.filter(pl.col("symbol").is_in(symbols)).select(
-                "symbol", "timestamp", "close"
+        def closes(symbols: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+            rows = base.filter(pl.col("symbol").is_in(symbols)).sort(
+                "symbol", "timestamp", maintain_order=True
             )
+            return {
+                str(symbol): (part["timestamp"].dt.epoch("ns").to_numpy(), part["close"].to_numpy())
+                for (symbol,), part in rows.partition_by("symbol", as_dict=True).items()
+            }
 
         return cls(times, closes)
 
@@ -236,7 +240,10 @@ def equity_table(
 
 
 def _holdings(
-    times: pl.Series, traded: list[str], flows: pl.DataFrame, closes: pl.DataFrame
+    times: pl.Series,
+    traded: list[str],
+    flows: pl.DataFrame,
+    closes: dict[str, tuple[np.ndarray, np.ndarray]],
 ) -> pl.DataFrame:
     """One row per traded symbol and grid time (by symbol, then time): the shares held then
     (every flow at or before it; 0 before the first) and the symbol's last close then (0
@@ -246,23 +253,17 @@ def _holdings(
     flows = flows.select(pl.col("time").dt.epoch("ns"), "symbol", "signed").sort(
         "symbol", "time", maintain_order=True
     )
-    closes = closes.select("symbol", pl.col("timestamp").dt.epoch("ns"), "close")
     held = np.zeros((len(traded), grid.size))
     close = np.zeros((len(traded), grid.size))
     flow_parts = flows.partition_by("symbol", as_dict=True, maintain_order=True)
-    close_parts = closes.partition_by("symbol", as_dict=True, maintain_order=True)
     for k, symbol in enumerate(traded):
         part = flow_parts.get((symbol,))
         if part is not None:
             at = np.searchsorted(part["time"].to_numpy(), grid, side="right") - 1
             cumulative = np.cumsum(part["signed"].to_numpy())
             held[k] = np.where(at >= 0, cumulative[np.maximum(at, 0)], 0.0)
-        part = close_parts.get((symbol,))
-        if part is not None:
-            stamps, values = part["timestamp"].to_numpy(), part["close"].to_numpy()
-            if stamps.size > 1 and (np.diff(stamps) < 0).any():
-                order = np.argsort(stamps, kind="stable")
-                stamps, values = stamps[order], values[order]
+        if symbol in closes:
+            stamps, values = closes[symbol]
             at = np.searchsorted(stamps, grid, side="right") - 1
             close[k] = np.where(at >= 0, values[np.maximum(at, 0)], 0.0)
     return pl.DataFrame(

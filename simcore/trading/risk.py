@@ -68,8 +68,7 @@ def check(
             f"max_per_symbol {config.max_per_symbol:,.2f}",
         )
     if held + pending == 0:
-        holding = {s for s, p in portfolio.positions.items() if p.quantity != 0}
-        holding.update(o.symbol for o in working)
+        holding = portfolio.holding.union(o.symbol for o in working)
         if len(holding) >= config.max_open_positions:
             return refuse(
                 "max_open_positions",
