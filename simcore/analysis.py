@@ -280,17 +280,25 @@ class AnalysisEngine:
         if hasattr(trader.broker, "poll"):
             trader.broker.poll()  # a live broker's updates, applied on this thread
         index = self.session_data.index
+        rows, working = None, -1
         for base, slot, _ in update.slots:
-            wanted = trader.symbols_to_check()
-            if not wanted:
-                continue
+            count = trader.book.working_count
+            if count == 0:
+                break  # nothing working: no later bar of this update can change anything
+            if count != working:  # orders only leave the working set here: look again
+                wanted = trader.symbols_to_check()
+                if not wanted:
+                    break
+                rows = np.array(sorted(index[s] for s in wanted), dtype=np.int64)
+                working = count
             # those with a bar in this slot, in symbol order
             grid = self.session_data.streamed(base).grid
-            rows = np.array(sorted(index[s] for s in wanted), dtype=np.int64)
-            rows = rows[grid.present[rows, slot]]
-            if rows.size:
-                values = {f: grid.values[f][rows, slot] for f in COLUMNS[1:]}
-                trader.on_bars([names[s] for s in rows.tolist()], grid.slot_start_ns(slot), values)
+            present = rows[grid.present[rows, slot]]
+            if present.size:
+                values = {f: grid.values[f][present, slot] for f in COLUMNS[1:]}
+                trader.on_bars(
+                    [names[s] for s in present.tolist()], grid.slot_start_ns(slot), values
+                )
         self._tell()
 
     def _tell(self) -> None:

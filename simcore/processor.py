@@ -162,7 +162,10 @@ class DataProcessor:
                     self.bars_generated += symbols.size
                     if windows.interval in self.indicators:
                         wanted = self._fields[windows.interval]
-                        values = {f: bars.values[f][symbols, k] for f in wanted}
+                        if symbols.size == bars.present.shape[0]:  # every symbol: a view
+                            values = {f: bars.values[f][:, k] for f in wanted}
+                        else:
+                            values = {f: bars.values[f][symbols, k] for f in wanted}
                         self._update_indicators(windows.interval, symbols, values)
                     update.bars.append((windows.interval, symbols))
         return update

@@ -51,6 +51,9 @@ class DataQualityManager:
         # base -> the session's whole presence grid, when it was prefetched (a backtest): the
         # counts follow the released slots, and the gaps are its runs of missing slots
         self._prefetched: dict[str, np.ndarray] = {}
+        # base -> (bars received up to each slot, the quality then), per symbol, of a
+        # prefetched grid: a release reads its last slot's column instead of counting
+        self._by_slot: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._carrier_rows: dict[str, np.ndarray] | None = None  # interval -> symbol indices
         self._carrier_plan: StreamPlan | None = None  # the plan they were looked up for
 
@@ -61,6 +64,7 @@ class DataQualityManager:
         self._elapsed = {}
         self._quality = {}
         self._prefetched = {}
+        self._by_slot = {}
         if self.filler is not None:
             self.filler.begin_session()
         count = len(self.session_data.symbols)
@@ -77,6 +81,12 @@ class DataQualityManager:
             grid = self.session_data.streamed(base).grid
             if not grid.live and self.filler is None:  # a backtest's grid: known whole
                 self._prefetched[base] = grid.present
+                if self.enabled:
+                    received = np.cumsum(grid.present, axis=1)
+                    elapsed = np.arange(1, grid.slots + 1)
+                    # what _publish computes after each slot, for every slot at once
+                    quality = np.minimum(100.0 * received / elapsed, 100.0)
+                    self._by_slot[base] = (received, quality)
         for interval, symbols in self.plan.bar_carriers().items():
             base = self.plan.base.get(symbols[0])
             if interval != base and base in self._quality:
@@ -88,14 +98,13 @@ class DataQualityManager:
         for base, slots in note.released.items():
             if not slots.size:
                 continue
-            prefetched = self._prefetched.get(base)
-            if prefetched is not None:  # the gaps are read off the whole grid at the close
-                # slots skipped between released ones have no bar for any symbol: they add 0
-                block = prefetched[:, int(slots[0]) : int(slots[-1]) + 1]
-                self._received[base] += np.count_nonzero(block, axis=1)
-            else:
-                self._record_gaps(base, slots)
-            self._elapsed[base] = int(slots[-1]) + 1
+            last = int(slots[-1])
+            self._elapsed[base] = last + 1
+            by_slot = self._by_slot.get(base)
+            if by_slot is not None:  # the gaps are read off the whole grid at the close
+                self._quality[base][:] = by_slot[1][:, last]
+                continue
+            self._record_gaps(base, slots)
             if self.filler is not None:
                 self._track_missing(base, slots, note.ns)
             self._publish(base)
@@ -181,6 +190,8 @@ class DataQualityManager:
             self.gaps = [g for base in self._quality for g in self._final_gaps(base)]
         for base in self._quality:
             grid = self.session_data.streamed(base).grid
+            if base in self._by_slot:  # slots after the last released one hold no bar
+                self._received[base] = self._by_slot[base][0][:, -1].copy()
             self._elapsed[base] = grid.slots
             self._publish(base)
             if base in self._prefetched:

@@ -133,3 +133,24 @@ def test_bad_requests_are_refused():
         IndicatorRequest("x", "5m", "macd").build(1)
     with pytest.raises(ValueError, match="period"):
         IndicatorRequest("x", "5m", "sma", period=0).build(1)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    kind=st.sampled_from(["sma", "ema", "bollinger"]),
+    period=st.integers(1, 15),
+    rows=st.lists(st.tuples(prices.filter(lambda p: len(p) >= 3), st.booleans()), max_size=40),
+)
+def test_windows_moving_in_lockstep_give_the_same_bits_as_symbol_by_symbol(kind, period, rows):
+    """While every symbol has had the same number of bars, a window writes one ring column for
+    all; the values are those of the per-symbol path to the bit, before and after a bar for
+    some symbols only ends the lockstep."""
+    fast = IndicatorRequest("x", "5m", kind, period=period).build(3)
+    slow = IndicatorRequest("x", "5m", kind, period=period).build(3)
+    slow._lockstep = None  # the general path from the start
+    for values, everyone in rows:
+        idx = np.array([0, 1, 2]) if everyone else np.array([0, 2])
+        bars = {"close": np.array(values[:3])[idx]}
+        fast.update(idx, bars)
+        slow.update(idx, bars)
+        assert fast.current.tobytes() == slow.current.tobytes()

@@ -75,14 +75,23 @@ class _Window(RealtimeIndicator):
         super().__init__(symbols, request)
         self.ring = np.zeros((symbols, request.period))
         self.count = np.zeros(symbols, dtype=np.int64)
+        # the count every symbol has while all have had the same number of values (None once
+        # they differ): then a push writes one ring column
+        self._lockstep: int | None = 0
 
-    def _push(self, idx: np.ndarray, values: np.ndarray) -> np.ndarray:
-        """Store values; return the mask of symbols whose window is full."""
+    def _push(self, idx: np.ndarray, values: np.ndarray) -> np.ndarray | bool:
+        """Store values; return whether each symbol's window is full (one answer for all
+        when they move in lockstep)."""
         period = self.request.period
         if idx.size == self.count.size:  # every symbol (ascending): no gathers
-            self.ring[idx, self.count % period] = values
             self.count += 1
+            if self._lockstep is not None:
+                self.ring[:, self._lockstep % period] = values
+                self._lockstep += 1
+                return self._lockstep >= period
+            self.ring[idx, (self.count - 1) % period] = values
             return self.count >= period
+        self._lockstep = None
         self.ring[idx, self.count[idx] % period] = values
         self.count[idx] += 1
         return self.count[idx] >= period

@@ -166,6 +166,10 @@ class OrderBook:
     def any_working(self) -> bool:
         return bool(self._open)
 
+    @property
+    def working_count(self) -> int:
+        return len(self._open)
+
     def working(self, symbol: str | None = None) -> list[Order]:
         return [o for o in self._open.values() if symbol is None or o.symbol == symbol]
 
