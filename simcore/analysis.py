@@ -223,6 +223,8 @@ class AnalysisEngine:
         self.subscriptions = frozenset(strategy.subscriptions)
         self.cycles = 0
         self._per_bar = type(strategy).on_bars is Strategy.on_bars
+        # a live broker's updates arrive between bars: they are applied at every update
+        self._polls = trader is not None and hasattr(trader.broker, "poll")
         # the time of the data the strategy is reacting to: what an order's placement means to
         # the broker (in a backtest it is the clock; live, the clock is a little later)
         self.data_ns = 0
@@ -257,7 +259,7 @@ class AnalysisEngine:
     def handle(self, update: DataUpdate) -> None:
         self.cycles += 1
         self.data_ns = update.ns
-        if self.trader is not None:
+        if self.trader is not None and (update.slots or self.trader.has_news or self._polls):
             self._trade(update)
         for interval, symbols in update.bars:
             if interval not in self.subscriptions:
@@ -270,14 +272,14 @@ class AnalysisEngine:
             except Exception as exc:
                 names = [self.ctx.symbols[s] for s in symbols.tolist()]
                 raise self._error(exc, "on_bars", interval, names) from exc
-        if self.trader is not None:
+        if self.trader is not None and self.trader.has_news:
             self._tell()
 
     def _trade(self, update: DataUpdate) -> None:
         """The broker first: fills on the new bars (in time order), and the strategy hears of
         them before it sees those bars."""
         trader, names = self.trader, self.session_data.symbols
-        if hasattr(trader.broker, "poll"):
+        if self._polls:
             trader.broker.poll()  # a live broker's updates, applied on this thread
         index = self.session_data.index
         rows, working = None, -1

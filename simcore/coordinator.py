@@ -460,14 +460,17 @@ class SessionCoordinator:
             emit[-1] = True  # the session's last data are released before the close
         ends = np.concatenate((first_row[1:], [time_of.size]))
         start_row = 0
-        for position in np.flatnonzero(emit).tolist():
-            end_row = int(ends[position])
-            released: dict[str, np.ndarray] = {}
-            for number, base in enumerate(base_names):
-                mask = base_of[start_row:end_row] == number
-                if mask.any():
-                    released[base] = slot_of[start_row:end_row][mask]
-            yield StreamNotification(int(unique_times[position]), released)
+        only = base_names[int(base_of[0])] if (base_of == base_of[0]).all() else None
+        for end_row, ns in zip(ends[emit].tolist(), unique_times[emit].tolist(), strict=True):
+            if only is not None:  # one base streams: the rows are its slots
+                released = {only: slot_of[start_row:end_row]}
+            else:
+                released = {}
+                for number, base in enumerate(base_names):
+                    mask = base_of[start_row:end_row] == number
+                    if mask.any():
+                        released[base] = slot_of[start_row:end_row][mask]
+            yield StreamNotification(ns, released)
             start_row = end_row
 
     def release(self, note: StreamNotification) -> StreamNotification:

@@ -37,6 +37,9 @@ class _Windows:
     next: int = 0
     bars: RevealedBars | None = None
 
+    def __post_init__(self) -> None:
+        self.ends = self.end_ns.tolist()  # Python ints: compared once per event and window
+
 
 class DataProcessor:
     def __init__(
@@ -151,7 +154,7 @@ class DataProcessor:
                         self._update_indicators(base, symbols, bars)
                     update.bars.append((base, symbols))
         for windows in self._windows:
-            bars, ends = windows.bars, windows.end_ns
+            bars, ends = windows.bars, windows.ends
             while windows.next < len(ends) and ends[windows.next] <= note.ns:
                 k = windows.next
                 windows.next += 1

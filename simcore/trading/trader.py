@@ -291,6 +291,11 @@ class Trader:
         self.broker.end_session(close_ns)
         self.last_closes = np.where(np.isnan(closes), self.last_closes, closes)
 
+    @property
+    def has_news(self) -> bool:
+        """Whether there are events or fills the strategy has not been told of."""
+        return len(self.book.events) > self._told_events or len(self.book.fills) > self._told_fills
+
     def news(self) -> tuple[list[OrderEvent], list[Fill]]:
         """Events and fills the strategy has not been told of yet."""
         events = self.book.events[self._told_events :]
