@@ -66,11 +66,24 @@ class Portfolio:
     fees: float = 0.0
     traded_value: float = 0.0  # sum of |quantity x price| of every fill (turnover)
 
+    def __post_init__(self) -> None:
+        # each symbol's place in ``positions``: sums over the open ones add in that order
+        self._rank = {s: i for i, s in enumerate(self.positions)}
+        for held in self.positions.values():  # positions given at construction are tracked too
+            held._open = self.holding
+            held.quantity = held.quantity
+
     def position(self, symbol: str) -> Position:
         held = self.positions.get(symbol)
         if held is None:
             held = self.positions[symbol] = Position(symbol, open_symbols=self.holding)
+            self._rank[symbol] = len(self._rank)
         return held
+
+    def _held_in_order(self) -> list[tuple[str, Position]]:
+        """The open positions, in the order of ``positions`` (not the set's order, which
+        depends on string hashing): sums over them are the same bits in every run."""
+        return [(s, self.positions[s]) for s in sorted(self.holding, key=self._rank.__getitem__)]
 
     def quantity(self, symbol: str) -> float:
         held = self.positions.get(symbol)
@@ -109,17 +122,11 @@ class Portfolio:
             held.average_price /= ratio
 
     def market_value(self, prices: dict[str, float]) -> float:
-        return sum(
-            p.quantity * prices.get(s, p.average_price)
-            for s, p in self.positions.items()
-            if p.quantity
-        )
+        return sum(p.quantity * prices.get(s, p.average_price) for s, p in self._held_in_order())
 
     def gross_exposure(self, prices: dict[str, float]) -> float:
         return sum(
-            abs(p.quantity * prices.get(s, p.average_price))
-            for s, p in self.positions.items()
-            if p.quantity
+            abs(p.quantity * prices.get(s, p.average_price)) for s, p in self._held_in_order()
         )
 
     def equity(self, prices: dict[str, float]) -> float:

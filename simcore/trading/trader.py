@@ -138,10 +138,13 @@ class Trader:
         amount = quantity if quantity is not None else notional
         if amount is None or not math.isfinite(amount) or amount == 0:
             raise OrderError(f"the order's size must be a non-zero number, got {amount!r}")
-        try:
-            order_type, time_in_force = OrderType(type), TimeInForce(tif)
-        except ValueError as exc:
-            raise OrderError(str(exc)) from None
+        order_type = _ORDER_TYPES.get(type) if isinstance(type, str) else None
+        time_in_force = _TIMES_IN_FORCE.get(tif) if isinstance(tif, str) else None
+        if order_type is None or time_in_force is None:
+            try:
+                OrderType(type), TimeInForce(tif)
+            except ValueError as exc:
+                raise OrderError(str(exc)) from None
         _check_prices(order_type, limit_price, stop_price)
         if notional is not None and order_type != OrderType.MARKET:
             raise OrderError("a notional order is a market order (its size is set by its fill)")
@@ -305,13 +308,21 @@ class Trader:
         return events, fills
 
 
+_ORDER_TYPES = {t.value: t for t in OrderType}
+_TIMES_IN_FORCE = {t.value: t for t in TimeInForce}
+# (needs a limit price, needs a stop price) of each order type
+_PRICES_NEEDED = {
+    OrderType.MARKET: (False, False),
+    OrderType.LIMIT: (True, False),
+    OrderType.STOP: (False, True),
+    OrderType.STOP_LIMIT: (True, True),
+}
+
+
 def _check_prices(order_type: OrderType, limit: float | None, stop: float | None) -> None:
-    needs = {
-        OrderType.MARKET: (False, False),
-        OrderType.LIMIT: (True, False),
-        OrderType.STOP: (False, True),
-        OrderType.STOP_LIMIT: (True, True),
-    }[order_type]
+    needs = _PRICES_NEEDED[order_type]
+    if not needs[0] and not needs[1] and limit is None and stop is None:
+        return  # a market order without prices: nothing to check
     for name, value, needed in (("limit_price", limit, needs[0]), ("stop_price", stop, needs[1])):
         if needed and (value is None or not math.isfinite(value) or value <= 0):
             raise OrderError(f"a {order_type.value} order needs a positive {name}")
