@@ -75,7 +75,10 @@ POSITION_SCHEMA = {
 
 
 def _frame(rows: list[tuple], schema: dict, times: tuple[str, ...] = ("time",)) -> pl.DataFrame:
-    frame = pl.DataFrame(rows, schema=schema, orient="row")
+    """Rows as a frame, built column by column (Polars builds columns from lists faster
+    than it reads rows)."""
+    columns = [list(column) for column in zip(*rows, strict=True)] or [[] for _ in schema]
+    frame = pl.DataFrame(dict(zip(schema, columns, strict=True)), schema=schema)
     return frame.with_columns(pl.col(t).cast(TIME) for t in times)
 
 
