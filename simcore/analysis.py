@@ -283,7 +283,7 @@ class AnalysisEngine:
             trader.broker.poll()  # a live broker's updates, applied on this thread
         index = self.session_data.index
         rows, working = None, -1
-        for base, slot, _ in update.slots:
+        for base, slot in update.slots:
             count = trader.book.working_count
             if count == 0:
                 break  # nothing working: no later bar of this update can change anything

@@ -22,9 +22,7 @@ class StreamNotification:
     """
 
     ns: int
-    released: dict[str, list[tuple[int, np.ndarray | None]]] = field(
-        default_factory=dict
-    )  # interval -> [(slot, symbols)]
+    released: dict[str, np.ndarray] = field(default_factory=dict)  # interval -> slots
     end_of_session: bool = False
     # live: base bars written after their slot was released, as (interval, symbol index, slot,
     # whether the slot had no bar before)
@@ -38,5 +36,5 @@ class DataUpdate:
     ns: int
     bars: list[tuple[str, np.ndarray]] = field(default_factory=list)  # (interval, symbol indices)
     end_of_session: bool = False
-    # base slots released, in time order, when orders are working: (interval, slot, symbols)
-    slots: list[tuple[str, int, np.ndarray]] = field(default_factory=list)
+    # base slots released, in time order, when orders are working: (interval, slot)
+    slots: list[tuple[str, int]] = field(default_factory=list)

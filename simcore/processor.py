@@ -141,13 +141,14 @@ class DataProcessor:
             if not (listened or trading):
                 continue
             present = self.session_data.streamed(base).grid.present
+            if trading:  # the slots with a bar; the broker finds its symbols' bars in them
+                with_bars = slots[present[:, slots].any(axis=0)]
+                update.slots.extend((base, slot) for slot in with_bars.tolist())
+            if not listened:
+                continue
             for slot in slots.tolist():
                 symbols = np.flatnonzero(present[:, slot])
                 if symbols.size:
-                    if trading:
-                        update.slots.append((base, slot, symbols))
-                    if not listened:
-                        continue
                     if base in self.indicators:
                         grid = self.session_data.streamed(base).grid
                         bars = {f: grid.values[f][symbols, slot] for f in self._fields[base]}
