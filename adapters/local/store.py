@@ -20,7 +20,7 @@ import os
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -37,12 +37,15 @@ from adapters.local.schema import (
     KINDS,
     SCHEMAS,
     STORE_INTERVALS,
+    UTC_TS,
     conform,
     folder_symbol,
     symbol_folder,
 )
 from simcore.errors import DataError
 from simcore.time import TimeManager
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # strftime pattern of a file's period, by dataset (kind, interval)
 _PERIODS: dict[tuple[str, str | None], str] = {
@@ -182,9 +185,9 @@ class ParquetStore:
         frame = pl.scan_parquet(paths)
         predicate = pl.lit(True)
         if start is not None:
-            predicate &= pl.col("timestamp") >= _utc(start)
+            predicate &= pl.col("timestamp") >= _stamp(start)
         if end is not None:
-            predicate &= pl.col("timestamp") < _utc(end)
+            predicate &= pl.col("timestamp") < _stamp(end)
         if regular_only:
             predicate &= ~pl.col("extended")
         return frame.filter(predicate)
@@ -314,6 +317,14 @@ def _utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise DataError(f"store queries take aware datetimes, got naive {moment}")
     return TimeManager.to_utc(moment)
+
+
+def _stamp(moment: datetime) -> pl.Expr:
+    """``moment`` as a literal of the store's timestamp type. Built from its microseconds:
+    Polars converts a Python datetime literal far more slowly (0.25 ms each, 2.5 ms the first
+    time in a process), and a backtest builds two per read."""
+    micros = (_utc(moment) - _EPOCH) // timedelta(microseconds=1)
+    return pl.lit(micros, dtype=pl.Int64).cast(UTC_TS)
 
 
 def atomic_write(frame: pl.DataFrame, path: Path) -> None:
