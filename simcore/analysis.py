@@ -272,7 +272,7 @@ class AnalysisEngine:
             except Exception as exc:
                 names = [self.ctx.symbols[s] for s in symbols.tolist()]
                 raise self._error(exc, "on_bars", interval, names) from exc
-        if self.trader is not None and self.trader.has_news:
+        if self.trader is not None:
             self._tell()
 
     def _trade(self, update: DataUpdate) -> None:
@@ -305,6 +305,8 @@ class AnalysisEngine:
 
     def _tell(self) -> None:
         """Hand the strategy the order events and fills it has not heard of, in order."""
+        if not self.trader.has_news:
+            return
         events, fills = self.trader.news()
         pending = iter(fills)
         for event in events:

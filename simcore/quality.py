@@ -48,11 +48,9 @@ class DataQualityManager:
         self._received: dict[str, np.ndarray] = {}
         self._elapsed: dict[str, int] = {}
         self._quality: dict[str, np.ndarray] = {}
-        # base -> the session's whole presence grid, when it was prefetched (a backtest): the
-        # counts follow the released slots, and the gaps are its runs of missing slots
-        self._prefetched: dict[str, np.ndarray] = {}
-        # base -> (bars received up to each slot, the quality then), per symbol, of a
-        # prefetched grid: a release reads its last slot's column instead of counting
+        # base -> (bars received up to each slot, the quality then), per symbol, when the
+        # session's grid was prefetched whole (a backtest): a release reads its last slot's
+        # column instead of counting, and the gaps are the grid's runs of missing slots
         self._by_slot: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._carrier_rows: dict[str, np.ndarray] | None = None  # interval -> symbol indices
         self._carrier_plan: StreamPlan | None = None  # the plan they were looked up for
@@ -63,7 +61,6 @@ class DataQualityManager:
         self._received = {}
         self._elapsed = {}
         self._quality = {}
-        self._prefetched = {}
         self._by_slot = {}
         if self.filler is not None:
             self.filler.begin_session()
@@ -79,14 +76,12 @@ class DataQualityManager:
             self._received[base] = np.zeros(count, dtype=np.int64)
             self.session_data.set_quality(base, percent)
             grid = self.session_data.streamed(base).grid
-            if not grid.live and self.filler is None:  # a backtest's grid: known whole
-                self._prefetched[base] = grid.present
-                if self.enabled:
-                    received = np.cumsum(grid.present, axis=1)
-                    elapsed = np.arange(1, grid.slots + 1)
-                    # what _publish computes after each slot, for every slot at once
-                    quality = np.minimum(100.0 * received / elapsed, 100.0)
-                    self._by_slot[base] = (received, quality)
+            if self.enabled and not grid.live and self.filler is None:  # known whole
+                received = np.cumsum(grid.present, axis=1)
+                elapsed = np.arange(1, grid.slots + 1)
+                # what _publish computes after each slot, for every slot at once
+                quality = np.minimum(100.0 * received / elapsed, 100.0)
+                self._by_slot[base] = (received, quality)
         for interval, symbols in self.plan.bar_carriers().items():
             base = self.plan.base.get(symbols[0])
             if interval != base and base in self._quality:
@@ -194,7 +189,7 @@ class DataQualityManager:
                 self._received[base] = self._by_slot[base][0][:, -1].copy()
             self._elapsed[base] = grid.slots
             self._publish(base)
-            if base in self._prefetched:
+            if base in self._by_slot:
                 self.gaps.extend(self._final_gaps(base))
                 continue
             if self.filler is not None:
