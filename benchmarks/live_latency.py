@@ -26,27 +26,27 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from adapters.alpaca.emulator import AlpacaEmulator
+from adapters.alpaca.emulator.server import AlpacaEmulator
 from adapters.alpaca.feed import AlpacaFeed
 from adapters.alpaca.keys import AlpacaKeys
-from adapters.local.source import LIVE_STREAMS, LocalDataSource
-from adapters.local.store import ParquetStore
-from adapters.local.synth import SynthSpec, write_synthetic
-from adapters.polygon.emulator import PolygonEmulator
+from adapters.polygon.emulator.server import PolygonEmulator
 from adapters.polygon.feed import PolygonFeed
-from adapters.polygon.history import STREAMS as POLYGON_STREAMS
+from adapters.polygon.history_api import STREAMS as POLYGON_STREAMS
 from adapters.polygon.keys import PolygonKey
 from adapters.schwab.client import schwab_client
 from adapters.schwab.credentials import SchwabCredentials
-from adapters.schwab.emulator import SchwabEmulator
+from adapters.schwab.emulator.server import SchwabEmulator
 from adapters.schwab.feed import SchwabFeed
-from adapters.schwab.history import STREAMS as SCHWAB_STREAMS
+from adapters.schwab.history_api import STREAMS as SCHWAB_STREAMS
 from benchmarks.workload import SEED, START, make, symbols
-from simcore.analysis import Strategy
 from simcore.config import SessionConfig
-from simcore.live_session import LiveOptions, run_live
-from simcore.metrics import percentiles
-from simcore.system import SystemManager
+from simcore.engine.analysis import Strategy
+from simcore.engine.metrics import percentiles
+from simcore.live.session import LiveOptions, run_live
+from simcore.runtime.system import SystemManager
+from simcore.store.parquet import ParquetStore
+from simcore.store.source import LIVE_STREAMS, LocalDataSource
+from simcore.store.synth import SynthSpec, write_synthetic
 from simcore.time import LiveClock, TimeManager
 
 SPEED = 60.0

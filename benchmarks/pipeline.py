@@ -17,11 +17,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from adapters.local.store import ParquetStore
-from adapters.local.synth import SynthSpec, write_synthetic
 from benchmarks.workload import END, SEED, START, session_config
-from simcore.backtest import run_backtest
+from simcore.app.backtest import run_backtest
 from simcore.config import SessionConfig
+from simcore.store.parquet import ParquetStore
+from simcore.store.synth import SynthSpec, write_synthetic
 from simcore.strategies.sma_cross import SmaCrossCounter, SmaCrossTrader
 from simcore.time import TimeManager
 

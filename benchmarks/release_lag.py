@@ -16,9 +16,9 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from adapters.local.store import ParquetStore
 from benchmarks.workload import START, make, session_config, symbols
-from simcore.backtest import run_backtest
+from simcore.app.backtest import run_backtest
+from simcore.store.parquet import ParquetStore
 from simcore.strategies.sma_cross import SmaCrossCounter
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from simcore.report import write_report
+from simcore.results.report import write_report
 from simcore.time import TimeManager
 
 

@@ -18,12 +18,12 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
-from adapters.local.store import ParquetStore
-from adapters.local.synth import SynthSpec, write_synthetic
 from benchmarks import workload
 from benchmarks.peers import ENGINES, run_once
-from simcore.analysis import Strategy
-from simcore.backtest import run_backtest
+from simcore.app.backtest import run_backtest
+from simcore.engine.analysis import Strategy
+from simcore.store.parquet import ParquetStore
+from simcore.store.synth import SynthSpec, write_synthetic
 from simcore.time import TimeManager
 
 DEPTHS = (("1m", 1), ("1m", 10), ("1m", 60), ("1d", 252))

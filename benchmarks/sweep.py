@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from benchmarks.workload import make, session_config, symbols
+from simcore.app.backtest import run_backtest
 from simcore.config.models import FrozenDict
 from simcore.strategies.sma_cross import SmaCrossover
 from simcore.sweep.grid import expand
@@ -40,7 +41,7 @@ def _sweep(root: Path, out: Path, fast: list[int], slow: list[int]) -> Sweep:
     )
     config = config.model_copy(update={"metadata": metadata})
     runs = expand({"fast": fast, "slow": slow}, SmaCrossover, {"shares": 10})
-    sweep = Sweep(config, metadata.strategy, runs, root, out)
+    sweep = Sweep(config, metadata.strategy, runs, root, out, backtest=run_backtest)
     sweep.prepare()
     return sweep
 

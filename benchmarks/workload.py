@@ -12,9 +12,9 @@ from pathlib import Path
 
 import polars as pl
 
-from adapters.local.store import BARS_1D, BARS_1M, ParquetStore
-from adapters.local.synth import SynthSpec, write_synthetic
 from simcore.config import SessionConfig
+from simcore.store.parquet import BARS_1D, BARS_1M, ParquetStore
+from simcore.store.synth import SynthSpec, write_synthetic
 from simcore.time import TimeManager
 
 START, END, HISTORY = date(2025, 6, 2), date(2025, 6, 30), date(2025, 5, 1)

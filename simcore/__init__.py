@@ -11,10 +11,10 @@ __all__ = ["Results", "config_from_dict", "load_config", "run"]
 
 
 def __getattr__(name: str):
-    """``simcore.run``, ``simcore.load_config``, ... (``simcore.api``), imported on first use so
+    """``simcore.run``, ``simcore.load_config``, ... (``simcore.app.api``), imported on first use so
     that ``import simcore`` stays light for the CLI."""
     if name in __all__:
-        from simcore import api
+        from simcore.app import api
 
         return getattr(api, name)
     raise AttributeError(f"module 'simcore' has no attribute {name!r}")

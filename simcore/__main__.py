@@ -1,3 +1,3 @@
-from simcore.cli import main
+from simcore.app.cli.main import main
 
 main()

@@ -1,43 +1,56 @@
-"""The engine's contract with the outside world: what a market-data provider and a broker give it.
+"""The engine's contract with market-data providers: the shapes it asks the outside world for.
 
-A provider (Alpaca today; Polygon and Schwab are the seed's others) is one package under
-``adapters/`` that implements these Protocols. The engine never imports an adapter: the CLI
-builds them and hands them in, and the components only see these shapes.
+A provider is one package under ``adapters/`` that implements these Protocols and exposes a
+factory (``adapters/<provider>/factory.py``); ``adapters/registry.py`` maps the config's
+``data_api`` and ``trade_api`` names to the factories. Nothing in ``simcore`` imports an adapter:
+the application layer (``simcore.app``) asks the registry and hands what it built to the
+engine, which only sees these shapes. The trading side of the contract (``Broker``,
+``AccountBroker``) is in ``simcore.trading.broker``.
 
-Market data, three roles:
-
+* ``LiveItem`` — one message of a live feed: a bar, an updated bar, a quote or a trade.
 * ``HistoryApi`` — the provider's history (REST) API: bars of a symbol set, interval and days
   brought into the local store, paged, rate-limited and retried, each symbol-day fetched once.
   Sessions then read the store, so a run on a provider is the local run on the same data. It
-  also says which bar intervals it serves and what the live stream carries (the coordinator's
-  live marking asks ``streamable``).
-* ``LiveFeed`` — the live stream: ``LiveItem`` s (bars, updated bars, quotes, trades) put into
-  ``inbox`` from the feed's own thread; reconnects on its own, and on ``reconnect`` when the
-  engine sees a socket gone mute.
+  also says which bar intervals it serves and what the live stream carries (the live marking
+  asks ``streamable``).
+* ``LiveFeed`` — the live stream: ``LiveItem`` s put into ``inbox`` from the feed's own thread;
+  reconnects on its own, and on ``reconnect`` when the engine sees a socket gone mute.
 * ``GapSource`` — history for gap filling: the bars the provider has for one symbol in a range.
+* ``CredentialsMissing`` / ``CredentialsRejected`` — what a provider raises for credentials
+  absent from the environment or refused (messages, never the secrets themselves).
 
-Trading, two levels:
-
-* ``Broker`` — what the ``Trader`` sends orders to after its risk checks: ``submit``,
-  ``cancel`` (a replace is a cancel with reason ``"replaced"`` and a new order), and
-  ``end_session`` (DAY orders end with the session). The paper broker also takes ``on_bar``.
-* ``AccountBroker`` — a broker of the outside world: ``start`` loads the account (cash,
-  positions, open orders: reconciliation) and listens for order updates, ``poll`` applies
-  them on the engine's thread, ``stop`` closes the stream.
-
-``tests/conformance/`` holds the checks every provider must pass against its loopback emulator.
+Imports: ``simcore.errors`` only. ``tests/conformance/`` holds the checks every provider must
+pass against its loopback emulator.
 """
 
 from __future__ import annotations
 
 import queue
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
-if TYPE_CHECKING:
-    from simcore.live_stream import LiveItem
-    from simcore.trading.orders import Order
+from simcore.errors import UserError
+
+
+@dataclass(frozen=True, slots=True)
+class LiveItem:
+    """One message from a live feed, as the engine takes it (adapters build these)."""
+
+    kind: str  # "bar", "updated", "fill", "quote", "trade"
+    symbol: str
+    time_ns: int  # a bar's start; a quote's or trade's time
+    values: tuple[float, ...]  # bar: OHLCV; quote: bid, bid size, ask, ask size; trade: price, size
+    received: float = 0.0  # perf_counter when the feed received it (latency figures)
+
+
+class CredentialsMissing(UserError):
+    """The environment lacks a provider's credentials (the message names the variables)."""
+
+
+class CredentialsRejected(UserError):
+    """The provider (or its emulator) refused the credentials."""
 
 
 @runtime_checkable
@@ -64,7 +77,7 @@ class HistoryApi(Protocol):
 
     def check_keys(self, symbol: str) -> None:
         """One small request, so that missing or rejected credentials are a message before
-        anything starts (``KeysRejected``, a ``UserError``)."""
+        anything starts (``CredentialsRejected``)."""
         ...
 
 
@@ -91,22 +104,3 @@ class GapSource(Protocol):
     """The provider's history API for gap filling: the bars it has in [start, end]."""
 
     def fetch(self, symbol: str, interval: str, start_ns: int, end_ns: int) -> list[LiveItem]: ...
-
-
-@runtime_checkable
-class Broker(Protocol):
-    """Where the Trader's orders go once its risk checks passed."""
-
-    def submit(self, order: Order, now_ns: int, last_price: float | None) -> None: ...
-    def cancel(self, order: Order, now_ns: int, reason: str = "") -> None: ...
-    def end_session(self, close_ns: int) -> None: ...
-
-
-@runtime_checkable
-class AccountBroker(Broker, Protocol):
-    """A broker of the outside world, with an account of its own to reconcile with."""
-
-    def start(self) -> None: ...
-    def stop(self) -> None: ...
-    def poll(self) -> None: ...
-    def reconcile_account(self) -> None: ...

@@ -10,19 +10,19 @@ from pathlib import Path
 import polars as pl
 
 from adapters.alpaca.broker import AlpacaBroker
-from adapters.alpaca.emulator import AlpacaEmulator, Faults
-from adapters.alpaca.emulator_trading import TradingFaults
+from adapters.alpaca.emulator.server import AlpacaEmulator, Faults
+from adapters.alpaca.emulator.trading import TradingFaults
 from adapters.alpaca.feed import AlpacaFeed
-from adapters.alpaca.history import AlpacaHistory
+from adapters.alpaca.history_api import AlpacaHistory
 from adapters.alpaca.keys import AlpacaKeys
-from adapters.local.store import BARS_1M, ParquetStore
-from adapters.provider_source import ProviderBackedSource
-from adapters.store_history import HistoryGapSource
-from simcore.analysis import Strategy
 from simcore.config import SessionConfig
-from simcore.live_session import LiveOptions, run_live
-from simcore.session_run import RunResult
-from simcore.system import SystemManager
+from simcore.engine.analysis import Strategy
+from simcore.live.session import LiveOptions, run_live
+from simcore.runtime.run import RunResult
+from simcore.runtime.system import SystemManager
+from simcore.store.fetching import HistoryGapSource
+from simcore.store.parquet import BARS_1M, ParquetStore
+from simcore.store.provider_source import ProviderBackedSource
 from simcore.time import LiveClock
 
 ET = timezone(timedelta(hours=-4))  # July: New York is UTC-4

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.local.store import ParquetStore
+from simcore.store.parquet import ParquetStore
 from simcore.time import TimeManager
 
 REPO = Path(__file__).resolve().parents[1]
@@ -43,8 +43,8 @@ def store(tmp_path: Path) -> ParquetStore:
 @pytest.fixture(scope="session")
 def sample_store(tmp_path_factory: pytest.TempPathFactory) -> ParquetStore:
     """The bundled sample, generated once per test session (read-only for tests)."""
-    from adapters.local.sample import SAMPLE_SPEC
-    from adapters.local.synth import write_synthetic
+    from simcore.store.sample import SAMPLE_SPEC
+    from simcore.store.synth import write_synthetic
 
     store = ParquetStore(tmp_path_factory.mktemp("sample") / "store")
     write_synthetic(store, SAMPLE_SPEC, TimeManager())
@@ -61,7 +61,7 @@ def lean_root() -> Path:
 @pytest.fixture(scope="session")
 def lean_store(lean_root: Path, tmp_path_factory: pytest.TempPathFactory):
     """The whole LEAN sample imported once into a store: (store, import report)."""
-    from adapters.local.importers import import_lean
+    from simcore.store.importers import import_lean
 
     store = ParquetStore(tmp_path_factory.mktemp("lean") / "store")
     report = import_lean(store, lean_root, TimeManager("US_EQUITY", "EQUITY"))

@@ -14,13 +14,12 @@ from pathlib import Path
 import pytest
 import requests
 
-from adapters.alpaca.emulator import AlpacaEmulator
-from adapters.local.store import BARS_1D, BARS_1M, ParquetStore
-from adapters.sources import AlpacaEndpoints
-from simcore.backtest import resolve_strategy, run_backtest
-from simcore.cli import main
+from adapters.alpaca.emulator.server import AlpacaEmulator
+from simcore.app.backtest import resolve_strategy, run_backtest
+from simcore.app.cli.main import main
 from simcore.config import SessionConfig
-from simcore.outputs import frame_digest
+from simcore.results.recording import frame_digest
+from simcore.store.parquet import BARS_1D, BARS_1M, ParquetStore
 from simcore.time import LiveClock
 from tests.alpaca_support import KEYS, et
 
@@ -50,17 +49,15 @@ def test_a_backtest_on_alpaca_fetches_once_and_equals_the_local_run(
     emulator, sample_store, tmp_path
 ):
     store = ParquetStore(tmp_path / "store")
-    endpoints = AlpacaEndpoints(emulator.rest_url)
+    env = {"SIMCORE_ALPACA_DATA_URL": emulator.rest_url}
     strategy = resolve_strategy(config("alpaca"), None)
-    first = run_backtest(config("alpaca"), store, strategy, endpoints=endpoints)
+    first = run_backtest(config("alpaca"), store, strategy, env=env)
     assert first.metrics.fetched["bars"] > 0 and first.metrics.fetched["rows_rejected"] == 0
     local = run_backtest(config("local"), sample_store, resolve_strategy(config("local"), None))
     for name in ("bars", "quality", "historical_indicators", "signals"):
         assert frame_digest(first.tables[name]) == frame_digest(local.tables[name]), name
     requests_before = len(emulator.rest_requests)
-    again = run_backtest(
-        config("alpaca"), store, resolve_strategy(config("alpaca"), None), endpoints=endpoints
-    )
+    again = run_backtest(config("alpaca"), store, resolve_strategy(config("alpaca"), None), env=env)
     assert len(emulator.rest_requests) == requests_before  # nothing fetched twice
     assert again.metrics.fetched["requests"] == 0
 
@@ -81,7 +78,7 @@ def test_data_fetch_brings_what_the_backtest_reads(emulator, tmp_path, capsys, m
     ]
     requests_before = len(emulator.rest_requests)
     result = run_backtest(config("alpaca"), fetched, resolve_strategy(config("alpaca"), None),
-                          endpoints=AlpacaEndpoints(emulator.rest_url))  # fmt: skip
+                          env={"SIMCORE_ALPACA_DATA_URL": emulator.rest_url})  # fmt: skip
     assert len(emulator.rest_requests) == requests_before and result.summary["bars_streamed"] > 0
 
 

@@ -15,16 +15,17 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from adapters.alpaca.emulator import AlpacaEmulator, Faults
-from adapters.alpaca.history import AlpacaHistory
-from adapters.alpaca.keys import AlpacaKeys, KeysMissing, KeysRejected, keys_from_env
-from adapters.local.store import BARS_1M, ParquetStore
-from simcore.analysis import Strategy
-from simcore.backtest import run_backtest
+from adapters.alpaca.emulator.server import AlpacaEmulator, Faults
+from adapters.alpaca.history_api import AlpacaHistory
+from adapters.alpaca.keys import AlpacaKeys, keys_from_env
+from simcore.app.backtest import run_backtest
 from simcore.config import SessionConfig
+from simcore.engine.analysis import Strategy
 from simcore.errors import UserError
-from simcore.live_session import LiveOptions
-from simcore.report import write_report
+from simcore.live.session import LiveOptions
+from simcore.providers import CredentialsMissing, CredentialsRejected
+from simcore.results.report import write_report
+from simcore.store.parquet import BARS_1M, ParquetStore
 from simcore.time import LiveClock, TimeManager
 from tests.alpaca_support import (
     DAY,
@@ -69,14 +70,14 @@ def test_history_through_the_emulator_equals_its_data_despite_paging_429_and_500
 def test_missing_and_rejected_keys_are_user_errors(sample_store, monkeypatch):
     monkeypatch.delenv("APCA_API_KEY_ID", raising=False)
     monkeypatch.setenv("APCA_API_SECRET_KEY", "x")
-    with pytest.raises(KeysMissing, match="APCA_API_KEY_ID is not set"):
+    with pytest.raises(CredentialsMissing, match="APCA_API_KEY_ID is not set"):
         keys_from_env()
     clock = LiveClock(et(16, 0), 1.0)
     with AlpacaEmulator(sample_store, clock, key=KEYS.key, secret=KEYS.secret) as emu:
         tm = TimeManager("US_EQUITY", "EQUITY", "live", clock=clock)
         wrong = AlpacaKeys(KEYS.key, "not-the-secret")
         history = AlpacaHistory(ParquetStore("/nonexistent"), tm, wrong, url=emu.rest_url)
-        with pytest.raises(KeysRejected, match="refused the keys") as refused:
+        with pytest.raises(CredentialsRejected, match="refused the keys") as refused:
             history.check_keys("ALFA")
         assert "not-the-secret" not in str(refused.value) and isinstance(refused.value, UserError)
     assert "not-the-secret" not in repr(wrong)

@@ -14,11 +14,11 @@ import polars as pl
 import pytest
 
 from adapters.alpaca.broker import AlpacaBroker, real_money_warning
-from adapters.alpaca.emulator_trading import TradingFaults
-from simcore.analysis import Strategy
-from simcore.backtest import run_backtest
+from adapters.alpaca.emulator.trading import TradingFaults
+from simcore.app.backtest import run_backtest
 from simcore.config import SessionConfig
 from simcore.config.models import TradingConfig
+from simcore.engine.analysis import Strategy
 from simcore.trading.orders import OrderBook
 from simcore.trading.portfolio import Portfolio
 from tests.alpaca_support import KEYS, LiveRun, et, live_config, ns, run_against_emulator

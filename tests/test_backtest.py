@@ -11,15 +11,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.local.schema import conform
-from adapters.local.store import BARS_1D, BARS_1M, ParquetStore
-from adapters.local.synth import SynthSpec, write_synthetic
-from simcore.analysis import Strategy, StrategyContext
-from simcore.backtest import run_backtest
-from simcore.bars import Bar
+from simcore.app.backtest import run_backtest
 from simcore.config import SessionConfig
 from simcore.config.vocabulary import INTERVAL_LENGTH
+from simcore.engine.analysis import Strategy, StrategyContext
+from simcore.engine.bars import Bar
 from simcore.errors import DataError, NotAvailableError, UserError
+from simcore.store.parquet import BARS_1D, BARS_1M, ParquetStore
+from simcore.store.schema import conform
+from simcore.store.synth import SynthSpec, write_synthetic
 from simcore.time import TimeManager, TradingSession
 
 INTERVALS = ("1m", "5m", "15m", "1h", "1d")
@@ -333,8 +333,8 @@ def test_refusals_are_clear(gappy_store, monkeypatch):
 
 
 def test_a_consumer_that_never_signals_ready_is_reported_not_hung(gappy_store, monkeypatch):
+    from simcore.engine.sync import SubscriptionTimeout
     from simcore.runtime import sim
-    from simcore.sync import SubscriptionTimeout
 
     def deaf_analysis(self, inbox):
         while True:
@@ -351,7 +351,7 @@ def test_a_consumer_that_never_signals_ready_is_reported_not_hung(gappy_store, m
 
 
 def test_one_shot_subscription_contract():
-    from simcore.sync import OverrunError, StreamSubscription
+    from simcore.engine.sync import OverrunError, StreamSubscription
 
     class Flag:
         def __init__(self):
@@ -376,7 +376,7 @@ def test_one_shot_subscription_contract():
 
 def test_strategy_loading_errors_are_user_errors():
     from simcore.errors import UserError
-    from simcore.strategy_loading import load_strategy
+    from simcore.strategies.loading import load_strategy
 
     assert (
         type(load_strategy("simcore.strategies.sma_cross:SmaCrossCounter")).__name__
@@ -385,7 +385,10 @@ def test_strategy_loading_errors_are_user_errors():
     for spec, message in (
         ("no_colon", "must look like"),
         ("no.such.module:X", "cannot be imported"),
-        ("simcore.analysis:StrategyContext", "not a subclass of simcore.analysis.Strategy"),
+        (
+            "simcore.engine.analysis:StrategyContext",
+            "not a subclass of simcore.engine.analysis.Strategy",
+        ),
     ):
         with pytest.raises(UserError, match=message):
             load_strategy(spec)
@@ -394,7 +397,7 @@ def test_strategy_loading_errors_are_user_errors():
 def test_coalescing_timestamps_nobody_observes_changes_no_output(gappy_store, monkeypatch):
     """With a 15m subscription the coordinator releases minutes in blocks; the results must be
     those of releasing every minute on its own."""
-    from simcore.processor import DataProcessor
+    from simcore.engine.processor import DataProcessor
 
     class Fifteen(Strategy):
         subscriptions = ("15m",)
@@ -419,7 +422,7 @@ def test_a_window_end_with_no_data_for_anyone_is_delivered_at_the_next_timestamp
 ):
     """Minute 09:34 is missing for every symbol, so 09:35 (the first 5m window's end) has no
     data: the window must be delivered at 09:36 with or without coalescing."""
-    from simcore.processor import DataProcessor
+    from simcore.engine.processor import DataProcessor
 
     tm = TimeManager()
     open_ns = tm.to_utc_ns(tm.get_trading_session(date(2025, 7, 2)).regular_open)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from simcore.cli import main
+from simcore.app.cli.main import main
 
 REPO = Path(__file__).resolve().parents[1]
 BARS_CSV = "timestamp,open,high,low,close,volume\n2025-07-01 09:30:00,1,2,0.5,1.5,100\n"

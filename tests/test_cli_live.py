@@ -14,9 +14,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from adapters.alpaca.emulator import AlpacaEmulator
-from simcore.analysis import Strategy
-from simcore.cli import main
+from adapters.alpaca.emulator.server import AlpacaEmulator
+from simcore.app.cli.main import main
+from simcore.engine.analysis import Strategy
 from simcore.time import LiveClock
 from tests.alpaca_support import KEYS, et, live_config
 

@@ -16,7 +16,7 @@ from typing import Any
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from simcore.backtest import resolve_strategy, run_backtest
+from simcore.app.backtest import resolve_strategy, run_backtest
 from simcore.config import validate_text
 from simcore.errors import UserError
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from simcore.backtest import resolve_strategy, run_backtest
+from simcore.app.backtest import resolve_strategy, run_backtest
 from simcore.config import load_config
-from simcore.outputs import frame_digest
+from simcore.results.recording import frame_digest
 from tests.golden_support import GoldenJSON
 
 REPO = Path(__file__).resolve().parents[1]

@@ -12,13 +12,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.local.store import BARS_1D, BARS_1M, ParquetStore
-from adapters.local.synth import SynthSpec, write_synthetic
-from simcore import coordinator
-from simcore.analysis import Strategy
-from simcore.backtest import run_backtest
-from simcore.history import HistoryBlock
-from simcore.session_data import SessionData
+from simcore.app.backtest import run_backtest
+from simcore.engine import coordinator
+from simcore.engine.analysis import Strategy
+from simcore.engine.history.windows import HistoryBlock
+from simcore.engine.session_data import SessionData
+from simcore.store.parquet import BARS_1D, BARS_1M, ParquetStore
+from simcore.store.synth import SynthSpec, write_synthetic
 from simcore.time import TimeManager
 from tests.test_backtest import make_config
 

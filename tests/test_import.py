@@ -10,10 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.local.cleaning import clean_rows
-from adapters.local.importers import import_frame, parse_column_map, read_table
-from adapters.local.store import BARS_1D, BARS_1M, QUOTES, ParquetStore
 from simcore.errors import DataError
+from simcore.store.cleaning import clean_rows
+from simcore.store.importers import import_frame, parse_column_map, read_table
+from simcore.store.parquet import BARS_1D, BARS_1M, QUOTES, ParquetStore
 from simcore.time import TimeManager
 
 # Naive New York wall-clock times; 2025-07-02 is a full session (09:30-16:00).

@@ -6,9 +6,9 @@ from datetime import date
 
 import polars as pl
 
-from adapters.local.store import BARS_1D
-from simcore.analysis import Strategy
-from simcore.backtest import run_backtest
+from simcore.app.backtest import run_backtest
+from simcore.engine.analysis import Strategy
+from simcore.store.parquet import BARS_1D
 from simcore.time import TimeManager
 from tests.test_backtest import make_config
 

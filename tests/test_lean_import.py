@@ -7,8 +7,8 @@ from datetime import date, datetime, time
 import polars as pl
 import pytest
 
-from adapters.local.importers import read_lean_daily
-from adapters.local.store import BARS_1D, BARS_1M, QUOTES
+from simcore.store.importers import read_lean_daily
+from simcore.store.parquet import BARS_1D, BARS_1M, QUOTES
 from simcore.time import TimeManager
 
 NY = "America/New_York"
@@ -121,8 +121,8 @@ def test_quotes_are_stamped_at_the_end_of_their_minute(lean_store):
 
 
 def test_symbol_filter_and_bad_folder(lean_root, store, tm):
-    from adapters.local.importers import import_lean
     from simcore.errors import DataError
+    from simcore.store.importers import import_lean
 
     report = import_lean(
         store, lean_root, tm, symbols=["goog"], include_quotes=False, include_daily=False

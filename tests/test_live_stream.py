@@ -9,11 +9,12 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.local.source import LocalDataSource
-from adapters.local.store import ParquetStore
-from simcore.gap_fill import GapFiller
-from simcore.live_stream import Correction, LiveItem, LiveStream
-from simcore.processor import _derive, _derive_window, _empty_windows, _Windows
+from simcore.engine.gap_fill import GapFiller
+from simcore.engine.processor import _derive, _derive_window, _empty_windows, _Windows
+from simcore.live.intake import Correction, LiveStream
+from simcore.providers import LiveItem
+from simcore.store.parquet import ParquetStore
+from simcore.store.source import LocalDataSource
 from simcore.time import TimeManager
 
 DAY = date(2025, 7, 2)

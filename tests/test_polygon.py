@@ -16,13 +16,13 @@ import pytest
 from massive.websocket.models import Market, parse
 from polars.testing import assert_frame_equal
 
-from adapters.local.store import BARS_1M, BARS_1S, ParquetStore
-from adapters.local.synth import SynthSpec, write_synthetic
-from adapters.polygon.emulator import _FORMS, PolygonEmulator
+from adapters.polygon.emulator.server import _FORMS, PolygonEmulator
 from adapters.polygon.feed import PolygonFeed
 from adapters.polygon.keys import PolygonKey
-from simcore.backtest import resolve_strategy, run_backtest
-from simcore.outputs import frame_digest
+from simcore.app.backtest import resolve_strategy, run_backtest
+from simcore.results.recording import frame_digest
+from simcore.store.parquet import BARS_1M, BARS_1S, ParquetStore
+from simcore.store.synth import SynthSpec, write_synthetic
 from simcore.time import LiveClock, TimeManager
 from tests.alpaca_support import et, store_bars
 from tests.test_alpaca_backtest import config

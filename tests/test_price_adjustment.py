@@ -7,8 +7,8 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from simcore.analysis import Strategy
-from simcore.backtest import run_backtest
+from simcore.app.backtest import run_backtest
+from simcore.engine.analysis import Strategy
 from simcore.strategies.buy_and_hold import BuyAndHold
 from tests.test_backtest import make_config
 

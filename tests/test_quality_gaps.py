@@ -10,12 +10,12 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.local.source import SessionBars
-from simcore.bars import StreamedBars
-from simcore.events import StreamNotification
-from simcore.quality import DataQualityManager
-from simcore.session_data import SessionData
-from simcore.streams import mark_streams
+from simcore.engine.bars import StreamedBars
+from simcore.engine.events import StreamNotification
+from simcore.engine.quality import DataQualityManager
+from simcore.engine.session_data import SessionData
+from simcore.engine.streams import mark_streams
+from simcore.store.source import SessionBars
 
 SYMBOLS = ("AAA", "BBB", "CCC")
 MINUTE = 60_000_000_000

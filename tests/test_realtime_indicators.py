@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simcore.indicators.realtime import IndicatorRequest
+from simcore.engine.indicators import IndicatorRequest
 
 
 def reference(kind: str, closes, highs, lows, volumes, period: int, k: float = 2.0) -> list[float]:

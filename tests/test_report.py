@@ -16,10 +16,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simcore.backtest import resolve_strategy, run_backtest
+from simcore.app.backtest import resolve_strategy, run_backtest
 from simcore.config import load_config
-from simcore.report import write_report
-from simcore.report.data import RunFiles, equity_curve, quality_matrix, symbol_series
+from simcore.results.report import write_report
+from simcore.results.report.data import RunFiles, equity_curve, quality_matrix, symbol_series
 from tests.test_cli_live import run_cli
 
 REPO = Path(__file__).resolve().parents[1]
@@ -163,5 +163,5 @@ def test_the_python_api_runs_a_config_built_in_code_and_reads_its_results(sample
     assert "<iframe srcdoc=" in results._repr_html_()
     again = simcore.Results.open(tmp_path / "api")
     assert again.names == results.names and again["orders"].equals(results.orders)
-    with pytest.raises(simcore.api.UserError, match=r"session_data_config\.symbols"):
+    with pytest.raises(simcore.app.api.UserError, match=r"session_data_config\.symbols"):
         simcore.config_from_dict(values | {"session_data_config": {"symbols": []}})

@@ -12,11 +12,11 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from adapters.local.store import ParquetStore
-from adapters.schwab.emulator import SchwabEmulator
+from adapters.schwab.emulator.server import SchwabEmulator
 from adapters.schwab.feed import SchwabFeed
-from simcore.backtest import resolve_strategy, run_backtest
-from simcore.outputs import frame_digest
+from simcore.app.backtest import resolve_strategy, run_backtest
+from simcore.results.recording import frame_digest
+from simcore.store.parquet import ParquetStore
 from simcore.time import LiveClock
 from tests.alpaca_support import et, live_config, store_bars
 from tests.test_alpaca_backtest import config

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simcore.bars import Bar, BarSeries
+from simcore.engine.bars import Bar, BarSeries
+from simcore.engine.session_data import SessionData
 from simcore.errors import ClockError
-from simcore.session_data import SessionData
 
 MINUTE = 60_000_000_000
 
@@ -109,7 +109,7 @@ def test_view_to_polars_keeps_values_and_utc_times():
 
 
 def test_revealing_a_slot_before_its_end_is_refused():
-    from simcore.bars import RevealedBars
+    from simcore.engine.bars import RevealedBars
 
     now = [0]
     data = SessionData(now_ns=lambda: now[0], symbols=("A", "B"))

@@ -8,9 +8,9 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from adapters.local.schema import BAR_SCHEMA, conform
-from adapters.local.store import BARS_1D, BARS_1M, QUOTES, Dataset, ParquetStore
 from simcore.errors import DataError
+from simcore.store.parquet import BARS_1D, BARS_1M, QUOTES, Dataset, ParquetStore
+from simcore.store.schema import BAR_SCHEMA, conform
 
 T0 = datetime(2025, 6, 30, 13, 30, tzinfo=UTC)
 

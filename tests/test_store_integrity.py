@@ -9,12 +9,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from adapters.local.integrity import DamagedStoreError
-from adapters.local.store import BARS_1D, BARS_1M, ParquetStore
-from adapters.local.synth import SynthSpec, write_synthetic
-from simcore.backtest import resolve_strategy, run_backtest
-from simcore.cli import main
+from simcore.app.backtest import resolve_strategy, run_backtest
+from simcore.app.cli.main import main
 from simcore.config import load_config
+from simcore.store.integrity import DamagedStoreError
+from simcore.store.parquet import BARS_1D, BARS_1M, ParquetStore
+from simcore.store.synth import SynthSpec, write_synthetic
 from simcore.time import TimeManager
 
 REPO = Path(__file__).resolve().parents[1]

@@ -11,15 +11,15 @@ import numpy as np
 import polars as pl
 import pytest
 
-from simcore.analysis import HistoricalNeed, Strategy
-from simcore.backtest import resolve_strategy, run_backtest
-from simcore.cli import main
+from simcore.app.backtest import resolve_strategy, run_backtest
+from simcore.app.cli.main import main
 from simcore.config import SessionConfig
+from simcore.engine.analysis import HistoricalNeed, Strategy
+from simcore.engine.indicators import IndicatorRequest
+from simcore.engine.requirements import StrategyMismatch, config_problems
 from simcore.errors import UserError
-from simcore.indicators.realtime import IndicatorRequest
-from simcore.requirements import StrategyMismatch, config_problems
+from simcore.strategies.loading import load_strategy
 from simcore.strategies.relative_volume import RelativeVolumeBreakout
-from simcore.strategy_loading import load_strategy
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = json.loads((REPO / "configs" / "example_backtest.json").read_text())
@@ -126,7 +126,7 @@ def test_batch_and_session_callbacks_are_named_too(sample_store):
 def test_cli_strategy_error_exits_1_and_writes_what_was_produced(tmp_path, sample_store, capsys):
     strategy_file = tmp_path / "my_strategy.py"
     strategy_file.write_text(
-        "from simcore.analysis import Strategy\n\n"
+        "from simcore.engine.analysis import Strategy\n\n"
         "class Broken(Strategy):\n"
         "    subscriptions = ('5m',)\n\n"
         "    def on_bar(self, ctx, symbol, interval, bar):\n"
@@ -159,7 +159,9 @@ def test_cli_strategy_error_exits_1_and_writes_what_was_produced(tmp_path, sampl
 
 def test_strategies_load_from_files_and_their_import_errors_are_user_errors(tmp_path):
     good = tmp_path / "good.py"
-    good.write_text("from simcore.analysis import Strategy\n\nclass Mine(Strategy):\n    pass\n")
+    good.write_text(
+        "from simcore.engine.analysis import Strategy\n\nclass Mine(Strategy):\n    pass\n"
+    )
     assert type(load_strategy(f"{good}:Mine")).__name__ == "Mine"
     broken = tmp_path / "broken.py"
     broken.write_text("import no_such_package_anywhere\n")

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from simcore.config.vocabulary import BAR_INTERVALS, STREAMS, interval_sort_key
-from simcore.streams import Mark, mark_streams
+from simcore.engine.streams import Mark, mark_streams
 
 G, S, I = Mark.GENERATED, Mark.STREAMED, Mark.IGNORED  # noqa: E741 - read as a table
 

@@ -15,11 +15,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simcore.analysis import Strategy
-from simcore.backtest import resolve_strategy, run_backtest
+from simcore.app.backtest import resolve_strategy, run_backtest
 from simcore.config import load_config
+from simcore.engine.analysis import Strategy
+from simcore.engine.parameters import Parameter, coerce, resolve
 from simcore.errors import UserError
-from simcore.parameters import Parameter, coerce, resolve
 from simcore.strategies.sma_cross import SmaCrossover
 from simcore.sweep.grid import expand, parse_params
 from tests.test_cli_live import run_cli
@@ -32,7 +32,7 @@ CONFIG = REPO / "configs" / "sweep_example.json"
 # file, so that Ray's workers load it by path as the driver does)
 FRAGILE = """
 import os
-from simcore.parameters import Parameter
+from simcore.engine.parameters import Parameter
 from simcore.strategies.sma_cross import SmaCrossover
 
 class Fragile(SmaCrossover):

@@ -7,10 +7,10 @@ from datetime import date, time
 import polars as pl
 from polars.testing import assert_frame_equal
 
-from adapters.local.sample import SAMPLE_SPEC, ensure_sample
-from adapters.local.store import BARS_1D, BARS_1M, BARS_1S, QUOTES, ParquetStore
-from adapters.local.synth import SynthSpec, generate, write_synthetic
-from simcore.bars import ohlcv_aggregations
+from simcore.store.parquet import BARS_1D, BARS_1M, BARS_1S, QUOTES, ParquetStore
+from simcore.store.sample import SAMPLE_SPEC, ensure_sample
+from simcore.store.schema import ohlcv_aggregations
+from simcore.store.synth import SynthSpec, generate, write_synthetic
 from simcore.time import TimeManager
 
 SPEC = SynthSpec(

@@ -15,16 +15,16 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from adapters.local.schema import conform
-from adapters.local.store import BARS_1M, ParquetStore
-from simcore.analysis import Strategy
-from simcore.backtest import resolve_strategy, run_backtest
+from simcore.app.backtest import resolve_strategy, run_backtest
 from simcore.config import SessionConfig, load_config
+from simcore.engine.analysis import Strategy
+from simcore.engine.sync import SubscriptionTimeout
 from simcore.errors import UserError
-from simcore.outputs import frame_digest
+from simcore.results.recording import frame_digest
+from simcore.runtime.system import SystemManager
 from simcore.runtime.threads import THREAD_NAMES, ThreadRuntime
-from simcore.sync import SubscriptionTimeout
-from simcore.system import SystemManager
+from simcore.store.parquet import BARS_1M, ParquetStore
+from simcore.store.schema import conform
 from simcore.time import TimeManager
 
 REPO = Path(__file__).resolve().parents[1]
@@ -187,7 +187,7 @@ def test_a_strategy_error_on_threads_stops_every_thread_and_writes_what_was_prod
 
 
 def test_an_exception_in_a_component_names_it(sample_store, monkeypatch):
-    from simcore.processor import DataProcessor
+    from simcore.engine.processor import DataProcessor
 
     def broken(self, note):
         raise RuntimeError("processor bug")
@@ -227,7 +227,7 @@ def test_threads_are_named_and_started_in_the_seeds_order(sample_store):
 
     config = load_config(REPO / "configs" / "single_day.json")
     system = SystemManager(config)
-    from adapters.local.source import LocalDataSource
+    from simcore.store.source import LocalDataSource
 
     components = system.start(
         Looks(), LocalDataSource(sample_store, system.get_time_manager()), runtime="threads"

@@ -167,7 +167,7 @@ def test_dates_outside_the_calendar_are_reported(tm: TimeManager):
 
 def test_system_api_is_the_way_to_change_the_timezone():
     from simcore.config import SessionConfig
-    from simcore.system import SystemManager
+    from simcore.runtime.system import SystemManager
 
     config = SessionConfig.model_validate(
         {

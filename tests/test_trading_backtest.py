@@ -12,10 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simcore.analysis import Strategy
-from simcore.backtest import run_backtest
+from simcore.app.backtest import run_backtest
 from simcore.config import SessionConfig
-from simcore.trading.stats import statistics
+from simcore.engine.analysis import Strategy
+from simcore.results.statistics import statistics
 from tests.alpaca_support import et, live_config, run_against_emulator
 
 
@@ -189,7 +189,7 @@ def _max_drawdown_by_walking(values: list[float], times: list, start: float):
     st.sampled_from([0.0, 100.0, 105.0]),
 )
 def test_max_drawdown_equals_walking_the_equity(values, start):
-    from simcore.trading.stats import _max_drawdown
+    from simcore.results.statistics import _max_drawdown
 
     times = [datetime(2025, 7, 1, tzinfo=UTC) + timedelta(minutes=i) for i in range(len(values))]
     equity = pl.DataFrame(
@@ -210,7 +210,7 @@ def test_max_drawdown_equals_walking_the_equity(values, start):
 def test_equity_marks_what_is_held_at_each_time_at_the_last_close(trades, bar_cells):
     """Market value at each streamed time = sum over symbols of the shares held then (every fill
     at or before it) times the symbol's last close then (0 before its first bar)."""
-    from simcore.trading.results import StreamedMarks, equity_table
+    from simcore.results.trading_tables import StreamedMarks, equity_table
 
     minute = 60_000_000_000
     bars = pl.DataFrame(
@@ -266,7 +266,7 @@ def test_equity_marks_what_is_held_at_each_time_at_the_last_close(trades, bar_ce
 def test_equity_from_the_recorded_bars_equals_equity_from_the_bars_table(sample_store):
     """A run marks its equity from the bars it recorded (their times and closes, per session);
     the same marks read off its bars table give the same table, to the bit."""
-    from simcore.trading.results import StreamedMarks, equity_table
+    from simcore.results.trading_tables import StreamedMarks, equity_table
 
     result = run_backtest(config(), sample_store, RandomTrader(7))
     t = result.tables

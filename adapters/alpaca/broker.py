@@ -29,11 +29,12 @@ from alpaca.trading.client import TradingClient
 from alpaca.trading.stream import TradingStream
 from requests.exceptions import RequestException
 
-from adapters.alpaca.keys import AlpacaKeys, KeysRejected
+from adapters.alpaca.keys import AlpacaKeys
 from adapters.alpaca.wire import parse_time
-from adapters.broker_fills import book_fill
 from simcore.config.models import TradingConfig
 from simcore.errors import DataError
+from simcore.providers import CredentialsRejected
+from simcore.trading.broker import book_fill
 from simcore.trading.orders import Order, OrderBook, OrderStatus, OrderType, TimeInForce
 from simcore.trading.portfolio import Portfolio
 
@@ -168,7 +169,9 @@ class AlpacaBroker:
             except APIError as exc:
                 status = exc.status_code
                 if status in (401, 403):
-                    raise KeysRejected(f"Alpaca refused the keys ({status}) for trading") from None
+                    raise CredentialsRejected(
+                        f"Alpaca refused the keys ({status}) for trading"
+                    ) from None
                 if status != 429 and (status is None or status < 500):
                     raise DataError(
                         f"Alpaca's trading API answered {status}: {_message(exc)}"
@@ -228,7 +231,9 @@ class AlpacaBroker:
             except APIError as exc:
                 status = exc.status_code
                 if status in (401, 403) and "buying power" not in str(exc):
-                    raise KeysRejected(f"Alpaca refused the keys ({status}) for trading") from None
+                    raise CredentialsRejected(
+                        f"Alpaca refused the keys ({status}) for trading"
+                    ) from None
                 if status in (403, 422):
                     raise _Refused(status, _message(exc)) from None
                 if status == 429 or (status is not None and status >= 500):

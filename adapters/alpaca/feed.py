@@ -5,7 +5,7 @@ the session coordinator takes them from there. alpaca-py owns the websocket: the
 authentication, subscription and its reconnects with backoff. The engine adds what alpaca-py
 cannot see: a socket that stays connected and answers pings but sends nothing is noticed by the
 coordinator from the missing minutes, and ``reconnect`` closes it so that alpaca-py connects
-again. Gap fills come from the history API (``adapters.store_history.HistoryGapSource``) and
+again. Gap fills come from the history API (``simcore.store.fetching.HistoryGapSource``) and
 are kept in the store, as every fetched bar is.
 """
 
@@ -22,7 +22,7 @@ from alpaca.data.live import StockDataStream
 from adapters.alpaca import wire
 from adapters.alpaca.keys import AlpacaKeys
 from adapters.feed_thread import run_in_loop
-from simcore.live_stream import LiveItem
+from simcore.providers import LiveItem
 
 
 class AlpacaFeed:

@@ -7,9 +7,10 @@ hold them do not show them in their repr, and no message of simcore's includes t
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from simcore.errors import UserError
+from simcore.providers import CredentialsMissing
 
 KEY_ENV, SECRET_ENV = "APCA_API_KEY_ID", "APCA_API_SECRET_KEY"
 
@@ -23,19 +24,11 @@ class AlpacaKeys:
         return "AlpacaKeys(<from the environment>)"
 
 
-class KeysMissing(UserError):
-    """The environment lacks the Alpaca keys."""
-
-
-class KeysRejected(UserError):
-    """Alpaca (or the emulator) refused the keys."""
-
-
-def keys_from_env() -> AlpacaKeys:
-    key, secret = os.environ.get(KEY_ENV, "").strip(), os.environ.get(SECRET_ENV, "").strip()
+def keys_from_env(env: Mapping[str, str] = os.environ) -> AlpacaKeys:
+    key, secret = env.get(KEY_ENV, "").strip(), env.get(SECRET_ENV, "").strip()
     missing = [name for name, value in ((KEY_ENV, key), (SECRET_ENV, secret)) if not value]
     if missing:
-        raise KeysMissing(
+        raise CredentialsMissing(
             f"Alpaca keys are read from the environment, and {' and '.join(missing)} "
             f"{'is' if len(missing) == 1 else 'are'} not set: export {KEY_ENV} and {SECRET_ENV} "
             "(Alpaca's dashboard shows them; a paper account's keys work for market data)"

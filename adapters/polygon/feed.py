@@ -22,7 +22,7 @@ from massive.websocket.models import EquityAgg, EquityQuote, EquityTrade
 
 from adapters.feed_thread import FeedThread
 from adapters.polygon.keys import PolygonKey
-from simcore.live_stream import LiveItem
+from simcore.providers import LiveItem
 
 HOST = "socket.massive.com"  # the client's real-time stocks feed
 TOPICS = {"1m": "AM", "1s": "A", "quotes": "Q", "ticks": "T"}  # channel -> Polygon's prefix

@@ -7,9 +7,10 @@ key is never printed, logged or written (its holder hides it from ``repr``).
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from adapters.alpaca.keys import KeysMissing
+from simcore.providers import CredentialsMissing
 
 KEY_ENV = "MASSIVE_API_KEY"
 
@@ -22,10 +23,10 @@ class PolygonKey:
         return "PolygonKey(<from the environment>)"
 
 
-def key_from_env() -> PolygonKey:
-    key = os.environ.get(KEY_ENV, "").strip()
+def key_from_env(env: Mapping[str, str] = os.environ) -> PolygonKey:
+    key = env.get(KEY_ENV, "").strip()
     if not key:
-        raise KeysMissing(
+        raise CredentialsMissing(
             f"Polygon's API key is read from the environment, and {KEY_ENV} is not set: export "
             f"it (the key of your Polygon.io / Massive dashboard; {KEY_ENV} is the name its "
             "client reads)"

@@ -21,11 +21,11 @@ from datetime import datetime
 import httpx
 from schwab.client import Client
 
-from adapters.alpaca.keys import KeysRejected
-from adapters.broker_fills import book_fill
 from adapters.schwab.credentials import LOGIN_FLOW
 from simcore.config.models import TradingConfig
 from simcore.errors import DataError
+from simcore.providers import CredentialsRejected
+from simcore.trading.broker import book_fill
 from simcore.trading.orders import (
     Order,
     OrderBook,
@@ -143,7 +143,7 @@ class SchwabBroker:
                 number = int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
                 break
             if response is not None and response.status_code in (401, 403):
-                raise KeysRejected(
+                raise CredentialsRejected(
                     f"Schwab refused the token ({response.status_code}): {LOGIN_FLOW}"
                 )
             if (
@@ -253,7 +253,9 @@ class SchwabBroker:
 
     def _json(self, response: httpx.Response):
         if response.status_code in (401, 403):
-            raise KeysRejected(f"Schwab refused the token ({response.status_code}): {LOGIN_FLOW}")
+            raise CredentialsRejected(
+                f"Schwab refused the token ({response.status_code}): {LOGIN_FLOW}"
+            )
         if response.status_code >= 400:
             raise DataError(
                 f"Schwab's trader API answered {response.status_code}: {response.text[:200]}"

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from adapters.alpaca.keys import KeysMissing, KeysRejected
+from simcore.providers import CredentialsMissing, CredentialsRejected
 from simcore.time import LiveClock
 
 KEY_ENV, SECRET_ENV, TOKEN_ENV = "SCHWAB_API_KEY", "SCHWAB_APP_SECRET", "SCHWAB_TOKEN_PATH"
@@ -37,19 +38,21 @@ class SchwabCredentials:
     def read_token(self) -> dict:
         """The token file as schwab-py wrote it; a clear message if it cannot serve."""
         if not self.token_path.is_file():
-            raise KeysMissing(f"no Schwab token file at {self.token_path}: {LOGIN_FLOW}")
+            raise CredentialsMissing(f"no Schwab token file at {self.token_path}: {LOGIN_FLOW}")
         try:
             token = json.loads(self.token_path.read_text())
         except (OSError, ValueError) as exc:
-            raise KeysMissing(
+            raise CredentialsMissing(
                 f"the Schwab token file {self.token_path} cannot be read ({type(exc).__name__}): "
                 f"{LOGIN_FLOW}"
             ) from None
         created = token.get("creation_timestamp") if isinstance(token, dict) else None
         if not isinstance(created, int | float) or "token" not in token:
-            raise KeysMissing(f"{self.token_path} is not a schwab-py token file: {LOGIN_FLOW}")
+            raise CredentialsMissing(
+                f"{self.token_path} is not a schwab-py token file: {LOGIN_FLOW}"
+            )
         if LiveClock().now_ns() / 1e9 - created > REFRESH_TOKEN_SECONDS:  # the wall's time
-            raise KeysRejected(
+            raise CredentialsRejected(
                 f"the Schwab token in {self.token_path} is older than seven days and its refresh "
                 f"token has expired: {LOGIN_FLOW}"
             )
@@ -62,11 +65,11 @@ class SchwabCredentials:
         partial.replace(self.token_path)
 
 
-def credentials_from_env() -> SchwabCredentials:
-    values = {name: os.environ.get(name, "").strip() for name in (KEY_ENV, SECRET_ENV, TOKEN_ENV)}
+def credentials_from_env(env: Mapping[str, str] = os.environ) -> SchwabCredentials:
+    values = {name: env.get(name, "").strip() for name in (KEY_ENV, SECRET_ENV, TOKEN_ENV)}
     missing = [name for name, value in values.items() if not value]
     if missing:
-        raise KeysMissing(
+        raise CredentialsMissing(
             f"Schwab's credentials are read from the environment, and {' and '.join(missing)} "
             f"{'is' if len(missing) == 1 else 'are'} not set: export {KEY_ENV} and {SECRET_ENV} "
             f"(your app's, on developer.schwab.com) and {TOKEN_ENV} (the token file)"

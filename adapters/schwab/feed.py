@@ -19,7 +19,7 @@ from schwab.client import Client
 from schwab.streaming import StreamClient
 
 from adapters.feed_thread import FeedThread
-from simcore.live_stream import LiveItem
+from simcore.providers import LiveItem
 
 # LEVELONE_EQUITIES fields taken, in LiveItem's quote order (bid, bid size, ask, ask size), then
 # the quote's time

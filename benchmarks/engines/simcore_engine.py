@@ -7,11 +7,11 @@ from pathlib import Path
 
 import polars as pl
 
-from adapters.local.store import ParquetStore
 from benchmarks.engines import cli
 from benchmarks.workload import session_config, symbols
-from simcore.backtest import run_backtest
+from simcore.app.backtest import run_backtest
 from simcore.config import SessionConfig
+from simcore.store.parquet import ParquetStore
 from simcore.strategies.sma_cross import SmaCrossCounter
 
 

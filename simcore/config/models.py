@@ -214,7 +214,7 @@ class Metadata(ConfigModel):
     created_by: str = "system"
     description: str = ""
     strategy: str = ""
-    # the strategy's declared parameters (simcore.parameters), checked against it at load
+    # the strategy's declared parameters (simcore.engine.parameters), checked against it at load
     parameters: dict[
         Annotated[str, StringConstraints(min_length=1)], StrictBool | StrictInt | StrictFloat | str
     ] = Field(default_factory=FrozenDict)

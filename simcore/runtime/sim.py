@@ -21,10 +21,10 @@ from collections.abc import Generator
 
 import simpy
 
+from simcore.engine.metrics import PerformanceMetrics, RunningStats
+from simcore.engine.sync import StreamSubscription, SubscriptionTimeout
 from simcore.errors import SimcoreError
-from simcore.metrics import PerformanceMetrics, RunningStats
 from simcore.runtime.steps import Pipeline
-from simcore.sync import StreamSubscription, SubscriptionTimeout
 
 
 class SimFlag:

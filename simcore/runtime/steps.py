@@ -11,11 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from simcore.analysis import AnalysisEngine
-from simcore.coordinator import SessionCoordinator
-from simcore.metrics import PerformanceMetrics
-from simcore.processor import DataProcessor
-from simcore.quality import DataQualityManager
+from simcore.engine.analysis import AnalysisEngine
+from simcore.engine.coordinator import SessionCoordinator
+from simcore.engine.metrics import PerformanceMetrics
+from simcore.engine.processor import DataProcessor
+from simcore.engine.quality import DataQualityManager
 from simcore.time import TradingSession
 
 

@@ -32,11 +32,11 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from simcore.engine.events import StreamNotification
+from simcore.engine.metrics import PerformanceMetrics, RunningStats
+from simcore.engine.sync import OverrunError, StreamSubscription, SubscriptionTimeout
 from simcore.errors import SimcoreError
-from simcore.events import StreamNotification
-from simcore.metrics import PerformanceMetrics, RunningStats
 from simcore.runtime.steps import Pipeline
-from simcore.sync import OverrunError, StreamSubscription, SubscriptionTimeout
 
 THREAD_NAMES = ("analysis_engine", "session_coordinator", "data_processor", "data_quality_manager")
 _STOP = object()  # wakes a thread waiting on its queue when the run stops

@@ -7,8 +7,8 @@ little short of cash (the paper account is a margin account up to ``max_buying_p
 
 from __future__ import annotations
 
-from simcore.analysis import Strategy, StrategyContext
-from simcore.bars import Bar
+from simcore.engine.analysis import Strategy, StrategyContext
+from simcore.engine.bars import Bar
 
 
 class BuyAndHold(Strategy):

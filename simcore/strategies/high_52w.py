@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import math
 
-from simcore.analysis import HistoricalNeed, Strategy, StrategyContext
-from simcore.bars import Bar
-from simcore.indicators.realtime import IndicatorRequest
+from simcore.engine.analysis import HistoricalNeed, Strategy, StrategyContext
+from simcore.engine.bars import Bar
+from simcore.engine.indicators import IndicatorRequest
 from simcore.time import TradingSession
 
 

@@ -12,10 +12,10 @@ from typing import ClassVar
 
 import numpy as np
 
-from simcore.analysis import Strategy, StrategyContext
-from simcore.bars import Bar
-from simcore.indicators.realtime import IndicatorRequest
-from simcore.parameters import Parameter
+from simcore.engine.analysis import Strategy, StrategyContext
+from simcore.engine.bars import Bar
+from simcore.engine.indicators import IndicatorRequest
+from simcore.engine.parameters import Parameter
 
 
 class SmaCrossCounter(Strategy):

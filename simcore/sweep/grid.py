@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from simcore.engine.parameters import resolve
 from simcore.errors import UserError
-from simcore.parameters import resolve
 
 
 @dataclass(frozen=True)

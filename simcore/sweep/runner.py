@@ -35,9 +35,12 @@ from pathlib import Path
 from simcore.config import SessionConfig
 from simcore.config.models import FrozenDict
 from simcore.errors import UserError
+from simcore.store.parquet import ParquetStore
+from simcore.strategies.loading import load_strategy
 from simcore.sweep.grid import GridRun
 
 SWEEP_FILE = "sweep.json"
+Backtest = Callable[..., object]  # simcore.app.backtest.run_backtest's shape
 
 
 @dataclass
@@ -48,7 +51,15 @@ class Sweep:
     store_root: Path
     out: Path
     resume: bool = False
+    # runs one backtest: (config, strategy, store, results folder) -> its result; the
+    # application layer hands in its own (it builds the data source a config names)
+    backtest: Backtest | None = None
     outcomes: dict[str, dict] = field(default_factory=dict)  # run name -> status, error, seconds
+
+    def runner(self) -> Backtest:
+        if self.backtest is None:
+            raise UserError("a sweep needs its backtest runner (simcore.app.backtest.run_backtest)")
+        return self.backtest
 
     def config_for(self, run: GridRun) -> SessionConfig:
         merged = {**self.config.metadata.parameters, **run.values}
@@ -90,18 +101,16 @@ def _complete(folder: Path) -> bool:
     return json.loads(manifest.read_text()).get("summary", {}).get("status") == "complete"
 
 
-def run_one(config_json: str, strategy: str, store_root: str, folder: str) -> dict:
+def run_one(
+    backtest: Backtest, config_json: str, strategy: str, store_root: str, folder: str
+) -> dict:
     """One backtest of the sweep, in whatever process runs it. Never raises for the run's own
     failure: it is the outcome (status ``failed`` and the error's first line)."""
-    from adapters.local.store import ParquetStore
-    from simcore.backtest import run_backtest
-    from simcore.strategy_loading import load_strategy
-
     started = time.perf_counter()
     try:
         config = SessionConfig.model_validate_json(config_json)
         chosen = load_strategy(strategy, config.metadata.parameters)
-        result = run_backtest(config, ParquetStore(Path(store_root)), chosen, Path(folder))
+        result = backtest(config, ParquetStore(Path(store_root)), chosen, Path(folder))
         status, error = result.summary["status"], None
     except Exception as exc:  # the run failed; the sweep goes on
         status, error = "failed", error_line(exc)
@@ -130,11 +139,11 @@ def _write_run(out: Path, name: str, files: dict[str, bytes]) -> None:
 
 
 def _run_in_scratch(
-    config_json: str, strategy: str, store_root: str, name: str
+    backtest: Backtest, config_json: str, strategy: str, store_root: str, name: str
 ) -> tuple[dict, dict[str, bytes]]:
     with tempfile.TemporaryDirectory(prefix="simcore-run-") as scratch:
         folder = Path(scratch) / name
-        outcome = run_one(config_json, strategy, store_root, str(folder))
+        outcome = run_one(backtest, config_json, strategy, store_root, str(folder))
         files = (
             {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
             if folder.is_dir()
@@ -151,7 +160,7 @@ def run_serial(sweep: Sweep, todo: Sequence[GridRun], progress: Progress) -> Non
     for k, run in enumerate(todo, start=1):
         config_json = sweep.config_for(run).model_dump_json()
         outcome, files = _run_in_scratch(
-            config_json, sweep.strategy, str(sweep.store_root), run.name
+            sweep.runner(), config_json, sweep.strategy, str(sweep.store_root), run.name
         )
         if files:
             _write_run(sweep.out, run.name, files)
@@ -178,6 +187,7 @@ def _materialize(key: str, files: dict[str, bytes]) -> Path:
 
 
 def _ray_task(
+    backtest: Backtest,
     config_json: str,
     strategy: str,
     store_root: str | None,
@@ -186,7 +196,7 @@ def _ray_task(
     name: str,
 ) -> tuple[dict, dict[str, bytes]]:
     root = store_root if store_files is None else str(_materialize(store_key, store_files))
-    return _run_in_scratch(config_json, strategy, root, name)
+    return _run_in_scratch(backtest, config_json, strategy, root, name)
 
 
 def store_files(store_root: Path, symbols: Sequence[str]) -> dict[str, bytes]:
@@ -238,6 +248,7 @@ def run_on_ray(
             ray.init(num_cpus=workers or os.cpu_count(), **options)
     try:
         task = ray.remote(num_cpus=1, max_retries=0)(_ray_task)
+        backtest = sweep.runner()
         store_root, store_key, files_ref = str(sweep.store_root), "", None
         if data == "object":
             files = store_files(sweep.store_root, sweep.config.session_data_config.symbols)
@@ -248,6 +259,7 @@ def run_on_ray(
             store_key, files_ref, store_root = digest.hexdigest(), ray.put(files), None
         pending = {
             task.remote(
+                backtest,
                 sweep.config_for(run).model_dump_json(),
                 sweep.strategy,
                 store_root,

@@ -20,8 +20,8 @@ from fractions import Fraction
 import numpy as np
 
 from simcore.config.models import TradingConfig
-from simcore.providers import Broker
 from simcore.trading import risk
+from simcore.trading.broker import Broker
 from simcore.trading.orders import (
     Fill,
     Order,

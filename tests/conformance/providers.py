@@ -17,25 +17,25 @@ from pathlib import Path
 from typing import Protocol
 
 from adapters.alpaca.broker import AlpacaBroker
-from adapters.alpaca.emulator import AlpacaEmulator, Faults
-from adapters.alpaca.emulator_trading import TradingFaults
+from adapters.alpaca.emulator.server import AlpacaEmulator, Faults
+from adapters.alpaca.emulator.trading import TradingFaults
 from adapters.alpaca.feed import AlpacaFeed
-from adapters.alpaca.history import AlpacaHistory
+from adapters.alpaca.history_api import AlpacaHistory
 from adapters.alpaca.keys import AlpacaKeys
-from adapters.local.source import LocalDataSource
-from adapters.local.store import ParquetStore
-from adapters.polygon.emulator import PolygonEmulator, PolygonFaults
+from adapters.polygon.emulator.server import PolygonEmulator, PolygonFaults
 from adapters.polygon.feed import PolygonFeed
-from adapters.polygon.history import PolygonHistory
+from adapters.polygon.history_api import PolygonHistory
 from adapters.polygon.keys import PolygonKey
-from adapters.provider_source import ProviderBackedSource
 from adapters.schwab.broker import SchwabBroker
 from adapters.schwab.client import schwab_client
 from adapters.schwab.credentials import SchwabCredentials
-from adapters.schwab.emulator import SchwabEmulator, SchwabFaults
+from adapters.schwab.emulator.server import SchwabEmulator, SchwabFaults
 from adapters.schwab.feed import SchwabFeed
-from adapters.schwab.history import SchwabHistory
-from adapters.store_history import HistoryGapSource
+from adapters.schwab.history_api import SchwabHistory
+from simcore.store.fetching import HistoryGapSource
+from simcore.store.parquet import ParquetStore
+from simcore.store.provider_source import ProviderBackedSource
+from simcore.store.source import LocalDataSource
 from simcore.time import LiveClock, TimeManager
 
 KEYS = AlpacaKeys("test-key-id", "test-secret-0123456789")

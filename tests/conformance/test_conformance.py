@@ -15,15 +15,16 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from adapters.local.store import BARS_1M, ParquetStore
-from simcore.analysis import Strategy
 from simcore.config import SessionConfig
+from simcore.engine.analysis import Strategy
 from simcore.errors import DataError, UserError
-from simcore.live_session import LiveOptions, run_live
-from simcore.providers import AccountBroker, GapSource, HistoryApi, LiveFeed
-from simcore.session_run import run_session
-from simcore.system import SystemManager
+from simcore.live.session import LiveOptions, run_live
+from simcore.providers import GapSource, HistoryApi, LiveFeed
+from simcore.runtime.run import run_session
+from simcore.runtime.system import SystemManager
+from simcore.store.parquet import BARS_1M, ParquetStore
 from simcore.time import LiveClock, TimeManager
+from simcore.trading.broker import AccountBroker
 from tests.alpaca_support import DAY, et, live_config, ns, store_bars, streamed_bars
 from tests.conformance.providers import PROVIDERS, Outage, Provider
 

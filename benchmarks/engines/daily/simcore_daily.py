@@ -6,11 +6,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from adapters.local.store import ParquetStore
 from benchmarks.engines import cli
 from benchmarks.workload import daily_config, symbols
-from simcore.backtest import run_backtest
-from simcore.indicators.realtime import IndicatorRequest
+from simcore.app.backtest import run_backtest
+from simcore.engine.indicators import IndicatorRequest
+from simcore.store.parquet import ParquetStore
 from simcore.strategies.sma_cross import SmaCrossCounter
 
 

@@ -1,0 +1,1 @@
+"""The application layer: the `simcore` command line and the Python API."""

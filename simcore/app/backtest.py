@@ -1,0 +1,81 @@
+"""One backtest from a config: its data source (through the provider registry), its run, its
+results. Used by ``simcore backtest``, ``simcore sweep``, ``simcore data fetch`` and the Python
+API."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from datetime import date
+from pathlib import Path
+
+from adapters import registry
+from simcore.config import SessionConfig
+from simcore.engine.analysis import Strategy
+from simcore.errors import UserError
+from simcore.results.recording import prepare_out_dir
+from simcore.runtime.run import RunResult, run_session
+from simcore.runtime.system import SystemManager
+from simcore.store.parquet import ParquetStore
+from simcore.store.provider_source import ProviderBackedSource
+from simcore.store.source import LocalDataSource
+from simcore.strategies.loading import load_strategy
+from simcore.time import TimeManager
+
+
+def resolve_strategy(config: SessionConfig, override: str | None) -> Strategy:
+    spec = override or config.metadata.strategy
+    if not spec:
+        raise UserError(
+            "no strategy: set metadata.strategy in the config or pass --strategy module:Class"
+        )
+    return load_strategy(spec, config.metadata.parameters)
+
+
+def provider_env(overrides: Mapping[str, str | None] | None = None) -> Mapping[str, str]:
+    """The environment providers read their settings from: the process's, with ``overrides``
+    (a command's options, a test's emulator) taking precedence where given."""
+    given = {k: v for k, v in (overrides or {}).items() if v}
+    return {**os.environ, **given} if given else os.environ
+
+
+def data_source(
+    config: SessionConfig,
+    store: ParquetStore,
+    time_manager: TimeManager,
+    env: Mapping[str, str] | None = None,
+) -> LocalDataSource:
+    """What a session reads: the store, filled first from the provider's history API when
+    ``data_api`` names one (the store as it is for ``local``)."""
+    provider = registry.provider(config.api_config.data_api, env)
+    history = provider.history_api(store, time_manager, config)
+    adjustment = config.session_data_config.price_adjustment
+    if history is None:
+        return LocalDataSource(store, time_manager, adjustment)
+    return ProviderBackedSource(store, time_manager, history, adjustment)
+
+
+def run_backtest(
+    config: SessionConfig,
+    store: ParquetStore,
+    strategy: Strategy,
+    out_dir: Path | None = None,
+    on_session_end: Callable[[date], None] | None = None,
+    runtime: str | None = None,
+    env: Mapping[str, str | None] | None = None,
+) -> RunResult:
+    """Run a backtest and return (and write, with ``out_dir``) its results.
+
+    ``runtime`` is ``"sim"`` or ``"threads"`` for a data-driven run (SimPy by default);
+    ``speed_multiplier > 0`` always runs on the wall-clock threads. ``env`` overrides
+    environment variables the provider reads (its endpoints, say). When the run fails (a
+    strategy error, a component's exception), what it produced up to the failure is still
+    written, with ``summary.status`` saying it failed and why, and the error is re-raised.
+    """
+    if config.mode != "backtest":
+        raise UserError(f"{config.session_name!r} is a live session: run it with `simcore live`")
+    if out_dir is not None:
+        prepare_out_dir(out_dir)
+    system = SystemManager(config)
+    source = data_source(config, store, system.get_time_manager(), provider_env(env))
+    return run_session(system, store, strategy, source, out_dir, on_session_end, runtime)

@@ -1,0 +1,145 @@
+"""``simcore validate`` and ``simcore backtest``."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from simcore.app.cli.common import (
+    StoreOption,
+    err,
+    open_store,
+    out,
+    store_with_sample,
+    write_report,
+)
+from simcore.errors import UserError
+
+
+def validate(
+    files: Annotated[
+        list[Path], typer.Argument(help="Session config JSON file(s).", show_default=False)
+    ],
+) -> None:
+    """Check session configs; list every problem with its JSON path (exit 1 on any).
+
+    A config that names its strategy (metadata.strategy) is also checked against what the
+    strategy declares it reads.
+    """
+    from simcore.config import validate_file
+
+    failed = 0
+    for file in files:
+        report = validate_file(file)
+        if report.ok:
+            report.problems.extend(_strategy_problems(report.config))
+        if report.ok:
+            out.print(f"[green]ok[/]      {escape(str(file))}")
+        else:
+            failed += 1
+            out.print(f"[red]invalid[/] {escape(str(file))}: {len(report.problems)} problem(s)")
+            for path, message in report.problems:
+                out.print(f"  [bold]{escape(path)}[/]: {escape(message)}")
+        for path, message in report.warnings:
+            out.print(f"  [yellow]warning[/] {escape(path)}: {escape(message)}")
+    if failed:
+        raise typer.Exit(1)
+
+
+def _strategy_problems(config) -> list[tuple[str, str]]:
+    from simcore.engine.requirements import config_problems
+    from simcore.strategies.loading import load_strategy
+
+    if not config.metadata.strategy:
+        return []
+    try:
+        strategy = load_strategy(config.metadata.strategy, config.metadata.parameters)
+    except UserError as exc:
+        lines = str(exc).splitlines()
+        if all(line.startswith("metadata.parameters.") for line in lines):  # one per parameter
+            return [tuple(line.split(": ", 1)) for line in lines]  # type: ignore[misc]
+        return [("metadata.strategy", str(exc))]
+    return config_problems(config, strategy)
+
+
+def backtest(
+    config_file: Annotated[Path, typer.Argument(metavar="CONFIG", help="Session config JSON.")],
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Output folder (default: out/<config name>).")
+    ] = None,
+    strategy: Annotated[
+        str | None,
+        typer.Option(help="Strategy as module:Class (default: the config's metadata.strategy)."),
+    ] = None,
+    runtime: Annotated[
+        str | None,
+        typer.Option(help="Data-driven runs: sim (SimPy, the default) or threads (same outputs)."),
+    ] = None,
+    data_url: Annotated[
+        str | None,
+        typer.Option(help="data_api alpaca: the REST base (default: $SIMCORE_ALPACA_DATA_URL)."),
+    ] = None,
+    store: StoreOption = None,
+    report: Annotated[
+        bool, typer.Option("--report/--no-report", help="Write report.html into the results.")
+    ] = True,
+) -> None:
+    """Run a backtest (data-driven, or replayed against the clock when speed_multiplier > 0);
+    print the report; write the results and their HTML report."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from simcore.app.backtest import resolve_strategy, run_backtest
+    from simcore.config import load_config
+    from simcore.engine.requirements import check_config_fits
+    from simcore.time import TimeManager
+
+    config = load_config(config_file)
+    if config.mode != "backtest":
+        raise UserError(
+            f"{config_file} has mode {config.mode!r}; `simcore backtest` runs mode 'backtest' configs"
+        )
+    local = config.api_config.data_api == "local"
+    target = store_with_sample(store) if local else open_store(store)
+    chosen = resolve_strategy(config, strategy)
+    check_config_fits(config, chosen, str(config_file))
+    folder = out_dir or Path("out") / config_file.stem
+    bt = config.backtest_config
+    assert bt is not None
+    tm = TimeManager(config.exchange_group, config.asset_class)
+    start, end = tm.get_session_boundary_times(bt.start_date, bt.end_date)
+    days = tm.count_trading_days(start.date(), end.date())
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    ) as progress:
+        task = progress.add_task(f"backtest {config.session_name}", total=days)
+
+        def advance(day: date) -> None:
+            progress.update(task, advance=1, description=f"session {day.isoformat()} done")
+
+        env = {"SIMCORE_ALPACA_DATA_URL": data_url}
+        result = run_backtest(config, target, chosen, folder, advance, runtime, env)
+    out.print(result.metrics.report())
+    out.print(result.statistics.report())
+    summary = result.summary
+    quality = result.tables["quality"]
+    streamed_quality = quality.filter(~quality["interval"].str.starts_with("historical"))
+    out.print(
+        f"days {len(summary['trading_days'])} | symbols {len(summary['symbols'])} | "
+        f"bars streamed {summary['bars_streamed']:,} | generated {summary['bars_generated']:,} | "
+        f"signals {summary['signals']:,} | quality min {streamed_quality['quality'].min() or 0:.2f}% "
+        f"mean {streamed_quality['quality'].mean() or 0:.2f}%"
+    )
+    out.print(
+        f"results: {folder} (manifest.json lists every table and its digest; metrics.json the timings)"
+    )
+    if report:
+        write_report(folder)

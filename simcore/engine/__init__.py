@@ -1,0 +1,1 @@
+"""The engine: the four components and session_data."""

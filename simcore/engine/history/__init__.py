@@ -1,0 +1,1 @@
+"""History: trailing windows and historical indicators."""

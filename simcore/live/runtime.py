@@ -1,0 +1,288 @@
+"""The live runtime: the thread runtime with a feed instead of a prefetched session.
+
+Same four threads, same links, never blocking a producer (a busy consumer is an overrun). What
+differs is where the coordinator's events come from and one duty of the quality manager:
+
+* the **session coordinator** thread waits for the session (saying so), runs its
+  initialisation (history and indicators from the provider through the store), then takes
+  what the feed delivers — bars into the session grid, quotes and trades onto their series — and
+  releases each slot when it falls due (``simcore.live.intake``). A bar written after its slot
+  was released goes down the pipeline as a correction. When several slots in a row bring no bar
+  for any symbol, the feed is taken for mute (connected, answering pings, sending nothing: a
+  failure Alpaca's users report) and is reconnected; gap filling recovers the minutes;
+* the **data quality manager** thread also fills gaps in the background: every
+  ``retry_interval_seconds`` it asks the provider's history API for the missing bars that are
+  due and hands what it gets to the coordinator (``simcore.engine.gap_fill``). Nothing waits on it.
+
+On a stop (Ctrl-C, SIGTERM, an error) every thread ends; ``drain`` then brings whatever the
+feed had delivered into the session, so that nothing received is lost from the outputs.
+"""
+
+from __future__ import annotations
+
+import queue
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+
+from simcore.engine.events import StreamNotification
+from simcore.providers import GapSource, LiveFeed, LiveItem
+from simcore.runtime.steps import Pipeline
+from simcore.runtime.threads import _STOP, ThreadLink, ThreadRuntime, _Flush, _Stopping
+from simcore.time import LiveClock
+from simcore.trading.broker import AccountBroker
+
+
+@dataclass
+class LiveFigures:
+    """What the status line shows and the outputs keep (wall-clock facts of the session)."""
+
+    waiting_for: str = ""
+    releases: int = 0
+    release_delay_ms: list[float] = field(default_factory=list)  # slot end + grace -> release
+    reconnects: list[tuple[int, str]] = field(default_factory=list)  # (session ns, why)
+    fill_requests: int = 0
+    fill_errors: int = 0
+
+
+class LiveRuntime(ThreadRuntime):
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        feed: LiveFeed,
+        clock: LiveClock,
+        gap_source: GapSource | None = None,
+        *,
+        lead_seconds: float = 60.0,
+        mute_slots: int = 3,
+        retry_interval_ns: int = 60_000_000_000,
+        refresh: Callable[[date], None] | None = None,
+        refresh_seconds: float = 0.0,
+    ):
+        super().__init__(pipeline, speed=clock.speed)
+        # the results so far, written every refresh_seconds of wall time (0: only at the end)
+        self.refresh, self.refresh_seconds = refresh, refresh_seconds
+        self.refreshes = 0
+        self.feed = feed
+        self.live_clock = clock
+        self.gap_source = gap_source
+        self.lead_ns = int(lead_seconds * 1e9)
+        self.mute_slots = mute_slots
+        self.retry_interval_ns = retry_interval_ns
+        self.figures = LiveFigures()
+        self.control._wakers.append(lambda: feed.inbox.put(_STOP))
+
+    # interpreter thread switch interval during a live session: a bar whose thread waits for
+    # the GIL waits at most this long (CPython's default is 5 ms, the whole latency budget)
+    SWITCH_INTERVAL = 0.0005
+
+    def run(self) -> None:
+        previous = sys.getswitchinterval()
+        sys.setswitchinterval(min(previous, self.SWITCH_INTERVAL))
+        try:
+            super().run()
+        finally:
+            sys.setswitchinterval(previous)
+
+    # ------------------------------------------------------------------ coordinator
+    def _coordinator(self, out: ThreadLink, to_quality: queue.SimpleQueue[object]) -> None:
+        self._workers["data_processor"].start()
+        self._workers["data_quality_manager"].start()
+        c, p, tm = self.pipeline.coordinator, self.pipeline, self.pipeline.coordinator.tm
+        broker = p.engine.trader.broker if p.engine.trader is not None else None
+        # a broker of the outside world: its account is loaded (reconciled) before anything
+        if not isinstance(broker, AccountBroker):
+            broker = None
+        if broker is not None:
+            broker.start()
+        # connected from the start: the first bars of a session must not come before the socket;
+        # the feed carries what the marking STREAMED (the base bar interval, quotes, ticks)
+        self.feed.start(c.symbols, c.plan.live_channels())
+        try:
+            for day in c.days:
+                trading = tm.get_trading_session(day)
+                open_ns = tm.to_utc_ns(trading.regular_open)
+                self._wait_for(
+                    open_ns - self.lead_ns,
+                    f"the session of {day} (opens {trading.regular_open:%H:%M %Z})",
+                )
+                session = p.begin_session(day)
+                self._wait_connected(open_ns)
+                self._wait_for(open_ns, f"the open at {trading.regular_open:%H:%M %Z}")
+                self.figures.waiting_for = ""
+                self._stream(out, to_quality, day)
+                self._end_session(out, to_quality, day, session)
+        finally:
+            self.feed.stop()
+            if broker is not None:
+                broker.stop()
+
+    def _wait_connected(self, until_ns: int) -> None:
+        """Give the feed until the open to connect (a later start costs gap fills, no data)."""
+        while not self.feed.connected and self.live_clock.now_ns() < until_ns:
+            self.figures.waiting_for = "the market-data stream to connect"
+            if self.control.stop.wait(0.01):
+                raise _Stopping
+
+    def _wait_for(self, ns: int, what: str) -> None:
+        if self.live_clock.now_ns() < ns:
+            self.figures.waiting_for = what
+            if not self.live_clock.sleep_until(ns, self.control.stop):
+                raise _Stopping
+
+    def _stream(self, out: ThreadLink, to_quality: queue.SimpleQueue[object], day: date) -> None:
+        c, clock = self.pipeline.coordinator, self.live_clock
+        silent = 0
+        refreshed_at = time.perf_counter()
+        # slots that ended before now were missed before the stream could bring them (a session
+        # joined late): gaps to fill, not a sign of a mute feed
+        streaming_since = clock.now_ns()
+        while (due := c.next_live_due_ns()) is not None:
+            corrections = self._take(clock.wall_seconds_until(due))
+            now = clock.now_ns()
+            if corrections:  # stamped with the last release: they must not reveal anything new
+                out.deliver(
+                    StreamNotification(c.live_released_ns(), {}, corrections=corrections), now
+                )
+            note = c.due_live(now)
+            if note is None:
+                continue
+            self.figures.releases += 1
+            self.figures.release_delay_ms.append(max(0.0, (now - note.ns) / 1e6 / clock.speed))
+            out.deliver(note, note.ns)
+            if self.refresh and time.perf_counter() - refreshed_at >= self.refresh_seconds > 0:
+                self._refresh(out, to_quality, day)
+                refreshed_at = time.perf_counter()
+            if note.ns <= streaming_since:
+                continue
+            silent = silent + len(next(iter(note.released.values()))) if self._empty(note) else 0
+            if silent >= self.mute_slots:
+                if self.feed.connected:  # not connected: alpaca-py is reconnecting already
+                    self.figures.reconnects.append(
+                        (now, f"no bar for any symbol in {silent} minutes")
+                    )
+                    self.feed.reconnect("mute")
+                silent = 0
+
+    def _refresh(self, out: ThreadLink, to_quality: queue.SimpleQueue[object], day: date) -> None:
+        """Write the results so far, with the pipeline quiet: the processor and the analysis
+        engine have taken every release, the quality manager every notification (the feed
+        only fills the inbox meanwhile; what arrives waits for the next release)."""
+        out.wait_done()
+        self._flush(to_quality)
+        self.refresh(day)
+        self.refreshes += 1
+
+    def _empty(self, note: StreamNotification) -> bool:
+        grids = self.pipeline.coordinator.live_streams
+        return not any(grids[b].grid.present[:, slots].any() for b, slots in note.released.items())
+
+    def _take(self, timeout: float) -> list[tuple[str, int, int, bool]]:
+        """Wait up to ``timeout`` wall seconds for the feed, then take all it has delivered."""
+        corrections = []
+        try:
+            item = self.feed.inbox.get(timeout=max(timeout, 0.0)) if timeout > 0 else None
+        except queue.Empty:
+            return corrections
+        while True:
+            if item is _STOP:
+                raise _Stopping
+            if item is not None:
+                correction = self.pipeline.coordinator.accept_live(item)
+                if correction is not None:
+                    corrections.append(correction)
+            try:
+                item = self.feed.inbox.get_nowait()
+            except queue.Empty:
+                return corrections
+
+    def drain(self) -> int:
+        """After a stop: bring what the feed delivered into the session and release every slot
+        whose end has passed (its bars are complete). Returns the bars so released."""
+        c = self.pipeline.coordinator
+        if not c.live_streams or c.session is None:
+            return 0
+        while True:
+            try:
+                item = self.feed.inbox.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(item, LiveItem):
+                c.accept_live(item)
+        now, released = self.live_clock.now_ns(), 0
+        for base, stream in c.live_streams.items():
+            last = int(np.searchsorted(stream.end_ns, now, side="right"))  # slots ended by now
+            if last > stream.released:
+                slots = np.arange(stream.released, last, dtype=np.int64)
+                stream.release(slots)
+                released += c.session_data.reveal_block(base, slots)
+        return released
+
+    # ------------------------------------------------------------------ quality manager
+    def _quality(self, inbox: queue.SimpleQueue[object]) -> None:
+        quality, clock = self.pipeline.quality, self.live_clock
+        filler = quality.filler
+        while True:
+            due = filler.next_due_ns() if filler is not None and self.gap_source else None
+            timeout = None if due is None else max(0.0, clock.wall_seconds_until(due))
+            try:
+                note = inbox.get(timeout=timeout) if timeout is None or timeout > 0 else None
+            except queue.Empty:
+                note = None
+            while note is not None:  # everything that arrived first: fills may have landed
+                if note is _STOP:
+                    return
+                if isinstance(note, _Flush):
+                    note.done.set()
+                else:
+                    quality.handle(note)  # type: ignore[arg-type]
+                try:
+                    note = inbox.get_nowait()
+                except queue.Empty:
+                    note = None
+            if filler is not None and self.gap_source is not None:
+                self._fill(filler)
+
+    def _fill(self, filler) -> None:
+        now = self.live_clock.now_ns()
+        symbols = self.pipeline.coordinator.symbols
+        for request in filler.due(now):
+            self.figures.fill_requests += 1
+            try:
+                items = self.gap_source.fetch(
+                    symbols[request.symbol], request.interval, request.start_ns, request.end_ns
+                )
+            except Exception:  # the provider failed this time: retried later, counted
+                self.figures.fill_errors += 1
+                filler.attempted(request, False, self.live_clock.now_ns())
+                continue
+            for item in items:
+                self.feed.inbox.put(item)
+            filler.attempted(request, True, self.live_clock.now_ns())
+
+    # ------------------------------------------------------------------ status
+    def status(self) -> dict[str, object]:
+        c, q = self.pipeline.coordinator, self.pipeline.quality
+        streams = list(c.live_streams.values())
+        counts = [s.counts for s in streams]
+        quality = [
+            q.session_data.get_quality(sym, s.interval) for s in streams for sym in c.symbols
+        ]
+        quality = [v for v in quality if v is not None]
+        delays = self.figures.release_delay_ms[-20:]
+        return {
+            "now": c.tm.get_current_time(),
+            "waiting_for": self.figures.waiting_for,
+            "bars": sum(k.bars for k in counts),
+            "corrections": sum(len(k.corrections) for k in counts),
+            "quality_min": min(quality) if quality else None,
+            "gaps_open": q.filler.open_count() if q.filler else 0,
+            "gaps_filled": q.filler.filled_count() if q.filler else 0,
+            "overruns": len(self.overruns),
+            "release_delay_ms": sorted(delays)[len(delays) // 2] if delays else None,
+            "reconnects": len(self.figures.reconnects),
+        }

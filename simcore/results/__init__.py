@@ -1,0 +1,1 @@
+"""Results: recording, tables, the manifest and the report."""

@@ -1,0 +1,187 @@
+"""Running a session config to its results, for backtests and live sessions alike.
+
+Start the system, record each session as it ends, and collect the results — also of a run that
+failed (a strategy error, a component's exception) or was interrupted (Ctrl-C): what it
+produced up to then is recorded and written, with ``summary.status`` saying how it ended, and
+the exception is re-raised for the caller to report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from simcore.engine.analysis import Strategy
+from simcore.engine.metrics import PerformanceMetrics
+from simcore.results.recording import BacktestRecorder, build_tables, prepare_out_dir, write_outputs
+from simcore.results.statistics import Statistics, statistics
+from simcore.results.trading_tables import trading_tables
+from simcore.runtime.system import SystemManager
+from simcore.store.parquet import ParquetStore
+
+
+@dataclass
+class RunResult:
+    tables: dict[str, pl.DataFrame]
+    manifest: dict[str, object] | None
+    metrics: PerformanceMetrics
+    summary: dict[str, object]
+    runtime: object = None  # the runtime that ran it (for inspection)
+    statistics: Statistics | None = None
+
+
+@dataclass
+class RunHooks:
+    """What a kind of run adds: work when a session ends or the run stops early, more tables."""
+
+    session_ended: Callable[[date, SystemManager], None] | None = None
+    stopped_early: Callable[[SystemManager], None] | None = None  # before the last recording
+    tables: Callable[[SystemManager], dict[str, pl.DataFrame]] | None = None
+    metrics: Callable[[SystemManager], dict[str, object]] | None = None
+    # after the results are written mid-run (a live session's refresh): the report
+    written: Callable[[Path], None] | None = None
+    # set by run_session: write what the run has so far (status "running"), mid-session
+    write_interim: Callable[[date], None] | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+def run_session(
+    system: SystemManager,
+    store: ParquetStore,
+    strategy: Strategy,
+    source,
+    out_dir: Path | None = None,
+    on_session_end: Callable[[date], None] | None = None,
+    runtime=None,
+    coordinator_options: dict | None = None,
+    hooks: RunHooks | None = None,
+    broker_factory=None,
+) -> RunResult:
+    config = system.config
+    hooks = hooks or RunHooks()
+    if out_dir is not None:
+        prepare_out_dir(out_dir)
+    recorder = BacktestRecorder()
+    recorded: set[date] = set()
+
+    def session_ended(day: date) -> None:
+        c = system.components
+        recorder.record_session(day, c.session_data, c.coordinator.plan, c.quality)
+        recorder.record_account(day, c.engine.trader, c.session_data)
+        recorded.add(day)
+        if hooks.session_ended is not None:
+            hooks.session_ended(day, system)
+        if on_session_end is not None:
+            on_session_end(day)
+
+    def write_interim(day: date) -> None:
+        """The results so far, the current session's included, written whole (the final
+        write replaces them). The runtime calls it with the pipeline quiet."""
+        if out_dir is None:
+            return
+        c = system.components
+        snapshot = recorder.copy()
+        snapshot.record_session(day, c.session_data, c.coordinator.plan, c.quality)
+        snapshot.record_account(day, c.engine.trader, c.session_data)
+        interim = _results(system, strategy, snapshot, None, hooks, status="running")
+        metrics = interim.metrics.as_dict()
+        if hooks.metrics is not None:
+            metrics |= hooks.metrics(system)
+        write_outputs(out_dir, interim.tables, interim.summary, metrics)
+        if hooks.written is not None:
+            hooks.written(out_dir)
+
+    hooks.write_interim = write_interim
+    failure: BaseException | None = None
+    try:
+        with store.reading(config.session_data_config.symbols):
+            system.start(
+                strategy, source, session_ended, runtime, coordinator_options, broker_factory
+            )
+    except BaseException as exc:
+        failure = exc
+        if system.components is None or not system.components.coordinator.days:
+            system.stop()
+            raise
+        if hooks.stopped_early is not None:
+            hooks.stopped_early(system)
+        c = system.components
+        session = c.coordinator.session
+        if session is not None and session.date not in recorded:
+            recorder.record_session(session.date, c.session_data, c.coordinator.plan, c.quality)
+            recorder.record_account(session.date, c.engine.trader, c.session_data)
+            if hooks.session_ended is not None:
+                hooks.session_ended(session.date, system)
+    try:
+        result = _results(system, strategy, recorder, failure, hooks)
+    finally:
+        system.stop()
+    fetched = getattr(source, "report", None)
+    if fetched is not None:  # what came from the provider this run: a fact of the run, not of
+        result.metrics.fetched = fetched.as_dict()  # the data, so in metrics.json
+    if out_dir is not None:
+        metrics = result.metrics.as_dict()
+        if hooks.metrics is not None:
+            metrics |= hooks.metrics(system)
+        result.manifest = write_outputs(out_dir, result.tables, result.summary, metrics)
+    if failure is not None:
+        if out_dir is not None:
+            failure.add_note(f"what the run produced up to then is in {out_dir}")
+        raise failure
+    return result
+
+
+def _results(
+    system: SystemManager,
+    strategy: Strategy,
+    recorder,
+    failure,
+    hooks: RunHooks,
+    status: str | None = None,
+) -> RunResult:
+    config, c = system.config, system.components
+    runtime = c.runtime
+    tables = build_tables(recorder, c.coordinator, c.engine, getattr(runtime, "overruns", None))
+    trader = c.engine.trader
+    tables |= trading_tables(trader, recorder.positions, recorder.streamed_marks())
+    if hooks.tables is not None:
+        tables |= hooks.tables(system)
+    stats = statistics(
+        tables["equity"],
+        tables["fills"],
+        trader.config.max_buying_power,
+        tables["corporate_actions"],
+    )
+    status = status or "complete"
+    if isinstance(failure, KeyboardInterrupt):
+        status = "interrupted"
+    elif failure is not None:
+        status = "failed"
+    summary = {
+        "session_name": config.session_name,
+        "trading_days": [d.isoformat() for d in c.coordinator.days],
+        "symbols": list(config.session_data_config.symbols),
+        "bars_streamed": recorder.bar_count("STREAMED"),
+        "bars_generated": recorder.bar_count("GENERATED"),
+        "signals": tables["signals"].height,
+        "bars_outside_session": c.coordinator.bars_outside_session,
+        "strategy": f"{type(strategy).__module__}:{type(strategy).__name__}",
+        "subscriptions": list(strategy.subscriptions),
+        "parameters": dict(strategy.parameter_values),
+        "timezone": c.coordinator.tm.timezone,
+        "status": status,
+        "price_adjustment": config.session_data_config.price_adjustment,
+        "broker": getattr(trader.broker, "name", "paper"),
+        "orders": tables["orders"].height,
+        "fills": tables["fills"].height,
+        "rejections": tables["rejections"].height,
+        "statistics": stats.as_dict(),
+    }
+    if failure is not None and status == "failed":
+        first_line = str(failure).splitlines()[0] if str(failure) else ""
+        summary["error"] = f"{type(failure).__name__}: {first_line}"
+    return RunResult(tables, None, c.metrics, summary, runtime, stats)

@@ -1,0 +1,183 @@
+"""SystemManager: owns the config and the TimeManager, and launches a session.
+
+The seed's system API is the only way to change the market of a running system: changing
+``exchange_group`` or ``asset_class`` here re-derives the timezone and calendar in the
+TimeManager; nobody sets a timezone directly.
+
+Launch sequence (the seed's): ``start()`` → the analysis engine → the session coordinator,
+whose ``start()`` stops any previous state and marks the streams → the data processor and the
+data quality manager → the coordinator's loop, run here by the SimPy runtime. ``stop()`` stops
+the streams, resets the backtest dates and clears the queues and session_data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from simcore.config import SessionConfig
+from simcore.engine import requirements
+from simcore.engine.analysis import AnalysisEngine, Strategy
+from simcore.engine.coordinator import SessionCoordinator
+from simcore.engine.gap_fill import GapFiller
+from simcore.engine.metrics import PerformanceMetrics
+from simcore.engine.processor import DataProcessor
+from simcore.engine.quality import DataQualityManager
+from simcore.engine.requirements import StrategyMismatch, strategy_name
+from simcore.engine.session_data import SessionData
+from simcore.errors import UserError
+from simcore.runtime.sim import SimRuntime
+from simcore.runtime.steps import Pipeline
+from simcore.runtime.threads import ThreadRuntime
+from simcore.time import LiveClock, TimeManager, market_for
+from simcore.trading.trader import Trader
+
+
+@dataclass
+class Components:
+    session_data: SessionData
+    engine: AnalysisEngine
+    coordinator: SessionCoordinator
+    processor: DataProcessor
+    quality: DataQualityManager
+    metrics: PerformanceMetrics
+    runtime: SimRuntime | ThreadRuntime | None = None
+
+
+class SystemManager:
+    def __init__(self, config: SessionConfig, clock: LiveClock | None = None):
+        """``clock``: a live session's clock (the real one by default, or a rehearsal clock)."""
+        self._config = config
+        self._time_manager = TimeManager(
+            config.exchange_group, config.asset_class, config.mode, clock=clock
+        )
+        self.components: Components | None = None
+
+    @property
+    def config(self) -> SessionConfig:
+        return self._config
+
+    def get_time_manager(self) -> TimeManager:
+        return self._time_manager
+
+    @property
+    def timezone(self) -> str:
+        """The system timezone, derived from exchange_group + asset_class (read-only)."""
+        return self._time_manager.timezone
+
+    @property
+    def exchange_group(self) -> str:
+        return self._config.exchange_group
+
+    @property
+    def asset_class(self) -> str:
+        return self._config.asset_class
+
+    def set_exchange_group(self, exchange_group: str) -> None:
+        self._set_market(exchange_group, self.asset_class)
+
+    def set_asset_class(self, asset_class: str) -> None:
+        self._set_market(self.exchange_group, asset_class)
+
+    def set_market(self, exchange_group: str, asset_class: str) -> None:
+        """Change both at once (needed when only the pair is valid, e.g. to CRYPTO/CRYPTO)."""
+        self._set_market(exchange_group, asset_class)
+
+    def _set_market(self, exchange_group: str, asset_class: str) -> None:
+        market_for(exchange_group, asset_class)  # a clear ValueError for an invalid pair
+        self._config = self._config.model_copy(
+            update={"exchange_group": exchange_group, "asset_class": asset_class}
+        )
+        self._time_manager.set_market(exchange_group, asset_class)
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(
+        self,
+        strategy: Strategy,
+        source,
+        on_session_end: Callable[[date], None] | None = None,
+        runtime: str | Callable[[Pipeline], object] | None = None,
+        coordinator_options: dict | None = None,
+        broker_factory: Callable | None = None,
+    ) -> Components:
+        """Build the components in the seed's launch order and run the session loop.
+
+        ``runtime``: ``"sim"`` (SimPy, the default at speed 0) or ``"threads"`` (wall-clock
+        threads; always used when ``speed_multiplier > 0``) for a backtest; for a live session,
+        a factory that builds the live runtime around the pipeline (``simcore.live.session``
+        does). The components are kept in ``self.components`` before the run starts, so that a
+        caller can record what a failed or interrupted run produced.
+        """
+        config = self._config
+        live = config.mode == "live"
+        if live and not callable(runtime):
+            raise UserError(
+                "a live session runs with `simcore live` (a backtest needs mode 'backtest')"
+            )
+        speed = 0.0 if live else config.backtest_config.speed_multiplier
+        if not live and runtime not in (None, "sim", "threads"):
+            raise UserError(f"runtime must be 'sim' or 'threads', not {runtime!r}")
+        if speed > 0 and runtime == "sim":
+            raise UserError(
+                f"backtest_config.speed_multiplier is {speed:g}: a clock-driven replay runs on "
+                "the wall-clock threads, not on SimPy"
+            )
+        requirements.check_config_fits(config, strategy, repr(config.session_name))
+        tm = self._time_manager
+        metrics = PerformanceMetrics(kind="Live" if live else "Backtest")
+        metrics.backtest_started = metrics.clock()
+        data_cfg = config.session_data_config
+        session_data = SessionData(tm.current_time_ns, tuple(data_cfg.symbols))
+        trader = Trader(
+            config.trading_config,
+            tuple(data_cfg.symbols),
+            tm.current_time_ns,
+            session_data.last_close,
+            broker_factory,
+            session_data.last_closes,
+        )
+        engine = AnalysisEngine(session_data, tm, strategy, trader)
+        coordinator = SessionCoordinator(
+            config, tm, source, session_data, metrics, **(coordinator_options or {})
+        )
+        coordinator.start()
+        problems = requirements.marking_problems(coordinator.plan, data_cfg.symbols, strategy)
+        if problems:
+            raise StrategyMismatch(strategy_name(strategy), repr(config.session_name), problems)
+        processor = DataProcessor(
+            session_data, coordinator.plan, tm, data_cfg.bar_alignment, tuple(strategy.indicators)
+        )
+        processor.orders_working = lambda: trader.book.any_working
+        gaps = data_cfg.gap_filler
+        filler = GapFiller(gaps.max_retries, gaps.retry_interval_seconds * 10**9) if live else None
+        quality = DataQualityManager(
+            session_data, coordinator.plan, gaps.enable_session_quality, filler
+        )
+        pipeline = Pipeline(coordinator, processor, quality, engine, metrics, on_session_end)
+        if callable(runtime):
+            chosen = runtime(pipeline)
+        elif speed > 0 or runtime == "threads":
+            chosen = ThreadRuntime(pipeline, speed)
+        else:
+            chosen = SimRuntime(pipeline)
+        self.components = Components(
+            session_data, engine, coordinator, processor, quality, metrics, chosen
+        )
+        try:
+            engine.start()
+            chosen.run()
+        finally:
+            metrics.bars_generated = processor.bars_generated
+            metrics.backtest_ended = metrics.clock()
+            if isinstance(chosen, ThreadRuntime) and not live:
+                metrics.record_clock_driven(speed, chosen.release_lags_ms, chosen.overruns)
+        return self.components
+
+    def stop(self) -> None:
+        """Stop the runtime's threads (if any), then the coordinator: streams, dates, queues."""
+        if self.components is not None:
+            runtime = self.components.runtime
+            if isinstance(runtime, ThreadRuntime):
+                runtime.stop()
+            self.components.coordinator.stop()

@@ -1,0 +1,209 @@
+"""Row validation for everything that enters the store: each bad row is counted by reason.
+
+Rules are checked in order and a row is rejected for the first rule it breaks, so the counts
+add up to the number of rejected rows. Rows that are merely out of order are sorted, not
+rejected, and counted as ``reordered``. Duplicates (same symbol and timestamp) keep the first
+row. Intraday rows outside the regular session are kept and flagged ``extended``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import polars as pl
+
+from simcore.store.parquet import Dataset
+from simcore.store.schema import SYMBOL_PATTERN, conform
+from simcore.time import TimeManager
+
+# Daily volume above this multiple of the trailing median is flagged as suspect (kept).
+SUSPECT_VOLUME_FACTOR = 20.0
+SUSPECT_VOLUME_WINDOW = 20
+
+_PRICE_COLUMNS = {
+    "bars": ("open", "high", "low", "close"),
+    "quotes": ("bid_price", "ask_price"),
+    "ticks": ("price",),
+}
+_SIZE_COLUMNS = {"bars": ("volume",), "quotes": ("bid_size", "ask_size"), "ticks": ("size",)}
+
+
+def _any_missing(columns: tuple[str, ...]) -> pl.Expr:
+    expr = pl.lit(False)
+    for c in columns:
+        expr |= pl.col(c).is_null() | pl.col(c).is_nan()
+    return expr
+
+
+def _any(columns: tuple[str, ...], predicate) -> pl.Expr:
+    expr = pl.lit(False)
+    for c in columns:
+        expr |= predicate(pl.col(c))
+    return expr
+
+
+def rejection_rules(kind: str) -> list[tuple[str, pl.Expr]]:
+    """(reason, expression true for a bad row) in the order they are checked."""
+    prices, sizes = _PRICE_COLUMNS[kind], _SIZE_COLUMNS[kind]
+    rules = [
+        ("missing_symbol", pl.col("symbol").is_null() | (pl.col("symbol") == "")),
+        ("bad_symbol", ~pl.col("symbol").str.contains(SYMBOL_PATTERN.pattern)),
+        ("bad_timestamp", pl.col("timestamp").is_null()),
+        ("missing_value", _any_missing(prices + sizes)),
+        ("non_positive_price", _any(prices, lambda c: c <= 0)),
+        ("negative_volume" if kind == "bars" else "negative_size", _any(sizes, lambda c: c < 0)),
+    ]
+    if kind == "bars":
+        rules += [
+            ("high_below_low", pl.col("high") < pl.col("low")),
+            (
+                "open_outside_range",
+                (pl.col("open") > pl.col("high")) | (pl.col("open") < pl.col("low")),
+            ),
+            (
+                "close_outside_range",
+                (pl.col("close") > pl.col("high")) | (pl.col("close") < pl.col("low")),
+            ),
+        ]
+    if kind == "quotes":
+        rules.append(("crossed_quote", pl.col("bid_price") > pl.col("ask_price")))
+    return rules
+
+
+@dataclass
+class CleanResult:
+    """What cleaning made of one batch of rows."""
+
+    dataset: Dataset
+    clean: pl.DataFrame
+    rejected: pl.DataFrame  # the rejected rows as given, with a ``reason`` column
+    rows_read: int
+    rejected_by_reason: dict[str, int] = field(default_factory=dict)
+    reordered: int = 0
+    extended: int = 0
+    suspect_volume: pl.DataFrame | None = None  # daily rows flagged, kept in the store
+
+    @property
+    def rows_rejected(self) -> int:
+        return self.rejected.height
+
+    def check_accounting(self) -> None:
+        """Every row read is either clean or rejected: nothing lost silently."""
+        assert self.rows_read == self.clean.height + self.rows_rejected, (
+            f"row accounting broken: read {self.rows_read}, kept {self.clean.height}, "
+            f"rejected {self.rows_rejected}"
+        )
+
+
+def clean_rows(frame: pl.DataFrame, dataset: Dataset, time_manager: TimeManager) -> CleanResult:
+    """Validate, de-duplicate, sort and flag rows of ``dataset`` (already in schema columns)."""
+    frame = conform(frame, dataset.kind).with_row_index("_row")
+    rows_read = frame.height
+
+    reason = pl.lit(None, dtype=pl.String)
+    for name, bad in reversed(rejection_rules(dataset.kind)):
+        reason = pl.when(bad.fill_null(False)).then(pl.lit(name)).otherwise(reason)
+    frame = frame.with_columns(reason.alias("reason"))
+
+    # Out of order: a timestamp earlier than the one before it, per symbol, in source order.
+    valid = frame.filter(pl.col("reason").is_null())
+    reordered = valid.select(
+        (pl.col("timestamp") < pl.col("timestamp").shift(1).over("symbol")).sum()
+    ).item()
+
+    valid = valid.sort(["symbol", "timestamp", "_row"])
+    duplicate = pl.col("timestamp") == pl.col("timestamp").shift(1).over("symbol")
+    valid = valid.with_columns(
+        pl.when(duplicate.fill_null(False))
+        .then(pl.lit("duplicate"))
+        .otherwise(None)
+        .alias("reason")
+    )
+    if dataset.kind == "bars" and dataset.interval == "1d":
+        valid = _reject_non_sessions(valid, time_manager)
+
+    rejected = pl.concat(
+        [frame.filter(pl.col("reason").is_not_null()), valid.filter(pl.col("reason").is_not_null())]
+    ).sort("_row")
+    clean = valid.filter(pl.col("reason").is_null()).drop("reason")
+    clean = flag_extended(clean, dataset, time_manager)
+
+    counts = dict(
+        sorted(rejected.group_by("reason").len().iter_rows(), key=lambda kv: (-kv[1], kv[0]))
+    )
+    result = CleanResult(
+        dataset=dataset,
+        clean=clean.drop("_row"),
+        rejected=rejected.drop("_row"),
+        rows_read=rows_read,
+        rejected_by_reason=counts,
+        reordered=int(reordered or 0),
+        extended=int(clean["extended"].sum() or 0),
+        suspect_volume=_suspect_volume(clean) if dataset.interval == "1d" else None,
+    )
+    result.check_accounting()
+    return result
+
+
+def _reject_non_sessions(frame: pl.DataFrame, tm: TimeManager) -> pl.DataFrame:
+    """A daily bar dated on a day the exchange did not trade is rejected as not_a_session."""
+    if frame.is_empty():
+        return frame
+    local_date = tm.utc_to_local_date_expr(pl.col("timestamp"))
+    dates = frame.select(local_date.alias("d"))["d"]
+    first, last = dates.min(), dates.max()
+    assert isinstance(first, date) and isinstance(last, date)
+    sessions = tm.sessions_frame(first, last)["session_date"]
+    return frame.with_columns(
+        pl.when(pl.col("reason").is_null() & ~local_date.is_in(sessions.implode()))
+        .then(pl.lit("not_a_session"))
+        .otherwise(pl.col("reason"))
+        .alias("reason")
+    )
+
+
+def flag_extended(frame: pl.DataFrame, dataset: Dataset, tm: TimeManager) -> pl.DataFrame:
+    """Set ``extended`` on intraday rows outside their day's regular session.
+
+    A bar stamped at its start is regular in [open, close); a quote or tick is a point in time
+    and is regular in [open, close], so the quote standing at the closing bell counts.
+    """
+    if dataset.interval == "1d" or frame.is_empty():
+        return frame.with_columns(pl.lit(False).alias("extended"))
+    lo = frame["timestamp"].min()
+    hi = frame["timestamp"].max()
+    assert lo is not None and hi is not None
+    first = tm.session_date_of(lo)  # type: ignore[arg-type]
+    last = tm.session_date_of(hi)  # type: ignore[arg-type]
+    sessions = tm.sessions_frame(first, last).select(
+        pl.col("open").alias("_open"), pl.col("close").alias("_close")
+    )
+    ordered = frame.with_row_index("_order").sort("timestamp")
+    joined = ordered.join_asof(sessions, left_on="timestamp", right_on="_open", strategy="backward")
+    before_close = (
+        pl.col("timestamp") < pl.col("_close")
+        if dataset.kind == "bars"
+        else pl.col("timestamp") <= pl.col("_close")
+    )
+    regular = (pl.col("timestamp") >= pl.col("_open")) & before_close
+    return (
+        joined.with_columns((~regular.fill_null(False)).alias("extended"))
+        .sort("_order")
+        .drop("_order", "_open", "_close")
+    )
+
+
+def _suspect_volume(daily: pl.DataFrame) -> pl.DataFrame:
+    """Daily rows whose volume is zero or far above the symbol's trailing median."""
+    median = (
+        pl.col("volume")
+        .shift(1)
+        .rolling_median(SUSPECT_VOLUME_WINDOW, min_samples=SUSPECT_VOLUME_WINDOW // 2)
+        .over("symbol")
+    )
+    flagged = daily.sort(["symbol", "timestamp"]).with_columns(median.alias("trailing_median"))
+    return flagged.filter(
+        (pl.col("volume") == 0)
+        | (pl.col("volume") > SUSPECT_VOLUME_FACTOR * pl.col("trailing_median"))
+    ).select("symbol", "timestamp", "volume", "trailing_median")
