@@ -13,8 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simcore.app.backtest import run_backtest
-from simcore.engine import coordinator
+from simcore.engine import session_days
 from simcore.engine.analysis import Strategy
+from simcore.engine.history.warmup import HistoryWarmup
 from simcore.engine.history.windows import HistoryBlock
 from simcore.engine.session_data import SessionData
 from simcore.store.parquet import BARS_1D, BARS_1M, ParquetStore
@@ -114,7 +115,7 @@ class HistoryProbe(Strategy):
 
 
 def run(store: ParquetStore, read_ahead: int, monkeypatch) -> tuple[dict, dict]:
-    monkeypatch.setattr(coordinator, "READ_AHEAD_BARS", read_ahead)
+    monkeypatch.setattr(session_days, "READ_AHEAD_BARS", read_ahead)
     probe = HistoryProbe()
     config = make_config(
         SYMBOLS[:3], "2025-06-04", "2025-06-13", streams=("1m", "5m"), historical=HISTORICAL
@@ -179,9 +180,7 @@ def test_daily_indicators_from_the_history_block_equal_their_own_queries(store, 
         SYMBOLS[:3], "2025-06-02", "2025-06-13", streams=("1m",), historical=INDICATORS
     )
     from_block = run_backtest(config, store, Strategy()).tables
-    monkeypatch.setattr(
-        coordinator.SessionCoordinator, "_daily_indicator_from_history", lambda *a: None
-    )
+    monkeypatch.setattr(HistoryWarmup, "_daily_indicator_from_history", lambda *a: None)
     queried = run_backtest(config, store, Strategy()).tables
     table = from_block["historical_indicators"]
     assert table.equals(queried["historical_indicators"])

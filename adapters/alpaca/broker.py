@@ -29,6 +29,7 @@ from alpaca.trading.client import TradingClient
 from alpaca.trading.stream import TradingStream
 from requests.exceptions import RequestException
 
+from adapters.alpaca import sdk
 from adapters.alpaca.keys import AlpacaKeys
 from adapters.alpaca.wire import parse_time
 from simcore.config.models import TradingConfig
@@ -78,7 +79,7 @@ class AlpacaBroker:
         self.client = TradingClient(
             keys.key, keys.secret, paper=paper, raw_data=True, url_override=url
         )
-        self.client._retry = 0  # retries are this adapter's: idempotent by client order id
+        sdk.no_retries(self.client)  # retries are this adapter's: idempotent by client order id
         self.stream = TradingStream(
             keys.key, keys.secret, paper=paper, raw_data=True, url_override=stream_url
         )
@@ -105,17 +106,17 @@ class AlpacaBroker:
         self._thread.start()
         # orders sent before the stream listens would be heard of only by reconciliation
         deadline = time.monotonic() + self.connect_seconds
-        while not self.stream._running and time.monotonic() < deadline:
+        while not sdk.is_running(self.stream) and time.monotonic() < deadline:
             time.sleep(0.01)
-        if not self.stream._running:
+        if not sdk.is_running(self.stream):
             self.errors.append("the trade-updates stream did not connect: polling orders only")
 
     def stop(self) -> None:
         if self._thread is None:
             return
-        loop = getattr(self.stream, "_loop", None)
+        loop = sdk.event_loop(self.stream)
         if loop is None or not loop.is_running():
-            self.stream._stop_stream_queue.put({"should_stop": True})
+            sdk.stop_before_connect(self.stream)
         else:
             import asyncio
 

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from alpaca.data.enums import DataFeed
 from alpaca.data.live import StockDataStream
 
-from adapters.alpaca import wire
+from adapters.alpaca import sdk, wire
 from adapters.alpaca.keys import AlpacaKeys
 from adapters.feed_thread import run_in_loop
 from simcore.providers import LiveItem
@@ -55,8 +55,7 @@ class AlpacaFeed:
             url_override=self.url,
         )
         if self.clock_speed != 1.0:
-            stream._reconnect_min_backoff = max(0.01, 1.0 / self.clock_speed)
-            stream._reconnect_max_backoff = max(0.05, 30.0 / self.clock_speed)
+            sdk.scale_backoff(stream, self.clock_speed)
         names = list(symbols)
         if "1m" in channels:
             stream.subscribe_bars(self._handler("bar"), *names)
@@ -88,10 +87,10 @@ class AlpacaFeed:
     def connected(self) -> bool:
         """Whether alpaca-py holds an open, authenticated socket right now."""
         stream = self.stream
-        return bool(stream is not None and stream._running and stream._ws is not None)
+        return stream is not None and sdk.is_connected(stream)
 
     def _run_in_loop(self, coroutine) -> None:
-        run_in_loop(getattr(self.stream, "_loop", None), coroutine)
+        run_in_loop(sdk.event_loop(self.stream), coroutine)
 
     def reconnect(self, reason: str) -> None:
         """Close the socket; alpaca-py connects again (with its backoff) and resubscribes."""
@@ -105,8 +104,8 @@ class AlpacaFeed:
         if self.stream is None or self.thread is None:
             return
         stream = self.stream
-        if getattr(stream, "_loop", None) is None:  # not connected yet: the waiting loop ends
-            stream._stop_stream_queue.put({"should_stop": True})
+        if sdk.event_loop(stream) is None:  # not connected yet: the waiting loop ends
+            sdk.stop_before_connect(stream)
         else:
             self._run_in_loop(stream.stop_ws())
             self._run_in_loop(stream.close())

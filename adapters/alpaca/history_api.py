@@ -18,6 +18,7 @@ from alpaca.data.requests import StockBarsRequest
 from alpaca.data.timeframe import TimeFrame
 from requests.exceptions import RequestException
 
+from adapters.alpaca import sdk
 from adapters.alpaca.keys import AlpacaKeys
 from simcore.errors import DataError
 from simcore.providers import CredentialsRejected
@@ -61,7 +62,7 @@ class AlpacaHistory(StoreFillingHistory):
         )
         # this adapter retries itself, honouring Retry-After (the client would sleep a fixed
         # 3 s on a 429 and not retry a 5xx at all)
-        self.client._retry = 0
+        sdk.no_retries(self.client)
         self.limiter = RateLimiter(requests_per_minute, sleep)
         self.max_retries = max_retries
         self.sleep = sleep

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from simcore.config import SessionConfig
+from simcore.engine.backtest_feed import BacktestFeed
 from simcore.engine.coordinator import SessionCoordinator
 from simcore.engine.metrics import PerformanceMetrics
 from simcore.engine.session_data import SessionData
@@ -18,9 +19,9 @@ def fetch_plan(
     config: SessionConfig, tm: TimeManager, source
 ) -> dict[tuple[str, tuple[str, ...]], set[date]]:
     symbols = tuple(config.session_data_config.symbols)
-    coordinator = SessionCoordinator(
-        config, tm, source, SessionData(tm.current_time_ns, symbols), PerformanceMetrics()
-    )
+    session_data = SessionData(tm.current_time_ns, symbols)
+    feed = BacktestFeed(source, session_data)
+    coordinator = SessionCoordinator(config, tm, source, session_data, PerformanceMetrics(), feed)
     coordinator.start()  # the stream marking, the history plan and the session days
     plan: dict[tuple[str, tuple[str, ...]], set[date]] = {}
     for base in sorted({b for b in coordinator.plan.base.values() if b}):

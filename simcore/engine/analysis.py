@@ -63,6 +63,9 @@ class StrategyContext(TradingContext):
     ):
         self._data = session_data
         self._tm = time_manager
+        # ``last_bar(symbol index, interval)``: the symbol's latest bar as a record (session
+        # data's own method, bound here: the default on_bars calls it once per bar)
+        self.last_bar = session_data.last_bar
         self.signals: list[Signal] = []
         self.session: TradingSession | None = None
         if trader is not None:
@@ -185,7 +188,7 @@ class Strategy:
         ``ctx.indicator_values(interval, name)`` instead: one call per timestamp, not per bar.
         """
         names = ctx.symbols
-        last_bar = ctx._data.last_bar
+        last_bar = ctx.last_bar
         on_bar = self.on_bar
         for s in symbols.tolist():
             on_bar(ctx, names[s], interval, last_bar(s, interval))

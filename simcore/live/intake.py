@@ -1,4 +1,5 @@
-"""The coordinator's streaming phase in live mode: arriving data onto the session's grid.
+"""A live session's intake: arriving data onto the session's grid (the live feed of the
+coordinator, ``LiveIntake``).
 
 At the session's start the grid (symbols x slots of the streamed base interval) is allocated
 empty; each arriving bar is written into its slot. A slot is released — made visible, handed to
@@ -10,20 +11,26 @@ What arrives after its slot was released — a late bar, Alpaca's ``updatedBars`
 is written too, and returned as a ``Correction``: recorded, and handed down so that derived
 bars and quality follow; the strategy is not called again, and views it already holds keep the
 values it saw. A bar that repeats one already held with the same values is a duplicate:
-counted, not applied. Nothing here waits or reads a socket: the runtime feeds ``accept`` and
-asks ``due_slots``.
+counted, not applied. Nothing here waits or reads a socket: the live runtime feeds ``accept``
+and asks ``due``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 
-from simcore.engine.bars import COLUMNS
+from simcore.engine.bars import COLUMNS, StreamedBars
 from simcore.engine.events import StreamNotification
+from simcore.engine.metrics import PerformanceMetrics
+from simcore.engine.session_data import SessionData
+from simcore.engine.session_days import SessionDays
+from simcore.engine.streams import StreamPlan
 from simcore.providers import LiveItem
+from simcore.time import TimeManager
 
 FIELDS = COLUMNS[1:]  # open, high, low, close, volume
 
@@ -205,3 +212,102 @@ class LiveTicks:
         if series is not None:
             series.append(item.time_ns, item.values)
             self.received[item.kind] += 1
+
+
+class LiveIntake:
+    """A live session's feed: the coordinator opens it before each session (an empty grid per
+    streamed base interval, empty quote and trade series), the live runtime hands it what the
+    provider's feed delivers (``accept``) and asks it for the slots that fall due (``due``).
+    The counterpart of the backtest's ``BacktestFeed``."""
+
+    bars_outside_session = 0  # a live grid is written slot by slot: nothing falls outside it
+
+    def __init__(
+        self,
+        source,
+        session_data: SessionData,
+        metrics: PerformanceMetrics,
+        time_manager: TimeManager,
+        grace_ns: int,
+    ):
+        self.source = source
+        self.session_data = session_data
+        self.metrics = metrics
+        self.tm = time_manager
+        self.grace_ns = grace_ns  # how long a slot waits for late bars
+        self.symbols = session_data.symbols
+        self.plan: StreamPlan | None = None
+        self.streams: dict[str, LiveStream] = {}  # the session's, by base interval
+        self.ticks: LiveTicks | None = None
+        self.open_ns = 0  # the session's open, UTC ns
+
+    def start(self, plan: StreamPlan, days: SessionDays) -> None:
+        self.plan = plan
+
+    def stop(self) -> None:
+        self.streams = {}
+
+    def open_session(self, day: date) -> None:
+        assert self.plan is not None
+        self.open_ns = self.tm.to_utc_ns(self.tm.get_trading_session(day).regular_open)
+        self.streams = {}
+        for base in self.plan.bases:
+            grid = self.source.empty_session_bars(self.symbols, base, day)
+            self.session_data.attach_streamed(base, StreamedBars(grid))
+            self.streams[base] = LiveStream(base, grid, self.tm.current_time_ns, self.grace_ns)
+        self.ticks = LiveTicks(self.symbols)
+        self.session_data.attach_quotes(self.ticks.quotes)
+
+    def accept(self, item: LiveItem) -> tuple[str, int, int, bool] | None:
+        """An arriving message: a bar into its slot, a quote or trade onto its series. Returns
+        a correction to hand down (a bar written after its slot was released)."""
+        if item.kind in ("quote", "trade"):
+            self.ticks.add(item)
+            return None
+        for base, stream in self.streams.items():
+            outcome = stream.accept(item)
+            if isinstance(outcome, Correction):
+                s, slot = (
+                    stream.index[item.symbol],
+                    (item.time_ns - stream.grid.open_ns) // stream.grid.slot_ns,
+                )
+                return (base, s, int(slot), outcome.old is None)
+            return None
+        return None
+
+    def due(self, now_ns: int) -> StreamNotification | None:
+        """The slots due now, released into session_data (None when nothing is due)."""
+        released: dict[str, np.ndarray] = {}
+        ns = 0
+        for base, stream in self.streams.items():
+            slots = stream.due_slots(now_ns)
+            if slots.size:
+                note = stream.release(slots)
+                ns = max(ns, note.ns)
+                self.metrics.bars_streamed += self.session_data.reveal_block(base, slots)
+                released[base] = slots
+        return StreamNotification(ns, released) if released else None
+
+    def released_ns(self) -> int:
+        """The end of the last slot released so far (the open before the first)."""
+        ends = [int(s.end_ns[s.released - 1]) for s in self.streams.values() if s.released]
+        return max(ends) if ends else self.open_ns
+
+    def next_due_ns(self) -> int | None:
+        times = [t for t in (s.next_due_ns() for s in self.streams.values()) if t]
+        return min(times) if times else None
+
+    def finished(self) -> bool:
+        return all(s.finished for s in self.streams.values())
+
+    def release_ended(self, now_ns: int) -> int:
+        """After a stop: release every slot whose end has passed (its bars are complete).
+        Returns the bars so released."""
+        released = 0
+        for base, stream in self.streams.items():
+            last = int(np.searchsorted(stream.end_ns, now_ns, side="right"))  # ended by now
+            if last > stream.released:
+                slots = np.arange(stream.released, last, dtype=np.int64)
+                stream.release(slots)
+                released += self.session_data.reveal_block(base, slots)
+        return released

@@ -27,12 +27,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-import numpy as np
-
 from simcore.engine.events import StreamNotification
+from simcore.live.intake import LiveIntake
 from simcore.providers import GapSource, LiveFeed, LiveItem
 from simcore.runtime.steps import Pipeline
-from simcore.runtime.threads import _STOP, ThreadLink, ThreadRuntime, _Flush, _Stopping
+from simcore.runtime.threads import STOP, FlushRequest, Stopping, ThreadLink, ThreadRuntime
 from simcore.time import LiveClock
 from simcore.trading.broker import AccountBroker
 
@@ -64,6 +63,10 @@ class LiveRuntime(ThreadRuntime):
         refresh_seconds: float = 0.0,
     ):
         super().__init__(pipeline, speed=clock.speed)
+        intake = pipeline.coordinator.feed
+        if not isinstance(intake, LiveIntake):
+            raise TypeError("the live runtime drives a LiveIntake (the coordinator's live feed)")
+        self.intake = intake
         # the results so far, written every refresh_seconds of wall time (0: only at the end)
         self.refresh, self.refresh_seconds = refresh, refresh_seconds
         self.refreshes = 0
@@ -74,7 +77,7 @@ class LiveRuntime(ThreadRuntime):
         self.mute_slots = mute_slots
         self.retry_interval_ns = retry_interval_ns
         self.figures = LiveFigures()
-        self.control._wakers.append(lambda: feed.inbox.put(_STOP))
+        self.control.on_halt(lambda: feed.inbox.put(STOP))
 
     # interpreter thread switch interval during a live session: a bar whose thread waits for
     # the GIL waits at most this long (CPython's default is 5 ms, the whole latency budget)
@@ -126,29 +129,29 @@ class LiveRuntime(ThreadRuntime):
         while not self.feed.connected and self.live_clock.now_ns() < until_ns:
             self.figures.waiting_for = "the market-data stream to connect"
             if self.control.stop.wait(0.01):
-                raise _Stopping
+                raise Stopping
 
     def _wait_for(self, ns: int, what: str) -> None:
         if self.live_clock.now_ns() < ns:
             self.figures.waiting_for = what
             if not self.live_clock.sleep_until(ns, self.control.stop):
-                raise _Stopping
+                raise Stopping
 
     def _stream(self, out: ThreadLink, to_quality: queue.SimpleQueue[object], day: date) -> None:
-        c, clock = self.pipeline.coordinator, self.live_clock
+        intake, clock = self.intake, self.live_clock
         silent = 0
         refreshed_at = time.perf_counter()
         # slots that ended before now were missed before the stream could bring them (a session
         # joined late): gaps to fill, not a sign of a mute feed
         streaming_since = clock.now_ns()
-        while (due := c.next_live_due_ns()) is not None:
+        while (due := intake.next_due_ns()) is not None:
             corrections = self._take(clock.wall_seconds_until(due))
             now = clock.now_ns()
             if corrections:  # stamped with the last release: they must not reveal anything new
                 out.deliver(
-                    StreamNotification(c.live_released_ns(), {}, corrections=corrections), now
+                    StreamNotification(intake.released_ns(), {}, corrections=corrections), now
                 )
-            note = c.due_live(now)
+            note = intake.due(now)
             if note is None:
                 continue
             self.figures.releases += 1
@@ -178,7 +181,7 @@ class LiveRuntime(ThreadRuntime):
         self.refreshes += 1
 
     def _empty(self, note: StreamNotification) -> bool:
-        grids = self.pipeline.coordinator.live_streams
+        grids = self.intake.streams
         return not any(grids[b].grid.present[:, slots].any() for b, slots in note.released.items())
 
     def _take(self, timeout: float) -> list[tuple[str, int, int, bool]]:
@@ -189,10 +192,10 @@ class LiveRuntime(ThreadRuntime):
         except queue.Empty:
             return corrections
         while True:
-            if item is _STOP:
-                raise _Stopping
+            if item is STOP:
+                raise Stopping
             if item is not None:
-                correction = self.pipeline.coordinator.accept_live(item)
+                correction = self.intake.accept(item)
                 if correction is not None:
                     corrections.append(correction)
             try:
@@ -203,8 +206,7 @@ class LiveRuntime(ThreadRuntime):
     def drain(self) -> int:
         """After a stop: bring what the feed delivered into the session and release every slot
         whose end has passed (its bars are complete). Returns the bars so released."""
-        c = self.pipeline.coordinator
-        if not c.live_streams or c.session is None:
+        if not self.intake.streams or self.pipeline.coordinator.session is None:
             return 0
         while True:
             try:
@@ -212,15 +214,8 @@ class LiveRuntime(ThreadRuntime):
             except queue.Empty:
                 break
             if isinstance(item, LiveItem):
-                c.accept_live(item)
-        now, released = self.live_clock.now_ns(), 0
-        for base, stream in c.live_streams.items():
-            last = int(np.searchsorted(stream.end_ns, now, side="right"))  # slots ended by now
-            if last > stream.released:
-                slots = np.arange(stream.released, last, dtype=np.int64)
-                stream.release(slots)
-                released += c.session_data.reveal_block(base, slots)
-        return released
+                self.intake.accept(item)
+        return self.intake.release_ended(self.live_clock.now_ns())
 
     # ------------------------------------------------------------------ quality manager
     def _quality(self, inbox: queue.SimpleQueue[object]) -> None:
@@ -234,9 +229,9 @@ class LiveRuntime(ThreadRuntime):
             except queue.Empty:
                 note = None
             while note is not None:  # everything that arrived first: fills may have landed
-                if note is _STOP:
+                if note is STOP:
                     return
-                if isinstance(note, _Flush):
+                if isinstance(note, FlushRequest):
                     note.done.set()
                 else:
                     quality.handle(note)  # type: ignore[arg-type]
@@ -267,7 +262,7 @@ class LiveRuntime(ThreadRuntime):
     # ------------------------------------------------------------------ status
     def status(self) -> dict[str, object]:
         c, q = self.pipeline.coordinator, self.pipeline.quality
-        streams = list(c.live_streams.values())
+        streams = list(self.intake.streams.values())
         counts = [s.counts for s in streams]
         quality = [
             q.session_data.get_quality(sym, s.interval) for s in streams for sym in c.symbols

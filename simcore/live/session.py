@@ -20,6 +20,7 @@ import polars as pl
 from simcore.engine.analysis import Strategy
 from simcore.engine.metrics import percentiles
 from simcore.errors import UserError
+from simcore.live.intake import LiveIntake
 from simcore.live.runtime import LiveRuntime
 from simcore.providers import GapSource, LiveFeed
 from simcore.runtime.run import RunHooks, RunResult, run_session
@@ -110,10 +111,11 @@ def run_live(
 
     def session_ended(day: date, system: SystemManager) -> None:
         c = system.components
-        if c.coordinator.live_ticks is not None:
-            for kind, count in c.coordinator.live_ticks.received.items():
+        intake = c.coordinator.feed
+        if intake.ticks is not None:
+            for kind, count in intake.ticks.received.items():
                 ticks_received[kind] += count
-        for stream in c.coordinator.live_streams.values():
+        for stream in intake.streams.values():
             for k in stream.counts.corrections:
                 old_close = k.old[3] if k.old else None
                 corrections.append(
@@ -160,12 +162,11 @@ def run_live(
         }
 
     hooks = RunHooks(session_ended, stopped_early, tables, metrics, options.refreshed)
-    coordinator_options = {
-        "live_sessions": options.sessions,
-        "live_grace_ns": int(
-            max(options.grace_seconds, options.min_grace_wall_seconds * clock.speed) * 1e9
-        ),
-    }
+    grace_ns = int(max(options.grace_seconds, options.min_grace_wall_seconds * clock.speed) * 1e9)
+
+    def intake(source, session_data, metrics) -> LiveIntake:
+        return LiveIntake(source, session_data, metrics, system.get_time_manager(), grace_ns)
+
     return run_session(
         system,
         store,
@@ -174,7 +175,8 @@ def run_live(
         out_dir,
         None,
         build,
-        coordinator_options,
         hooks,
         broker_factory if trade_api != "paper" else None,
+        intake,
+        options.sessions,
     )

@@ -333,7 +333,7 @@ def build_tables(
             "added_for": pl.String,
         },
     )
-    indicators = indicator_frame(coordinator.indicator_values, coordinator.symbols).sort(
+    indicators = indicator_frame(coordinator.warmup.indicator_values, coordinator.symbols).sort(
         "session_date", "symbol", "indicator", "minute", nulls_last=False
     )
     quality = recorder.quality_frame().sort("session_date", "symbol", "interval")

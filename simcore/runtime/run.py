@@ -16,6 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from simcore.engine.analysis import Strategy
+from simcore.engine.coordinator import FeedFactory
 from simcore.engine.metrics import PerformanceMetrics
 from simcore.results.recording import BacktestRecorder, build_tables, prepare_out_dir, write_outputs
 from simcore.results.statistics import Statistics, statistics
@@ -57,9 +58,10 @@ def run_session(
     out_dir: Path | None = None,
     on_session_end: Callable[[date], None] | None = None,
     runtime=None,
-    coordinator_options: dict | None = None,
     hooks: RunHooks | None = None,
     broker_factory=None,
+    feed: FeedFactory | None = None,
+    sessions: int = 1,
 ) -> RunResult:
     config = system.config
     hooks = hooks or RunHooks()
@@ -100,7 +102,7 @@ def run_session(
     try:
         with store.reading(config.session_data_config.symbols):
             system.start(
-                strategy, source, session_ended, runtime, coordinator_options, broker_factory
+                strategy, source, session_ended, runtime, feed, broker_factory, sessions
             )
     except BaseException as exc:
         failure = exc
@@ -168,7 +170,7 @@ def _results(
         "bars_streamed": recorder.bar_count("STREAMED"),
         "bars_generated": recorder.bar_count("GENERATED"),
         "signals": tables["signals"].height,
-        "bars_outside_session": c.coordinator.bars_outside_session,
+        "bars_outside_session": c.coordinator.feed.bars_outside_session,
         "strategy": f"{type(strategy).__module__}:{type(strategy).__name__}",
         "subscriptions": list(strategy.subscriptions),
         "parameters": dict(strategy.parameter_values),

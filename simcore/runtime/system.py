@@ -19,7 +19,8 @@ from datetime import date
 from simcore.config import SessionConfig
 from simcore.engine import requirements
 from simcore.engine.analysis import AnalysisEngine, Strategy
-from simcore.engine.coordinator import SessionCoordinator
+from simcore.engine.backtest_feed import BacktestFeed
+from simcore.engine.coordinator import FeedFactory, SessionCoordinator
 from simcore.engine.gap_fill import GapFiller
 from simcore.engine.metrics import PerformanceMetrics
 from simcore.engine.processor import DataProcessor
@@ -98,15 +99,18 @@ class SystemManager:
         source,
         on_session_end: Callable[[date], None] | None = None,
         runtime: str | Callable[[Pipeline], object] | None = None,
-        coordinator_options: dict | None = None,
+        feed: FeedFactory | None = None,
         broker_factory: Callable | None = None,
+        sessions: int = 1,
     ) -> Components:
         """Build the components in the seed's launch order and run the session loop.
 
         ``runtime``: ``"sim"`` (SimPy, the default at speed 0) or ``"threads"`` (wall-clock
         threads; always used when ``speed_multiplier > 0``) for a backtest; for a live session,
         a factory that builds the live runtime around the pipeline (``simcore.live.session``
-        does). The components are kept in ``self.components`` before the run starts, so that a
+        does). ``feed`` builds where the session's bars come from: the store's prefetched
+        queue by default, the intake of a provider's feed in a live session (``sessions`` of
+        them). The components are kept in ``self.components`` before the run starts, so that a
         caller can record what a failed or interrupted run produced.
         """
         config = self._config
@@ -138,8 +142,11 @@ class SystemManager:
             session_data.last_closes,
         )
         engine = AnalysisEngine(session_data, tm, strategy, trader)
+        # where the session's bars come from: the store's prefetched queue, unless the caller
+        # brings its own (a live session: the intake of its provider's feed)
+        chosen_feed = (feed or BacktestFeed)(source, session_data, metrics)
         coordinator = SessionCoordinator(
-            config, tm, source, session_data, metrics, **(coordinator_options or {})
+            config, tm, source, session_data, metrics, chosen_feed, live_sessions=sessions
         )
         coordinator.start()
         problems = requirements.marking_problems(coordinator.plan, data_cfg.symbols, strategy)

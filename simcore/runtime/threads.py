@@ -39,10 +39,10 @@ from simcore.errors import SimcoreError
 from simcore.runtime.steps import Pipeline
 
 THREAD_NAMES = ("analysis_engine", "session_coordinator", "data_processor", "data_quality_manager")
-_STOP = object()  # wakes a thread waiting on its queue when the run stops
+STOP = object()  # wakes a thread waiting on its queue when the run stops
 
 
-class _Stopping(Exception):
+class Stopping(Exception):
     """The run is stopping (a component failed, or stop() was called): unwind quietly."""
 
 
@@ -65,6 +65,11 @@ class RunControl:
     _wakers: list[Callable[[], None]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def on_halt(self, wake: Callable[[], None]) -> None:
+        """Call ``wake`` when the run halts: it wakes a thread blocked on something of its own
+        (a queue, a socket's inbox) so that it sees the stop."""
+        self._wakers.append(wake)
+
     def fail(self, component: str, exc: BaseException) -> None:
         with self._lock:
             if self.failure is None:
@@ -77,9 +82,9 @@ class RunControl:
             wake()
 
     def sleep(self, seconds: float) -> None:
-        """Wait ``seconds`` of wall time, or less when the run stops (then _Stopping)."""
+        """Wait ``seconds`` of wall time, or less when the run stops (then Stopping)."""
         if self.stop.wait(max(seconds, 0.0)):
-            raise _Stopping
+            raise Stopping
 
 
 class ThreadFlag:
@@ -144,10 +149,10 @@ class ThreadLink:
         # waiting for the analysis engine (set by the runtime for that link)
         self.blame: Callable[[], str] = lambda: consumer
         self._delivered_at = 0.0
-        control._wakers.append(self._wake)
+        control.on_halt(self._wake)
 
     def _wake(self) -> None:
-        self.queue.put(_STOP)
+        self.queue.put(STOP)
         self.flag.release_all()
 
     def wait_done(self) -> None:
@@ -155,7 +160,7 @@ class ThreadLink:
         waited = 0.0
         while not self.flag.wait(0.25):
             if self.control.stop.is_set():
-                raise _Stopping
+                raise Stopping
             waited += 0.25
             if waited >= self.timeout:
                 raise SubscriptionTimeout(
@@ -163,7 +168,7 @@ class ThreadLink:
                     f"({self.name}); the pipeline cannot go on"
                 )
         if self.control.stop.is_set():
-            raise _Stopping
+            raise Stopping
 
     def deliver(self, item: object, time_ns: int) -> None:
         """Hand ``item`` to the consumer: wait for it (data-driven), or record an overrun."""
@@ -183,8 +188,8 @@ class ThreadLink:
 
     def receive(self) -> object:
         item = self.queue.get()
-        if item is _STOP:
-            raise _Stopping
+        if item is STOP:
+            raise Stopping
         return item
 
     def signal_ready(self) -> None:
@@ -192,7 +197,7 @@ class ThreadLink:
         self.subscription.signal_ready()
 
 
-class _Flush:
+class FlushRequest:
     """Passed down the quality manager's queue: set once everything before it is handled."""
 
     def __init__(self) -> None:
@@ -262,7 +267,7 @@ class ThreadRuntime:
             to_analysis.consumer if not to_analysis.flag.is_set() else to_processor.consumer
         )
         to_quality: queue.SimpleQueue[object] = queue.SimpleQueue()
-        self.control._wakers.append(lambda: to_quality.put(_STOP))
+        self.control.on_halt(lambda: to_quality.put(STOP))
         p.processor.listened = p.engine.subscriptions
         bodies = {
             "analysis_engine": lambda: self._analysis(to_analysis),
@@ -302,7 +307,7 @@ class ThreadRuntime:
     def _guard(self, name: str, body: Callable[[], None]) -> None:
         try:
             body()
-        except _Stopping:
+        except Stopping:
             pass
         except BaseException as exc:
             self.control.fail(name.replace("_", " "), exc)
@@ -320,7 +325,7 @@ class ThreadRuntime:
             # a replay releases every timestamp when its time comes; data-driven runs may
             # release the timestamps nobody observes together (same outputs, fewer hand-offs)
             stops = None if self.clock_driven else p.processor.stop_times(p.engine.subscriptions)
-            for event in c.events(stops):
+            for event in c.feed.events(stops):
                 if self.clock_driven:
                     self._wait_until(started, open_ns, event.ns)
                 else:
@@ -353,11 +358,11 @@ class ThreadRuntime:
         self.release_lags_ms.append((now - due) * 1e3)
 
     def _flush(self, to_quality: queue.SimpleQueue[object]) -> None:
-        flush = _Flush()
+        flush = FlushRequest()
         to_quality.put(flush)
         while not flush.done.wait(0.25):
             if self.control.stop.is_set():
-                raise _Stopping
+                raise Stopping
 
     def _processor(
         self, inbox: ThreadLink, out: ThreadLink, to_quality: queue.SimpleQueue[object]
@@ -377,9 +382,9 @@ class ThreadRuntime:
         quality = self.pipeline.quality
         while True:
             note = inbox.get()
-            if note is _STOP:
+            if note is STOP:
                 return
-            if isinstance(note, _Flush):
+            if isinstance(note, FlushRequest):
                 note.done.set()
                 continue
             quality.handle(note)  # type: ignore[arg-type]

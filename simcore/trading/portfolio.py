@@ -47,6 +47,11 @@ class Position:
             else:
                 self._open.discard(self.symbol)
 
+    def track(self, open_symbols: set[str]) -> None:
+        """Keep ``open_symbols`` current with this position from now on (entered now if open)."""
+        self._open = open_symbols
+        self.quantity = self._quantity
+
     def __repr__(self) -> str:
         return (
             f"Position({self.symbol!r}, quantity={self.quantity}, average_price="
@@ -70,8 +75,7 @@ class Portfolio:
         # each symbol's place in ``positions``: sums over the open ones add in that order
         self._rank = {s: i for i, s in enumerate(self.positions)}
         for held in self.positions.values():  # positions given at construction are tracked too
-            held._open = self.holding
-            held.quantity = held.quantity
+            held.track(self.holding)
 
     def position(self, symbol: str) -> Position:
         held = self.positions.get(symbol)

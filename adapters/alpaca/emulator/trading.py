@@ -2,13 +2,12 @@
 trade-updates stream, as alpaca-py's ``TradingClient`` and ``TradingStream`` speak to them.
 
 Orders are matched against the emulator's own market data, bar by bar as it publishes them,
-with simcore's paper-broker rules (a market order at the next bar's open, limits and stops at
-their price or a gapping open). An order is placed at the end of the last bar published before
-it arrived: an order sent on a bar fills on the next, as in a backtest, whatever the network
-took (unless it took a whole bar). A DAY order that arrives after the close waits for the next
-session, as Alpaca queues it. Every change of an order is a trade update (``new``, ``partial_fill``,
-``fill``, ``canceled``, ``expired``, ``replaced``, ``rejected``) on the ``/stream`` websocket
-(JSON frames, ``authenticate`` then ``listen``).
+by the emulators' shared paper desk (``adapters.loopback.desk``: simcore's paper-broker rules,
+a market order at the next bar's open, limits and stops at their price or a gapping open). A
+DAY order that arrives after the close waits for the next session, as Alpaca queues it. Every
+change of an order is a trade update (``new``, ``partial_fill``, ``fill``, ``canceled``,
+``expired``, ``replaced``, ``rejected``) on the ``/stream`` websocket (JSON frames,
+``authenticate`` then ``listen``).
 
 Faults (``TradingFaults``): refused orders (403 insufficient buying power), partial fills (a
 participation cap), trade updates lost to a dropped stream (the engine must find the fills by
@@ -19,17 +18,14 @@ that makes a client's retry dangerous without a client order id).
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from adapters.alpaca import wire
-from simcore.config.models import TradingConfig
-from simcore.trading.orders import Order, OrderBook, OrderType, TimeInForce
-from simcore.trading.paper import PaperBroker
-from simcore.trading.portfolio import Portfolio
+from adapters.loopback.desk import PaperDesk
+from simcore.trading.orders import Order, OrderEvent, OrderType, TimeInForce
 
 EVENTS = {
     "accepted": "new",
@@ -60,7 +56,9 @@ class TradingFaults:
     submit_500: int = 0  # the next N submissions: 500, the order taken all the same
 
 
-class TradingDesk:
+class TradingDesk(PaperDesk):
+    """The shared paper desk, spoken to in Alpaca's trading API."""
+
     def __init__(
         self,
         cash: float = 100_000.0,
@@ -68,27 +66,14 @@ class TradingDesk:
         clock_ns: Callable[[], int] = time.time_ns,
     ):
         self.faults = faults or TradingFaults()
-        config = TradingConfig(
-            max_buying_power=1e12,
-            max_per_trade=1e12,
-            max_per_symbol=1e12,
-            max_open_positions=10**6,
-            max_participation=self.faults.max_participation,
-        )
-        self.book = OrderBook()
-        self.portfolio = Portfolio(cash=cash)
-        self.broker = PaperBroker(config, self.book, self.portfolio)
+        super().__init__(cash, clock_ns, self.faults.max_participation)
         self.by_client: dict[str, str] = {}  # client order id -> order id
         self.alpaca_id: dict[str, str] = {}  # our order id -> Alpaca's (a uuid)
         self.client_of: dict[str, str] = {}
         self.updated: dict[str, dict[str, int]] = {}  # order id -> {event kind: when}
-        self.lock = threading.Lock()
         self.listeners: list = []  # callables taking a JSON text frame
         self.lost: list[dict] = []  # updates the stream never carried (fault)
-        self._sent_events = 0
         self._sent_fills = 0
-        self.clock_ns = clock_ns
-        self.market_ns = 0  # the end of the last bar published
 
     # ------------------------------------------------------------------ REST
     def handle(self, method: str, path: str, query: dict, body: dict | None) -> tuple[int, object]:
@@ -142,12 +127,10 @@ class TradingDesk:
             )
         except (KeyError, ValueError) as exc:
             return 422, {"code": 42210000, "message": f"invalid order: {exc}"}
-        self.book.add(order)
         self.alpaca_id[order.id] = str(uuid.uuid4())
         self.by_client[client] = order.id
         self.client_of[order.id] = client
-        self.broker.submit(order, order.placed_ns, None)
-        self._publish()
+        self.place(order)
         if faults.submit_500 > 0:  # the order is taken, the answer is lost
             faults.submit_500 -= 1
             return 500, {"code": 50010000, "message": "internal server error"}
@@ -163,42 +146,13 @@ class TradingDesk:
         if method == "DELETE":
             if not order.open:
                 return 422, {"code": 42210000, "message": f"order is already {order.status.value}"}
-            self.broker.cancel(order, self.now_ns(), "canceled by the client")
-            self._publish()
+            self.cancel(order, "canceled by the client")
             return 204, None
         return 405, {"code": 40510000, "message": "method not allowed"}
 
-    def now_ns(self) -> int:
-        """The desk's time: the end of the last bar published, within the session (the
-        clock's before the first bar and long after the last)."""
-        clock = self.clock_ns()
-        return self.market_ns if clock - self.market_ns < 120_000_000_000 else clock
-
-    # ------------------------------------------------------------------ market data
-    def on_bar(self, row: dict) -> None:
-        """A bar the emulator publishes: working orders of its symbol may fill on it."""
-        with self.lock:
-            self.market_ns = max(self.market_ns, row["ns"] + 60_000_000_000)
-            self.broker.on_bar(
-                row["symbol"],
-                row["ns"],
-                row["open"],
-                row["high"],
-                row["low"],
-                row["close"],
-                row["volume"],
-            )
-            self._publish()
-
-    def end_session(self, close_ns: int) -> None:
-        with self.lock:
-            self.broker.end_session(close_ns)
-            self._publish()
-
     # ------------------------------------------------------------------ updates
-    def _publish(self) -> None:
-        events = self.book.events[self._sent_events :]
-        self._sent_events = len(self.book.events)
+    def announce(self, events: list[OrderEvent]) -> None:
+        """Each order event as a trade update on the ``/stream`` websocket."""
         for event in events:
             order = self.book.orders[event.order_id]
             self.updated.setdefault(order.id, {})[event.kind] = event.time_ns
@@ -280,7 +234,3 @@ class TradingDesk:
             "buying_power": str(self.portfolio.cash),
             "pattern_day_trader": False,
         }
-
-    def positions(self) -> dict[str, float]:
-        with self.lock:
-            return {s: self.portfolio.quantity(s) for s in self.portfolio.open_positions()}

@@ -25,7 +25,7 @@ from pathlib import Path
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
-from adapters.alpaca.emulator.trading import TradingDesk
+from adapters.loopback.desk import PaperDesk
 from adapters.loopback.server import (
     JsonServer,
     MinuteStream,
@@ -71,7 +71,7 @@ class SchwabEmulator(MinuteStreamEmulator):
         self.rest_requests: list[str] = []
         self.sent: list[tuple[float, str, int]] = []  # (perf_counter, symbol, bar ns) streamed
         self._http = JsonServer(self.handle, "schwab-emulator", rest_port)
-        self.desk = TradingDesk(cash, None, self.clock.now_ns)  # the account's fills
+        self.desk = PaperDesk(cash, self.clock.now_ns)  # the account's fills
         self.trader = SchwabTrader(self.desk, self._http.url, self.faults)
         self.stream = _SchwabStreamer(
             self, store, self.clock, TimeManager("US_EQUITY", "EQUITY", "live", clock=self.clock),

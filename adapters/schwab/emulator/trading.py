@@ -1,5 +1,5 @@
-"""The Schwab emulator's trader API: one account, its orders filled by the Alpaca emulator's
-paper desk (``TradingDesk``: the paper broker's rules on the bars the emulator publishes), in
+"""The Schwab emulator's trader API: one account on the emulators' shared paper desk
+(``adapters.loopback.desk``: the paper broker's rules on the bars the emulator publishes), in
 Schwab's wire format.
 
 ``GET /trader/v1/accounts/accountNumbers``, ``GET /trader/v1/accounts/{hash}?fields=positions``,
@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from adapters.alpaca.emulator.trading import TradingDesk
+from adapters.loopback.desk import PaperDesk
 from simcore.trading.orders import Order, OrderStatus, OrderType, TimeInForce
 
 ACCOUNT_NUMBER, ACCOUNT_HASH = "12345678", "E7A1B2C3D4"
@@ -33,7 +33,7 @@ DURATIONS = {"DAY": TimeInForce.DAY, "GOOD_TILL_CANCEL": TimeInForce.GTC,
 
 
 class SchwabTrader:
-    def __init__(self, desk: TradingDesk, base_url: str, faults=None):
+    def __init__(self, desk: PaperDesk, base_url: str, faults=None):
         self.desk = desk
         self.faults = faults  # SchwabFaults: place_500 takes an order and answers 500
         self.base_url = base_url  # for the Location header
@@ -83,11 +83,8 @@ class SchwabTrader:
             )  # fmt: skip
         except (KeyError, ValueError, IndexError) as exc:
             return 400, {"message": f"invalid order: {exc}", "errors": [str(exc)]}, {}
-        self.desk.book.add(order)
-        number = self.numbers[order.id] = 1000 + len(self.numbers)
-        # the desk names its orders as Alpaca does (its trade updates need the names)
-        self.desk.alpaca_id[order.id] = self.desk.client_of[order.id] = f"schwab-{number}"
-        self.desk.broker.submit(order, order.placed_ns, None)
+        self.numbers[order.id] = 1000 + len(self.numbers)
+        self.desk.place(order)
         url = f"{self.base_url}/trader/v1/accounts/{ACCOUNT_HASH}/orders/{self.numbers[order.id]}"
         if self.faults is not None and self.faults.place_500 > 0:  # taken; the answer is lost
             self.faults.place_500 -= 1
@@ -104,7 +101,7 @@ class SchwabTrader:
         if method == "DELETE":
             if not order.open:
                 return 400, {"message": f"order is {order.status.value}", "errors": []}, {}
-            self.desk.broker.cancel(order, self.desk.now_ns(), "canceled by the client")
+            self.desk.cancel(order, "canceled by the client")
             return 200, None, {}
         return 405, {"message": "method not allowed"}, {}
 
