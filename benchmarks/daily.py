@@ -7,7 +7,7 @@
 The task, for every engine: stream the daily bars of D<N> (N symbols from simcore's generator,
 2016-01-04..2025-05-30: 2,366 sessions), keep SMA(20) of the daily close per symbol and count
 crosses. simcore's run is a real data-driven backtest that also reloads 20 trailing days of 1d
-history before every session (the seed's rule; prefetch_days 1). Each run is a fresh process
+history before every session (the design's rule; prefetch_days 1). Each run is a fresh process
 timed from reading the data to the answer; its peak memory is the process's maximum resident
 set. Engines alternate round by round; one slower than --slow seconds runs once.
 """

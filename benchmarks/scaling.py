@@ -7,7 +7,7 @@ Part 1 runs the peer benchmark's simcore task (benchmarks/engines/simcore_engine
 for each N, in a fresh process per run, and reports bars/s and the process's peak memory.
 Part 2 runs 20 sessions of 10 symbols with prefetch_days 1 (so every session reads its own
 history) and one historical.data entry at a time — 1, 10 and 60 trading days of 1m bars, 252 of
-1d — and reports the per-session reload time (the seed's "subsequent load") and the first one.
+1d — and reports the per-session reload time (the design's "subsequent load") and the first one.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from adapters.alpaca.emulator.server import AlpacaEmulator
 from simcore.app.backtest import resolve_strategy, run_backtest
 from simcore.app.cli.main import main
 from simcore.config import SessionConfig
-from simcore.results.recording import frame_digest
+from simcore.results.writing import frame_digest
 from simcore.store.parquet import BARS_1D, BARS_1M, ParquetStore
 from simcore.time import LiveClock
 from tests.alpaca_support import KEYS, et

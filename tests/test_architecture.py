@@ -34,3 +34,43 @@ def test_only_the_time_manager_reads_the_clock_or_converts_timezones():
             for match in pattern.finditer(code):
                 offenders.append(f"{path.relative_to(REPO)}: {rule}: {match.group(0)}")
     assert offenders == []
+
+
+PACKAGES = [
+    p.parent for folder in ("simcore", "adapters") for p in (REPO / folder).rglob("__init__.py")
+]
+
+
+def test_the_top_of_simcore_is_folders_by_role_with_a_few_modules():
+    """The tree reads like the architecture: simcore/ holds packages by role, and only the
+    modules every layer shares (errors, the provider contract) and the package's own."""
+    modules = sorted(p.name for p in (REPO / "simcore").glob("*.py"))
+    assert len(modules) <= 8, modules
+    assert {"config", "time", "store", "engine", "runtime", "live", "trading", "results",
+            "sweep", "app"} <= {p.name for p in (REPO / "simcore").iterdir() if p.is_dir()}  # fmt: skip
+
+
+def test_no_module_is_over_450_lines():
+    long = {
+        str(p.relative_to(REPO)): n for p in SOURCES if (n := len(p.read_text().splitlines())) > 450
+    }
+    assert long == {}
+
+
+def test_every_package_says_what_lives_there_and_what_it_may_import():
+    import ast
+
+    missing = []
+    for package in PACKAGES:
+        doc = ast.get_docstring(ast.parse((package / "__init__.py").read_text())) or ""
+        if len(doc) < 60:
+            missing.append(str(package.relative_to(REPO)))
+    assert missing == []
+    top = [p for p in PACKAGES if p.parent in (REPO / "simcore", REPO / "adapters", REPO)]
+    silent = [
+        str(p.relative_to(REPO))
+        for p in top
+        if "import"
+        not in (ast.get_docstring(ast.parse((p / "__init__.py").read_text())) or "").lower()
+    ]
+    assert silent == []

@@ -39,7 +39,7 @@ def test_bundled_configs_are_valid():
         assert config.session_name
 
 
-def test_code_defaults_are_the_seeds():
+def test_code_defaults_are_the_designs():
     config = validate_text(json.dumps(MINIMAL)).config
     assert config is not None
     assert (config.exchange_group, config.asset_class, config.mode) == (
@@ -342,7 +342,7 @@ def test_not_json_and_not_an_object():
     assert "JSON object" in validate_text("[1, 2]").problems[0][1]
 
 
-def test_every_provider_the_seed_names_is_built_so_none_is_warned_of():
+def test_every_provider_the_design_names_is_built_so_none_is_warned_of():
     for field, names in (
         ("api_config.data_api", ("alpaca", "schwab", "polygon", "local")),
         ("api_config.trade_api", ("alpaca", "schwab", "paper")),

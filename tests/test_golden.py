@@ -15,7 +15,7 @@ import pytest
 
 from simcore.app.backtest import resolve_strategy, run_backtest
 from simcore.config import load_config
-from simcore.results.recording import frame_digest
+from simcore.results.writing import frame_digest
 from tests.golden_support import GoldenJSON
 
 REPO = Path(__file__).resolve().parents[1]

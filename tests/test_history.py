@@ -16,7 +16,7 @@ from simcore.app.backtest import run_backtest
 from simcore.engine import session_days
 from simcore.engine.analysis import Strategy
 from simcore.engine.history.warmup import HistoryWarmup
-from simcore.engine.history.windows import HistoryBlock
+from simcore.engine.history_windows import HistoryBlock
 from simcore.engine.session_data import SessionData
 from simcore.store.parquet import BARS_1D, BARS_1M, ParquetStore
 from simcore.store.synth import SynthSpec, write_synthetic

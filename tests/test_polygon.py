@@ -20,7 +20,7 @@ from adapters.polygon.emulator.server import _FORMS, PolygonEmulator
 from adapters.polygon.feed import PolygonFeed
 from adapters.polygon.keys import PolygonKey
 from simcore.app.backtest import resolve_strategy, run_backtest
-from simcore.results.recording import frame_digest
+from simcore.results.writing import frame_digest
 from simcore.store.parquet import BARS_1M, BARS_1S, ParquetStore
 from simcore.store.synth import SynthSpec, write_synthetic
 from simcore.time import LiveClock, TimeManager

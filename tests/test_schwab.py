@@ -15,7 +15,7 @@ from polars.testing import assert_frame_equal
 from adapters.schwab.emulator.server import SchwabEmulator
 from adapters.schwab.feed import SchwabFeed
 from simcore.app.backtest import resolve_strategy, run_backtest
-from simcore.results.recording import frame_digest
+from simcore.results.writing import frame_digest
 from simcore.store.parquet import ParquetStore
 from simcore.time import LiveClock
 from tests.alpaca_support import et, live_config, store_bars

@@ -1,4 +1,4 @@
-"""Stream marking by the seed's rules, from what the source actually holds."""
+"""Stream marking by the design's rules, from what the source actually holds."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def marks(plan, symbol="A"):
     return {d.stream: d.mark for d in plan.decisions if d.symbol == symbol}
 
 
-def test_seed_example_streams_1s_and_generates_the_rest():
+def test_design_example_streams_1s_and_generates_the_rest():
     plan = mark_streams(["A"], ["1s", "1m", "10m"], "backtest", {"A": {"1s", "1m", "1d"}})
     assert marks(plan) == {"1s": S, "1m": G, "10m": G}
     assert plan.base["A"] == "1s"

@@ -20,7 +20,7 @@ from simcore.config import SessionConfig, load_config
 from simcore.engine.analysis import Strategy
 from simcore.engine.sync import SubscriptionTimeout
 from simcore.errors import UserError
-from simcore.results.recording import frame_digest
+from simcore.results.writing import frame_digest
 from simcore.runtime.system import SystemManager
 from simcore.runtime.threads import THREAD_NAMES, ThreadRuntime
 from simcore.store.parquet import BARS_1M, ParquetStore
@@ -213,7 +213,7 @@ def test_a_stalled_consumer_is_a_subscription_timeout(sample_store, monkeypatch)
         run_backtest(config, sample_store, Stuck(), runtime="threads")
 
 
-def test_threads_are_named_and_started_in_the_seeds_order(sample_store):
+def test_threads_are_named_and_started_in_the_designs_order(sample_store):
     seen: list[list[str]] = []
 
     class Looks(Strategy):

@@ -1,4 +1,4 @@
-"""TimeManager: the seed's worked examples, calendar agreement, caches, clock rules."""
+"""TimeManager: the design's worked examples, calendar agreement, caches, clock rules."""
 
 from __future__ import annotations
 
@@ -15,13 +15,13 @@ from simcore.time import TimeManager
 ET = "America/New_York"
 
 
-def test_seed_example_weekend_resolves_to_monday(tm: TimeManager):
+def test_design_example_weekend_resolves_to_monday(tm: TimeManager):
     start, end = tm.get_session_boundary_times(date(2025, 7, 5), date(2025, 7, 5))
     assert (start.date(), start.time(), end.time()) == (date(2025, 7, 7), time(9, 30), time(16, 0))
     assert str(start.tzinfo) == ET and str(end.tzinfo) == ET
 
 
-def test_seed_example_trading_day_is_used_as_is(tm: TimeManager):
+def test_design_example_trading_day_is_used_as_is(tm: TimeManager):
     start, end = tm.get_session_boundary_times(date(2025, 7, 2), date(2025, 7, 2))
     assert start == datetime(2025, 7, 2, 9, 30, tzinfo=tm.tzinfo)
     assert end == datetime(2025, 7, 2, 16, 0, tzinfo=tm.tzinfo)

@@ -1,5 +1,11 @@
-"""Schwab through schwab-py. authlib (under schwab-py) warns on import that its httpx module has
-a successor; that is not ours, so it is imported here once with the warning silenced."""
+"""Schwab through schwab-py: price history into the store (``history_api``), the streamer
+(``feed``), trading (``broker``), the credentials and token file (``credentials``), the client
+routed by an httpx mount (``client``), and ``emulator/``. ``factory.py`` builds them for the
+registry. Imports: simcore's contracts and lower layers, ``adapters.loopback`` (the emulator
+only).
+
+authlib (under schwab-py) warns on import that its httpx module has a successor; that is not
+ours, so it is imported here once with the warning silenced."""
 
 import warnings
 

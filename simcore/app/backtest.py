@@ -13,7 +13,7 @@ from adapters import registry
 from simcore.config import SessionConfig
 from simcore.engine.analysis import Strategy
 from simcore.errors import UserError
-from simcore.results.recording import prepare_out_dir
+from simcore.results.writing import prepare_out_dir
 from simcore.runtime.run import RunResult, run_session
 from simcore.runtime.system import SystemManager
 from simcore.store.parquet import ParquetStore

@@ -1,5 +1,5 @@
-"""Session configuration: models with the seed's code defaults, and a loader that reports
-every problem of a file with its JSON path."""
+"""Session configuration: models with the design's code defaults, and a loader that reports
+every problem of a file with its JSON path. Imports: ``time`` (the market table), ``errors``."""
 
 from simcore.config.loader import ValidationReport, load_config, validate_file, validate_text
 from simcore.config.models import (

@@ -1,6 +1,6 @@
-"""Pydantic models of the session config, one per section of the seed's field reference.
+"""Pydantic models of the session config, one per section of the design's field reference.
 
-Defaults are the seed's code defaults ("Default Values Summary") and live here, at the point of
+Defaults are the design's code defaults ("Default Values Summary") and live here, at the point of
 use; there is no settings module. Field-level rules (types, ranges, vocabularies) are declared on
 the fields; rules that relate two fields are in ``rules.py`` so that all of them are reported at
 once. Every model is frozen and holds tuples, so a loaded config cannot be changed.

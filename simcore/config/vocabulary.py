@@ -34,7 +34,7 @@ INTERVAL_LENGTH: dict[str, timedelta] = {
     "1h": timedelta(hours=1),
 }
 
-# Intervals a store can hold as a base to stream from, smallest first (the seed: 1s > 1m > 1d).
+# Intervals a store can hold as a base to stream from, smallest first (the design: 1s > 1m > 1d).
 BASE_INTERVALS: tuple[str, ...] = ("1s", "1m", "1d")
 
 # Providers that the config vocabulary admits but this version does not implement.

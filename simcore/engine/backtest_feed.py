@@ -60,7 +60,9 @@ class BacktestFeed:
             self._queue.update(loaded)
         quote_symbols = self.plan.symbols_streaming("quotes")
         if quote_symbols and day not in self._quote_queue:
-            self._quote_queue.update(self.source.start_quotes(quote_symbols, self.days.prefetched(day)))
+            self._quote_queue.update(
+                self.source.start_quotes(quote_symbols, self.days.prefetched(day))
+            )
         for base, grid in self._queue.pop(day).items():
             self.session_data.attach_streamed(base, StreamedBars(grid))
         if day in self._quote_queue:

@@ -147,7 +147,7 @@ class RevealedBars:
 
     Rows are symbols, columns are slots (base minutes, or derived windows), with ``present``
     saying which symbol has a bar in which slot and ``end_ns`` when each slot's bar is
-    complete. Revealing a slot moves the per-symbol cursors: that is the seed's "append by
+    complete. Revealing a slot moves the per-symbol cursors: that is the design's "append by
     reference", at the cost of one integer increment per symbol. Per-symbol compact columns
     (no gaps) are built once, so ``view(symbol)`` is a slice up to the cursor — zero-copy, and
     nothing past the cursor exists for a reader. A slot can only be revealed once the clock has

@@ -1,6 +1,6 @@
 """Session coordinator: the session lifecycle, and the clock while streaming.
 
-Per trading day (the seed's SESSION_COORDINATOR_LOOP):
+Per trading day (the design's SESSION_COORDINATOR_LOOP):
 
 1. initialisation (``begin_session``) — the clock goes to the open; the history warm-up
    reloads every trailing window and recomputes every historical indicator
@@ -87,7 +87,7 @@ class SessionCoordinator:
 
     # ------------------------------------------------------------------ start / stop
     def start(self) -> None:
-        """The seed's start(): stop first, mark streams, plan history, resolve the dates."""
+        """The design's start(): stop first, mark streams, plan history, resolve the dates."""
         self.stop()
         data_cfg = self.config.session_data_config
         # what the source holds, asked once per symbol and run (each answer lists the store)

@@ -1,6 +1,6 @@
 """The light notifications passed between components (tuples of indices, never bar data).
 
-The seed's rule: queues carry only "what is new"; the data itself is read from session_data by
+The design's rule: queues carry only "what is new"; the data itself is read from session_data by
 reference. Here "what is new" is a timestamp and, per interval, the indices of the symbols that
 got a bar.
 """

@@ -1,4 +1,4 @@
-"""Performance instrumentation (the seed's section 6), kept apart from deterministic outputs.
+"""Performance instrumentation (the design's section 6), kept apart from deterministic outputs.
 
 Everything here is wall-clock (``time.perf_counter``) and differs from run to run; it goes to
 ``metrics.json`` and the printed report, never into the golden outputs.
@@ -127,7 +127,7 @@ class PerformanceMetrics:
         }
 
     def report(self) -> str:
-        """The seed's report format."""
+        """The design's report format."""
 
         def ms(stats: RunningStats) -> str:
             return (

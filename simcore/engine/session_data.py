@@ -1,6 +1,6 @@
 """session_data: the single store between the data pipeline and the analysis engine.
 
-The seed's contract — append by reference in O(1), indexed O(1) reads, no copies, nothing from
+The design's contract — append by reference in O(1), indexed O(1) reads, no copies, nothing from
 the future — is met column-wise (DESIGN-NOTES): per symbol and interval the bar containers of
 ``simcore.engine.bars`` hold NumPy columns and cursors, and readers get zero-copy views. A slot (a
 streamed minute or a derived window) becomes visible only when the clock has reached its end;
@@ -25,7 +25,7 @@ from simcore.engine.bars import (
     RevealedBars,
     StreamedBars,
 )
-from simcore.engine.history.windows import HistoryWindows
+from simcore.engine.history_windows import HistoryWindows
 from simcore.errors import ClockError
 
 

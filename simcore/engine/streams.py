@@ -6,7 +6,7 @@ source actually holds (Architecture Rule 1):
 * **backtest** — one base bar interval per symbol is streamed, the smallest one needed: the
   largest stored base (1s, 1m, 1d) that is no longer than the smallest requested bar interval.
   With ``["1s", "1m", "10m"]`` requested and 1s stored, 1s is streamed and 1m and 10m are
-  generated, as in the seed's example; with ``["1m", "5m"]`` requested and both 1s and 1m
+  generated, as in the design's example; with ``["1m", "5m"]`` requested and both 1s and 1m
   stored, 1m is streamed (generating 1m from 1s would give the same bars at 60x the work).
   When no stored base is that small, the smallest useful one is streamed and the requests
   below it are IGNORED (``1s`` cannot be made from 1m bars).
@@ -17,7 +17,7 @@ source actually holds (Architecture Rule 1):
   when offered. One bar stream per session: the other requested bar intervals are generated
   from the base even where the provider also streams them (``["1s", "1m"]`` on Polygon takes
   second aggregates and builds 1m from them), so a live session's bars are built as the
-  backtest's are and one grid holds them. The seed's live rule ("stream what the API has")
+  backtest's are and one grid holds them. The design's live rule ("stream what the API has")
   is kept for the base, quotes and ticks; the README says why bars deviate.
 
 Whatever cannot be streamed or generated is IGNORED, with the reason recorded.

@@ -1,4 +1,4 @@
-"""The seed's one-shot StreamSubscription, independent of the runtime that waits on it.
+"""The design's one-shot StreamSubscription, independent of the runtime that waits on it.
 
 A producer may deliver on a subscribed stream only when its consumer has signalled ready since
 the last delivery. In data-driven mode (speed 0) the producer waits for that signal; in

@@ -1,26 +1,17 @@
-"""A backtest's results: deterministic tables, written as Parquet with a manifest of digests.
-
-Everything here follows from the config and the data alone, so the same inputs give the same
-bytes of content whatever PYTHONHASHSEED or machine. Digests are taken over the frames'
-canonical content (column names, types and values), not over Parquet file bytes, which carry
-writer metadata. Wall-clock metrics go to a separate ``metrics.json``, outside the manifest.
-"""
+"""Recording a run as it goes: each session's bars (streamed and derived, as views of the
+session's arrays where it can), quality, gaps and the account at its close, kept as chunks until
+the results are built (``simcore.results.tables``)."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 
 import numpy as np
 import polars as pl
 
 from simcore.engine.bars import COLUMNS
 from simcore.engine.session_data import SessionData
-from simcore.errors import UserError
 from simcore.results.trading_tables import StreamedMarks
 
 BAR_SCHEMA = {
@@ -35,25 +26,6 @@ BAR_SCHEMA = {
     "close": pl.Float64,
     "volume": pl.Float64,
 }
-
-
-def frame_digest(frame: pl.DataFrame) -> str:
-    """SHA-256 over a frame's schema and values, column by column."""
-    digest = hashlib.sha256()
-    for name, dtype in frame.schema.items():
-        digest.update(f"{name}:{dtype}\n".encode())
-        series = frame[name]
-        if dtype.is_numeric() or dtype == pl.Boolean:
-            digest.update(series.fill_null(0).to_numpy().tobytes())
-            digest.update(series.is_null().to_numpy().tobytes())
-        elif isinstance(dtype, pl.Datetime | pl.Date):
-            digest.update(series.to_physical().fill_null(0).to_numpy().tobytes())
-            digest.update(series.is_null().to_numpy().tobytes())
-        else:
-            digest.update(
-                "\x1f".join("\x00" if v is None else str(v) for v in series.to_list()).encode()
-            )
-    return digest.hexdigest()
 
 
 @dataclass
@@ -258,197 +230,3 @@ class BacktestRecorder:
             }
         )
         return frame
-
-
-def indicator_frame(
-    chunks: list[tuple[date, str, np.ndarray]], symbols: tuple[str, ...]
-) -> pl.DataFrame:
-    """session_date, symbol, indicator, minute (None for a daily value) and value of every
-    historical indicator computed (each chunk: one session's indicator for every symbol)."""
-    frames = []
-    for day, name, values in chunks:
-        count = len(symbols)
-        width = values.shape[1] if values.ndim == 2 else 1
-        frames.append(
-            pl.DataFrame(
-                {
-                    "session_date": pl.Series([day], dtype=pl.Date).gather(
-                        pl.Series(np.zeros(count * width, dtype=np.int64))
-                    ),
-                    "symbol": pl.Series(symbols, dtype=pl.String).gather(
-                        pl.Series(np.repeat(np.arange(count), width))
-                    ),
-                    "indicator": pl.Series([name], dtype=pl.String).gather(
-                        pl.Series(np.zeros(count * width, dtype=np.int64))
-                    ),
-                    "minute": pl.Series(
-                        np.tile(np.arange(width), count) if values.ndim == 2 else [None] * count,
-                        dtype=pl.Int64,
-                    ),
-                    "value": pl.Series(values.reshape(-1).astype(np.float64), dtype=pl.Float64),
-                }
-            )
-        )
-    schema = {
-        "session_date": pl.Date,
-        "symbol": pl.String,
-        "indicator": pl.String,
-        "minute": pl.Int64,
-        "value": pl.Float64,
-    }
-    return pl.concat(frames) if frames else pl.DataFrame(schema=schema)
-
-
-def build_tables(
-    recorder: BacktestRecorder, coordinator, engine, overruns: list | None = None
-) -> dict[str, pl.DataFrame]:
-    """Every deterministic output table, in an order that never depends on timing."""
-    # Already in a canonical order, as recorded: session, streamed then derived intervals from
-    # the shortest, symbols in config order, time. No sort needed.
-    bars = recorder.bars_frame()
-    marking = pl.DataFrame(
-        coordinator.plan.as_rows(),
-        schema={
-            "symbol": pl.String,
-            "stream": pl.String,
-            "mark": pl.String,
-            "requested": pl.Boolean,
-            "reason": pl.String,
-        },
-    )
-    history = pl.DataFrame(
-        [
-            {
-                "symbols": ",".join(n.symbols),
-                "interval": n.interval,
-                "trailing_days": n.trailing_days,
-                "added_for": n.added_for,
-            }
-            for n in coordinator.history_needs
-        ],
-        schema={
-            "symbols": pl.String,
-            "interval": pl.String,
-            "trailing_days": pl.Int64,
-            "added_for": pl.String,
-        },
-    )
-    indicators = indicator_frame(coordinator.warmup.indicator_values, coordinator.symbols).sort(
-        "session_date", "symbol", "indicator", "minute", nulls_last=False
-    )
-    quality = recorder.quality_frame().sort("session_date", "symbol", "interval")
-    gaps = (
-        pl.DataFrame(
-            recorder.gaps,
-            schema={
-                "session_date": pl.Date,
-                "symbol": pl.String,
-                "interval": pl.String,
-                "start_ns": pl.Int64,
-                "end_ns": pl.Int64,
-                "retries": pl.Int64,
-            },
-        )
-        .with_columns(
-            pl.col("start_ns").cast(pl.Datetime("ns", "UTC")).alias("start"),
-            pl.col("end_ns").cast(pl.Datetime("ns", "UTC")).alias("end"),
-        )
-        .drop("start_ns", "end_ns")
-        .sort("session_date", "symbol", "start")
-    )
-    signals = pl.DataFrame(
-        [
-            {
-                "time": s.time_ns,
-                "symbol": s.symbol,
-                "side": s.side,
-                "reason": s.reason,
-                "values": s.values,
-            }
-            for s in engine.ctx.signals
-        ],
-        schema={
-            "time": pl.Int64,
-            "symbol": pl.String,
-            "side": pl.String,
-            "reason": pl.String,
-            "values": pl.String,
-        },
-    ).with_columns(pl.col("time").cast(pl.Datetime("ns", "UTC")))
-    overrun_table = pl.DataFrame(
-        [(o.time_ns, o.link, o.busy, o.lag_ms) for o in overruns or ()],
-        schema={"time": pl.Int64, "link": pl.String, "busy": pl.String, "lag_ms": pl.Float64},
-        orient="row",
-    ).with_columns(pl.col("time").cast(pl.Datetime("ns", "UTC")))
-    return {
-        "marking": marking,
-        "history_plan": history,
-        "historical_indicators": indicators,
-        "bars": bars,
-        "quality": quality,
-        "gaps": gaps,
-        "signals": signals,
-        "overruns": overrun_table,
-    }
-
-
-def prepare_out_dir(out_dir: Path) -> None:
-    """Make sure results can be written to ``out_dir`` before a run starts, not after it."""
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UserError(f"--out {out_dir}: a file is in the way; the results are a folder")
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UserError(f"--out {out_dir}: cannot create the folder: {exc.strerror}") from None
-    if not os.access(out_dir, os.W_OK | os.X_OK):
-        raise UserError(f"--out {out_dir}: the folder is not writable")
-
-
-def write_outputs(
-    out_dir: Path,
-    tables: dict[str, pl.DataFrame],
-    summary: dict[str, object],
-    metrics: dict[str, object] | None = None,
-) -> dict[str, object]:
-    """Write each table as Parquet plus manifest.json (row counts and content digests).
-
-    Never half-written: every file is written aside first, the previous manifest is removed,
-    the files are renamed into place, and the new manifest comes last. A folder without a
-    manifest is not a complete result.
-    """
-    prepare_out_dir(out_dir)
-    manifest: dict[str, object] = {"summary": summary, "tables": {}}
-    staged: dict[str, bytes | pl.DataFrame] = {}
-    for name, frame in tables.items():
-        staged[f"{name}.parquet"] = frame
-        manifest["tables"][name] = {  # type: ignore[index]
-            "file": f"{name}.parquet",
-            "rows": frame.height,
-            "sha256": frame_digest(frame),
-        }
-    if metrics is not None:
-        staged["metrics.json"] = (json.dumps(metrics, indent=2) + "\n").encode()
-    staged["manifest.json"] = (
-        json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n"
-    ).encode()
-    try:
-        _write_staged(out_dir, staged)
-    except OSError as exc:
-        raise UserError(f"cannot write the results to {out_dir}: {exc.strerror or exc}") from None
-    return manifest
-
-
-def _write_staged(out_dir: Path, staged: dict[str, bytes | pl.DataFrame]) -> None:
-    aside = {name: out_dir / f".{name}.{os.getpid()}.partial" for name in staged}
-    try:
-        for name, content in staged.items():
-            if isinstance(content, pl.DataFrame):
-                content.write_parquet(aside[name], compression="zstd")
-            else:
-                aside[name].write_bytes(content)
-        (out_dir / "manifest.json").unlink(missing_ok=True)
-        for name in staged:  # manifest.json is the last of them
-            os.replace(aside[name], out_dir / name)
-    finally:
-        for path in aside.values():
-            path.unlink(missing_ok=True)

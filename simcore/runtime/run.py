@@ -18,9 +18,11 @@ import polars as pl
 from simcore.engine.analysis import Strategy
 from simcore.engine.coordinator import FeedFactory
 from simcore.engine.metrics import PerformanceMetrics
-from simcore.results.recording import BacktestRecorder, build_tables, prepare_out_dir, write_outputs
+from simcore.results.recording import BacktestRecorder
 from simcore.results.statistics import Statistics, statistics
+from simcore.results.tables import build_tables
 from simcore.results.trading_tables import trading_tables
+from simcore.results.writing import prepare_out_dir, write_outputs
 from simcore.runtime.system import SystemManager
 from simcore.store.parquet import ParquetStore
 
@@ -101,9 +103,7 @@ def run_session(
     failure: BaseException | None = None
     try:
         with store.reading(config.session_data_config.symbols):
-            system.start(
-                strategy, source, session_ended, runtime, feed, broker_factory, sessions
-            )
+            system.start(strategy, source, session_ended, runtime, feed, broker_factory, sessions)
     except BaseException as exc:
         failure = exc
         if system.components is None or not system.components.coordinator.days:

@@ -9,7 +9,7 @@ run is deterministic. A consumer that never signals ready stalls the simulation;
 reported as a SubscriptionTimeout naming the link, not as a hang.
 
 Sync points are per stream kind rather than per symbol: one event carries every symbol's bars
-of a timestamp, so one subscription per link covers them (the seed's selective subscriptions:
+of a timestamp, so one subscription per link covers them (the design's selective subscriptions:
 the processor link exists for the streamed base intervals, the analysis link only for what the
 strategy subscribed to).
 """
@@ -81,7 +81,7 @@ class Mailbox:
 
 class Link:
     """Producer -> consumer: a notification store plus the one-shot subscription that gates it.
-    Times the consumer from delivery to its ready signal (the seed's metrics 1 and 2)."""
+    Times the consumer from delivery to its ready signal (the design's metrics 1 and 2)."""
 
     def __init__(
         self, env: simpy.Environment, subscription_key: tuple[str, str, str], stats: RunningStats
@@ -134,7 +134,7 @@ class SimRuntime:
         to_quality = Mailbox(env)
         self.processor.listened = self.engine.subscriptions
         failed = env.event()
-        # the seed's launch order: analysis engine, then the coordinator, which starts the
+        # the design's launch order: analysis engine, then the coordinator, which starts the
         # processor and the quality manager
         env.process(self._guard("analysis engine", self._analysis(to_analysis), failed))
         main = env.process(

@@ -1,7 +1,7 @@
 """What every runtime does around a session, whatever decides *when* it happens.
 
 A runtime (SimPy on a virtual clock, or wall-clock threads) only schedules; the order of the
-components' steps at a session's start and end is the seed's, and it lives here once so the
+components' steps at a session's start and end is the design's, and it lives here once so the
 runtimes cannot drift apart.
 """
 
@@ -43,7 +43,7 @@ class Pipeline:
         return ",".join(sorted(self.engine.subscriptions))
 
     def begin_session(self, day: date) -> TradingSession:
-        """Initialisation phase, in the seed's order: the coordinator (history, indicators,
+        """Initialisation phase, in the design's order: the coordinator (history, indicators,
         queues), then the processor's windows, the quality manager, and the strategy."""
         session = self.coordinator.begin_session(day)
         self.processor.begin_session(day)

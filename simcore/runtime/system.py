@@ -1,10 +1,10 @@
 """SystemManager: owns the config and the TimeManager, and launches a session.
 
-The seed's system API is the only way to change the market of a running system: changing
+The design's system API is the only way to change the market of a running system: changing
 ``exchange_group`` or ``asset_class`` here re-derives the timezone and calendar in the
 TimeManager; nobody sets a timezone directly.
 
-Launch sequence (the seed's): ``start()`` → the analysis engine → the session coordinator,
+Launch sequence (the design's): ``start()`` → the analysis engine → the session coordinator,
 whose ``start()`` stops any previous state and marks the streams → the data processor and the
 data quality manager → the coordinator's loop, run here by the SimPy runtime. ``stop()`` stops
 the streams, resets the backtest dates and clears the queues and session_data.
@@ -103,7 +103,7 @@ class SystemManager:
         broker_factory: Callable | None = None,
         sessions: int = 1,
     ) -> Components:
-        """Build the components in the seed's launch order and run the session loop.
+        """Build the components in the design's launch order and run the session loop.
 
         ``runtime``: ``"sim"`` (SimPy, the default at speed 0) or ``"threads"`` (wall-clock
         threads; always used when ``speed_multiplier > 0``) for a backtest; for a live session,

@@ -1,9 +1,9 @@
-"""The wall-clock runtime: the four components as the seed's named threads.
+"""The wall-clock runtime: the four components as the design's named threads.
 
 ``session_coordinator``, ``data_processor``, ``data_quality_manager`` and ``analysis_engine``
-run as threads, started in the seed's launch order (the analysis engine, then the coordinator,
+run as threads, started in the design's launch order (the analysis engine, then the coordinator,
 which starts the processor and the quality manager before entering its loop). They are linked
-by the seed's one-shot ``StreamSubscription``s on threading primitives, with the seed's two
+by the design's one-shot ``StreamSubscription``s on threading primitives, with the design's two
 behaviours:
 
 * **data-driven** (speed 0): a producer waits until its consumer is ready, exactly as under
@@ -11,10 +11,10 @@ behaviours:
   signal within ``consumer_timeout`` is a SubscriptionTimeout naming the stalled link.
 * **clock-driven** (speed > 0) and live: the producer never waits. A consumer still busy when
   the next data falls due is an overrun: recorded (virtual time, link, who was busy, lag) and
-  the data is delivered anyway. The processor does not gate the stream (the seed allows it in a
+  the data is delivered anyway. The processor does not gate the stream (the design allows it in a
   clock-driven backtest; it is not done here, so a replay measures what live would see).
 
-Only the seed's sync points synchronise: the streamed base intervals (coordinator → processor)
+Only the design's sync points synchronise: the streamed base intervals (coordinator → processor)
 and the strategy's subscriptions (processor → analysis engine). The processor reports ready
 only once the analysis engine has finished the update it handed over, so with no overrun the
 sequence of work is the data-driven one. The quality manager is never waited on during a
@@ -238,7 +238,7 @@ class ThreadRuntime:
 
     # ------------------------------------------------------------------ lifecycle
     def run(self) -> None:
-        """Start the threads in the seed's order, wait for the coordinator's loop to finish,
+        """Start the threads in the design's order, wait for the coordinator's loop to finish,
         stop and join everything; re-raise the first component failure."""
         p = self.pipeline
         if not p.coordinator.days:
@@ -280,7 +280,7 @@ class ThreadRuntime:
             for name in THREAD_NAMES
         ]
         self._workers = {t.name: t for t in self.threads}
-        self._workers["analysis_engine"].start()  # the seed's launch order; the coordinator
+        self._workers["analysis_engine"].start()  # the design's launch order; the coordinator
         self._workers["session_coordinator"].start()  # starts the processor and quality manager
         try:
             while self._workers["session_coordinator"].is_alive():

@@ -1,6 +1,6 @@
 """The local store as a data source for the engine: what it holds, session loads, history.
 
-The coordinator asks a data source three things (the seed's "use the API" principle):
+The coordinator asks a data source three things (the design's "use the API" principle):
 ``available(symbol)`` for stream marking, ``start_bars`` / ``start_quotes`` to load its stream
 queues for one or more sessions (prefetch), and ``history`` for the trailing windows.
 

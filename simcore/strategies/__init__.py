@@ -1,1 +1,2 @@
-"""Example strategies shipped with simcore: read them to learn the Strategy API."""
+"""Strategies shipped with simcore (read them to learn the Strategy API), and ``loading``:
+a strategy class found from ``module:Class`` or ``file.py:Class``. Imports: ``engine``."""

@@ -1,4 +1,6 @@
-"""Time, calendars and timezones: everything goes through :class:`TimeManager`."""
+"""Time, calendars and timezones: everything goes through :class:`TimeManager` (calendars from
+exchange_calendars, the market table, the caches, the live and rehearsal clock).
+Imports: ``errors`` only."""
 
 from simcore.time.cache import CacheStats, LookupCache
 from simcore.time.clock import LiveClock

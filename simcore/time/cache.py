@@ -1,4 +1,4 @@
-"""The seed's TimeManager cache: a last-query slot in front of a small LRU, with counters.
+"""The design's TimeManager cache: a last-query slot in front of a small LRU, with counters.
 
 The same date is asked for hundreds of times per session (every bar asks for its session's close),
 so the last-query slot answers most calls without hashing into the LRU at all.
@@ -60,7 +60,7 @@ class LookupCache(Generic[K, V]):
         return value
 
     def invalidate(self) -> None:
-        """Forget every entry (the seed invalidates at session start); counters are kept."""
+        """Forget every entry (the design invalidates at session start); counters are kept."""
         self._entries.clear()
         self._last_key = self._EMPTY
         self._last_value = None

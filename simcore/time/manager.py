@@ -6,7 +6,7 @@ between timezones: the helpers for that live here too.
 
 Time is virtual in backtests (set and advanced by the engine, never backwards) and the real
 clock in live mode. Calendars come from exchange_calendars through ``calendar_table``; answers
-are memoised as the seed prescribes (a last-query slot plus an LRU per lookup kind).
+are memoised as the design prescribes (a last-query slot plus an LRU per lookup kind).
 """
 
 from __future__ import annotations
@@ -137,7 +137,7 @@ class TimeManager:
         """advance_to() in UTC nanoseconds (the engine's unit), for the streaming loop.
 
         The virtual time is kept as nanoseconds; the datetime that get_current_time() delivers
-        is built only when someone asks (the seed allows fast direct access on the critical
+        is built only when someone asks (the design allows fast direct access on the critical
         path; the check that time never goes backwards stays).
         """
         self._require_backtest()

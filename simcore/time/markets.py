@@ -1,6 +1,6 @@
 """The one table from (exchange_group, asset_class) to a trading calendar and timezone.
 
-The seed says the timezone is *derived* from exchange_group + asset_class and never configured.
+The design says the timezone is *derived* from exchange_group + asset_class and never configured.
 This module is the only place that knows the mapping; everything else asks the TimeManager.
 """
 

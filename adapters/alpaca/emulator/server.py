@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -43,7 +43,6 @@ from adapters.loopback.server import (
     rows_until,
     session_bars,
 )
-from simcore.engine.metrics import PerformanceMetrics
 from simcore.store.parquet import BARS_1D, BARS_1M, QUOTES, TICKS, Dataset, ParquetStore
 from simcore.time import LiveClock, TimeManager
 
@@ -304,42 +303,12 @@ class AlpacaEmulator(LoopbackEmulator):
             self._conns.pop(ws, None)
 
     async def _trading_connection(self, ws: ServerConnection) -> None:
-        """alpaca-py's TradingStream: JSON frames, authenticate, listen, trade_updates."""
         self.trading_connections += 1
-        loop = asyncio.get_running_loop()
-
-        def send(text: str) -> None:  # called by the desk, from any thread
-            loop.call_soon_threadsafe(lambda: asyncio.ensure_future(_quiet(ws.send(text))))
-
         self._trading_conns.add(ws)
         try:
-            request = json.loads(await asyncio.wait_for(ws.recv(), 10))
-            data = request.get("data", {})
-            keys = (data.get("key_id"), data.get("secret_key"))
-            authorized = self.key is None or keys == (self.key, self.secret)
-            status = "authorized" if authorized else "unauthorized"
-            reply = {
-                "stream": "authorization",
-                "data": {"status": status, "action": "authenticate"},
-            }
-            await ws.send(json.dumps(reply))
-            if not authorized:
-                await ws.close()
-                return
-            async for frame in ws:
-                message = json.loads(frame)
-                if message.get("action") != "listen":
-                    continue
-                streams = message.get("data", {}).get("streams", [])
-                await ws.send(json.dumps({"stream": "listening", "data": {"streams": streams}}))
-                if "trade_updates" in streams and send not in self.desk.listeners:
-                    self.desk.listeners.append(send)
-        except (TimeoutError, ConnectionClosed, ValueError):
-            pass
+            await self.desk.serve_updates(ws, self.key, self.secret)
         finally:
             self._trading_conns.discard(ws)
-            if send in self.desk.listeners:
-                self.desk.listeners.remove(send)
 
     def drop_trading_streams(self) -> None:
         """Close every trade-updates connection (alpaca-py reconnects)."""
@@ -431,7 +400,7 @@ class AlpacaEmulator(LoopbackEmulator):
                 await conn.send(wire.pack(wanted))
             except ConnectionClosed:
                 continue
-            wall = PerformanceMetrics.clock()
+            wall = time.perf_counter()
             with self._lock:
                 self.sent.extend(Sent(wall, m["T"], m["S"], m["t"].to_unix_nano()) for m in wanted)
 
@@ -475,9 +444,3 @@ def _rest_item(name: str, row: dict) -> dict:
         "c": ["@"],
         "z": "C",
     }
-
-
-async def _quiet(sending) -> None:
-    """Send, and forget a connection that closed meanwhile."""
-    with contextlib.suppress(ConnectionClosed):
-        await sending

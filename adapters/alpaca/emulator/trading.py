@@ -17,11 +17,16 @@ that makes a client's retry dangerous without a client order id).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
 
 from adapters.alpaca import wire
 from adapters.loopback.desk import PaperDesk
@@ -234,3 +239,46 @@ class TradingDesk(PaperDesk):
             "buying_power": str(self.portfolio.cash),
             "pattern_day_trader": False,
         }
+
+    # ------------------------------------------------------------------ trade updates
+    async def serve_updates(self, ws: ServerConnection, key: str | None, secret: str | None):
+        """One connection of alpaca-py's TradingStream: JSON frames, ``authenticate``, then
+        ``listen``; every order event from then on is sent as a ``trade_updates`` frame."""
+        loop = asyncio.get_running_loop()
+
+        def send(text: str) -> None:  # called by the desk, from any thread
+            loop.call_soon_threadsafe(lambda: asyncio.ensure_future(_quiet(ws.send(text))))
+
+        try:
+            request = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            data = request.get("data", {})
+            keys = (data.get("key_id"), data.get("secret_key"))
+            authorized = key is None or keys == (key, secret)
+            status = "authorized" if authorized else "unauthorized"
+            reply = {
+                "stream": "authorization",
+                "data": {"status": status, "action": "authenticate"},
+            }
+            await ws.send(json.dumps(reply))
+            if not authorized:
+                await ws.close()
+                return
+            async for frame in ws:
+                message = json.loads(frame)
+                if message.get("action") != "listen":
+                    continue
+                streams = message.get("data", {}).get("streams", [])
+                await ws.send(json.dumps({"stream": "listening", "data": {"streams": streams}}))
+                if "trade_updates" in streams and send not in self.listeners:
+                    self.listeners.append(send)
+        except (TimeoutError, ConnectionClosed, ValueError):
+            pass
+        finally:
+            if send in self.listeners:
+                self.listeners.remove(send)
+
+
+async def _quiet(sending) -> None:
+    """Send, and forget a connection that closed meanwhile."""
+    with contextlib.suppress(ConnectionClosed):
+        await sending

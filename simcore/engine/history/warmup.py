@@ -1,9 +1,9 @@
 """The coordinator's initialisation before every session: trailing history and historical
-indicators (the seed's "update historical data & indicators before EVERY session").
+indicators (the design's "update historical data & indicators before EVERY session").
 
 * **Planned once per run**: every ``historical.data`` entry, plus the trailing bars an indicator
   needs and the config lacks (the augmentation, listed in ``history_plan.parquet``).
-* **Loaded before each session** — clear-and-reload (the seed's option B) of every trailing
+* **Loaded before each session** — clear-and-reload (the design's option B) of every trailing
   window, once per interval and depth, every symbol of a load at once, with its quality.
   History is read in blocks that serve this session and the next ones of the read-ahead (the
   union of their trailing windows); each session takes exactly its own days from a block —
@@ -26,7 +26,7 @@ from simcore.config.models import HistoricalData, SessionConfig
 from simcore.config.vocabulary import INTERVAL_LENGTH
 from simcore.engine.bars import COLUMNS
 from simcore.engine.history import indicators as historical
-from simcore.engine.history.windows import HistoryBlock
+from simcore.engine.history_windows import HistoryBlock
 from simcore.engine.session_data import SessionData
 from simcore.engine.session_days import SessionDays
 from simcore.store.schema import ohlcv_aggregations

@@ -1,0 +1,100 @@
+"""Writing a run's results: each table as Parquet, and ``manifest.json`` with the summary, every
+table's row count and a digest of its content — never half-written.
+
+Digests are taken over the frames' canonical content (column names, types and values), not
+over Parquet file bytes, which carry writer metadata: the same config and data give the same
+manifest, byte for byte, whatever PYTHONHASHSEED or machine. Wall-clock metrics go to a
+separate ``metrics.json``, outside the manifest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import polars as pl
+
+from simcore.errors import UserError
+
+
+def frame_digest(frame: pl.DataFrame) -> str:
+    """SHA-256 over a frame's schema and values, column by column."""
+    digest = hashlib.sha256()
+    for name, dtype in frame.schema.items():
+        digest.update(f"{name}:{dtype}\n".encode())
+        series = frame[name]
+        if dtype.is_numeric() or dtype == pl.Boolean:
+            digest.update(series.fill_null(0).to_numpy().tobytes())
+            digest.update(series.is_null().to_numpy().tobytes())
+        elif isinstance(dtype, pl.Datetime | pl.Date):
+            digest.update(series.to_physical().fill_null(0).to_numpy().tobytes())
+            digest.update(series.is_null().to_numpy().tobytes())
+        else:
+            digest.update(
+                "\x1f".join("\x00" if v is None else str(v) for v in series.to_list()).encode()
+            )
+    return digest.hexdigest()
+
+
+def prepare_out_dir(out_dir: Path) -> None:
+    """Make sure results can be written to ``out_dir`` before a run starts, not after it."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UserError(f"--out {out_dir}: a file is in the way; the results are a folder")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"--out {out_dir}: cannot create the folder: {exc.strerror}") from None
+    if not os.access(out_dir, os.W_OK | os.X_OK):
+        raise UserError(f"--out {out_dir}: the folder is not writable")
+
+
+def write_outputs(
+    out_dir: Path,
+    tables: dict[str, pl.DataFrame],
+    summary: dict[str, object],
+    metrics: dict[str, object] | None = None,
+) -> dict[str, object]:
+    """Write each table as Parquet plus manifest.json (row counts and content digests).
+
+    Never half-written: every file is written aside first, the previous manifest is removed,
+    the files are renamed into place, and the new manifest comes last. A folder without a
+    manifest is not a complete result.
+    """
+    prepare_out_dir(out_dir)
+    manifest: dict[str, object] = {"summary": summary, "tables": {}}
+    staged: dict[str, bytes | pl.DataFrame] = {}
+    for name, frame in tables.items():
+        staged[f"{name}.parquet"] = frame
+        manifest["tables"][name] = {  # type: ignore[index]
+            "file": f"{name}.parquet",
+            "rows": frame.height,
+            "sha256": frame_digest(frame),
+        }
+    if metrics is not None:
+        staged["metrics.json"] = (json.dumps(metrics, indent=2) + "\n").encode()
+    staged["manifest.json"] = (
+        json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n"
+    ).encode()
+    try:
+        _write_staged(out_dir, staged)
+    except OSError as exc:
+        raise UserError(f"cannot write the results to {out_dir}: {exc.strerror or exc}") from None
+    return manifest
+
+
+def _write_staged(out_dir: Path, staged: dict[str, bytes | pl.DataFrame]) -> None:
+    aside = {name: out_dir / f".{name}.{os.getpid()}.partial" for name in staged}
+    try:
+        for name, content in staged.items():
+            if isinstance(content, pl.DataFrame):
+                content.write_parquet(aside[name], compression="zstd")
+            else:
+                aside[name].write_bytes(content)
+        (out_dir / "manifest.json").unlink(missing_ok=True)
+        for name in staged:  # manifest.json is the last of them
+            os.replace(aside[name], out_dir / name)
+    finally:
+        for path in aside.values():
+            path.unlink(missing_ok=True)
