@@ -25,6 +25,7 @@ from typing import Protocol
 
 from simcore.config import SessionConfig
 from simcore.providers import GapSource, HistoryApi, LiveFeed
+from simcore.store.fetching import HistoryGapSource, StoreFillingHistory
 from simcore.store.parquet import ParquetStore
 from simcore.time import LiveClock, TimeManager
 from simcore.trading.broker import AccountBroker
@@ -43,6 +44,12 @@ class LiveLink:
     # trade APIs this link serves itself (a replay's emulated account), by name
     hosts: dict[str, Provider] = field(default_factory=dict)
     close: Callable[[], None] = lambda: None  # what the link started (an emulator)
+
+    @classmethod
+    def of_history(cls, history: StoreFillingHistory, feed: LiveFeed) -> LiveLink:
+        """A provider whose history API fills the store: gaps are filled and credentials
+        checked through that same API."""
+        return cls(history, feed, HistoryGapSource(history), history.check_keys)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,6 @@ from adapters.alpaca.keys import KEY_ENV, SECRET_ENV, AlpacaKeys, keys_from_env
 from adapters.provider import BrokerLink, EmulatorOptions, LiveLink
 from simcore.config import SessionConfig
 from simcore.errors import UserError
-from simcore.store.fetching import HistoryGapSource
 from simcore.store.parquet import ParquetStore
 from simcore.time import LiveClock, TimeManager
 
@@ -113,7 +112,7 @@ class AlpacaProvider:
             feed=config.api_config.feed,
             clock_speed=clock.speed,
         )
-        return LiveLink(history, feed, HistoryGapSource(history), history.check_keys)
+        return LiveLink.of_history(history, feed)
 
     def broker(self, time_manager: TimeManager, *, live_money: bool) -> BrokerLink:
         from adapters.alpaca.broker import AlpacaBroker, real_money_warning

@@ -11,7 +11,6 @@ from adapters.polygon.keys import KEY_ENV, key_from_env
 from adapters.provider import BrokerLink, EmulatorOptions, LiveLink
 from simcore.config import SessionConfig
 from simcore.errors import NotAvailableError
-from simcore.store.fetching import HistoryGapSource
 from simcore.store.parquet import ParquetStore
 from simcore.time import LiveClock, TimeManager
 
@@ -51,7 +50,7 @@ class PolygonProvider:
 
         history = self.history_api(store, time_manager, config)
         feed = PolygonFeed(key_from_env(self.env), url=self.stream_url, clock_speed=clock.speed)
-        return LiveLink(history, feed, HistoryGapSource(history), history.check_keys)
+        return LiveLink.of_history(history, feed)
 
     def broker(self, time_manager: TimeManager, *, live_money: bool) -> BrokerLink:
         raise NotAvailableError(

@@ -17,7 +17,6 @@ from adapters.provider import BrokerLink, EmulatorOptions, LiveLink
 from adapters.schwab.credentials import KEY_ENV, SECRET_ENV, TOKEN_ENV, credentials_from_env
 from simcore.config import SessionConfig
 from simcore.errors import UserError
-from simcore.store.fetching import HistoryGapSource
 from simcore.store.parquet import ParquetStore
 from simcore.time import LiveClock, TimeManager
 
@@ -62,7 +61,7 @@ class SchwabProvider:
 
         history = self.history_api(store, time_manager, config)
         feed = SchwabFeed(self._client(), clock_speed=clock.speed)
-        return LiveLink(history, feed, HistoryGapSource(history), history.check_keys)
+        return LiveLink.of_history(history, feed)
 
     def broker(self, time_manager: TimeManager, *, live_money: bool) -> BrokerLink:
         from adapters.schwab.broker import SchwabBroker

@@ -20,7 +20,6 @@ from pydantic import BaseModel, ValidationError
 
 from simcore.config.models import SessionConfig
 from simcore.config.rules import Problem, cross_field_problems
-from simcore.config.vocabulary import UNIMPLEMENTED_DATA_APIS, UNIMPLEMENTED_TRADE_APIS
 from simcore.errors import ConfigError
 from simcore.time.calendar_table import load_calendar
 from simcore.time.markets import MARKETS, market_for
@@ -113,15 +112,6 @@ def _pydantic_problems(error: ValidationError) -> list[Problem]:
 
 def _warnings(config: SessionConfig) -> list[Problem]:
     warnings: list[Problem] = []
-    api = config.api_config
-    if api.data_api in UNIMPLEMENTED_DATA_APIS:
-        warnings.append(
-            ("api_config.data_api", f"{api.data_api!r} is valid but not built into this version")
-        )
-    if api.trade_api in UNIMPLEMENTED_TRADE_APIS:
-        warnings.append(
-            ("api_config.trade_api", f"{api.trade_api!r} is valid but not built into this version")
-        )
     if config.mode == "live" and config.backtest_config is not None:
         warnings.append(("backtest_config", "ignored in live mode"))
     return warnings

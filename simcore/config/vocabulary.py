@@ -12,6 +12,8 @@ from typing import Literal
 
 BarInterval = Literal["1s", "1m", "5m", "10m", "15m", "30m", "1h", "1d"]
 Stream = Literal["1s", "1m", "5m", "10m", "15m", "30m", "1h", "1d", "ticks", "quotes"]
+# the providers' names, as adapters/registry.py maps them ("paper" is simcore's paper broker);
+# a test keeps the two lists equal
 DataApi = Literal["alpaca", "schwab", "polygon", "local"]
 TradeApi = Literal["alpaca", "schwab", "paper"]
 IndicatorType = Literal["trailing_average", "trailing_max", "trailing_min"]
@@ -36,10 +38,6 @@ INTERVAL_LENGTH: dict[str, timedelta] = {
 
 # Intervals a store can hold as a base to stream from, smallest first (the design: 1s > 1m > 1d).
 BASE_INTERVALS: tuple[str, ...] = ("1s", "1m", "1d")
-
-# Providers that the config vocabulary admits but this version does not implement.
-UNIMPLEMENTED_DATA_APIS: frozenset[str] = frozenset()
-UNIMPLEMENTED_TRADE_APIS: frozenset[str] = frozenset()
 
 PERIOD_PATTERN = re.compile(r"^([1-9][0-9]*)([dwmy])$")
 

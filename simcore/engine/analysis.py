@@ -160,6 +160,13 @@ class Strategy:
     # what this instance runs with (set by configure)
     parameter_values: Mapping[str, object] = MappingProxyType({})
 
+    def __init_subclass__(cls, **kwargs) -> None:
+        """A declared parameter reads as its default until something sets it."""
+        super().__init_subclass__(**kwargs)
+        for name, parameter in cls.__dict__.get("parameters", {}).items():
+            if not hasattr(cls, name):
+                setattr(cls, name, parameter.default)
+
     def configure(self, values: dict[str, object]) -> None:
         """Take checked parameter values (``simcore.engine.parameters.resolve``) as attributes."""
         self.parameter_values = dict(values)

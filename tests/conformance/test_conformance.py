@@ -252,3 +252,15 @@ def test_a_rate_limit_that_outlasts_the_retries_is_a_clear_message(name, sample_
         history = served.history(ParquetStore(tmp_path / "store"), tm)
         with pytest.raises(DataError, match="kept failing"):
             history.fetch(["ALFA"], "1m", [DAY])
+
+
+def test_the_registry_serves_every_provider_a_config_may_name():
+    """A config validates its provider names against a closed vocabulary (so that a typo is
+    a message with a suggestion); the registry must build every one of them, and nothing else."""
+    from typing import get_args
+
+    from adapters.registry import PROVIDERS
+    from simcore.config.vocabulary import DataApi, TradeApi
+
+    named = set(get_args(DataApi)) | (set(get_args(TradeApi)) - {"paper"})
+    assert named == set(PROVIDERS)
