@@ -45,13 +45,17 @@ class Runs:
     error: str | None = None
 
 
-def run_once(module: str, store: Path, count: int) -> tuple[dict, float]:
-    """One run in a fresh process: its JSON answer and its own peak resident memory (MB)."""
+def run_once(module: str, store: Path, count: int, code: Path | None = None) -> tuple[dict, float]:
+    """One run in a fresh process: its JSON answer and its own peak resident memory (MB).
+    ``code``: run the module of that checkout (first on the path) instead of this one."""
+    env = None if code is None else {**os.environ, "PYTHONPATH": str(code)}
     process = subprocess.Popen(
         [sys.executable, "-m", module, "--store", str(store), "--symbols", str(count)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        cwd=code,
+        env=env,
     )
     with process.stdout, process.stderr:  # type: ignore[union-attr]
         out = process.stdout.read()  # type: ignore[union-attr]

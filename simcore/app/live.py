@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from adapters import registry
-from adapters.provider import BrokerLink, Provider
+from adapters.provider import BrokerLink
 from simcore.config import SessionConfig
 from simcore.engine.analysis import Strategy
 from simcore.engine.requirements import check_config_fits
@@ -75,14 +75,15 @@ def run_live_request(
             "account)"
         )
     trade_api = config.api_config.trade_api
-    # a broker of its own is built (and may refuse) before the data provider starts anything
-    hosted = trade_api in data.hosts_trading
-    trader = None if hosted or trade_api == "paper" else registry.provider(trade_api, request.env)
-    broker = None if hosted else _broker(request, trader, tm)
+    hosted = trade_api in data.hosts_trading  # a replay's emulated account, say
+    broker: BrokerLink | None = None  # None: simcore's paper broker, built by the Trader
+    if trade_api != "paper" and not hosted:  # built, and maybe refused, before anything starts
+        trader = registry.provider(trade_api, request.env)
+        broker = trader.broker(tm, live_money=request.live_money)
     link = data.live(store, tm, clock, config)
     try:
         if hosted:
-            broker = _broker(request, link.hosts[trade_api], tm)
+            broker = link.hosts[trade_api].broker(tm, live_money=request.live_money)
         link.check_credentials(config.session_data_config.symbols[0])
         if link.history is None:
             source = LocalDataSource(store, tm)
@@ -105,9 +106,3 @@ def run_live_request(
         )
     finally:
         link.close()
-
-
-def _broker(request: LiveRequest, trader: Provider | None, tm) -> BrokerLink | None:
-    if trader is None:  # trade_api "paper": simcore's own paper broker, built by the Trader
-        return None
-    return trader.broker(tm, live_money=request.live_money)

@@ -26,6 +26,7 @@ from simcore.engine.streams import StreamPlan
 
 class BacktestFeed:
     def __init__(self, source, session_data: SessionData, metrics: object = None):
+        # (metrics: the feed factory's shape; releases are counted by the coordinator here)
         self.source = source
         self.session_data = session_data
         self.symbols = session_data.symbols

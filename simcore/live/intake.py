@@ -135,10 +135,6 @@ class LiveStream:
         self.released = int(slots[-1]) + 1
         return StreamNotification(int(self.end_ns[slots[-1]]), {self.interval: slots})
 
-    def pending_bars(self) -> int:
-        """Bars received for slots not yet released (released at a stop: nothing is lost)."""
-        return int(self.grid.present[:, self.released :].sum())
-
 
 class _Growing:
     """Append-only columns of one symbol's quotes or trades (amortised O(1) appends)."""

@@ -26,7 +26,7 @@ import polars as pl
 
 from simcore.errors import DataError
 from simcore.store.parquet import ParquetStore, atomic_write
-from simcore.store.schema import folder_symbol, symbol_folder
+from simcore.store.schema import symbol_folder
 
 FACTOR_SCHEMA = {
     "symbol": pl.String,
@@ -79,13 +79,6 @@ def read_factors(store: ParquetStore, symbols: Iterable[str]) -> pl.DataFrame:
     if not paths:
         return pl.DataFrame(schema=FACTOR_SCHEMA)
     return pl.concat([pl.read_parquet(p) for p in paths]).sort("symbol", "date")
-
-
-def symbols_with_factors(store: ParquetStore) -> list[str]:
-    folder = factors_dir(store)
-    return (
-        sorted(folder_symbol(p.stem) for p in folder.glob("*.parquet")) if folder.is_dir() else []
-    )
 
 
 def adjust(frame: pl.LazyFrame | pl.DataFrame, factors: pl.DataFrame, mode: str, day: str = "day"):

@@ -46,7 +46,3 @@ class LiveClock:
             elif stop.wait(wait):
                 return False
         return True
-
-    def wall_of(self, ns: int) -> float:
-        """The ``perf_counter`` reading at which the clock reads ``ns``."""
-        return self._anchor_wall + (ns - self._anchor_ns) / 1e9 / self.speed

@@ -235,11 +235,6 @@ class Trader:
             raise OrderError(f"no order {order_id}") from None
 
     # ------------------------------------------------------------------ the engine's side
-    @property
-    def watching(self) -> bool:
-        """Whether new bars can change anything (orders are working)."""
-        return self.book.any_working
-
     def symbols_to_check(self) -> set[str]:
         """The symbols whose new bars the broker must see: those with working orders (none
         when the broker fills elsewhere, as a live one does)."""

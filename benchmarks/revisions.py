@@ -1,0 +1,93 @@
+"""simcore at another revision against this checkout, on the same workloads, in one run.
+
+    python -m benchmarks.revisions be8ea5f              # W10 and W100, 5 rounds
+    python -m benchmarks.revisions HEAD~3 --workloads 100 --rounds 7
+
+The revision is checked out into a temporary git worktree; each round runs, in fresh
+processes and alternating, the revision's ``benchmarks.engines.simcore_engine``, this
+checkout's, and the Polars limit, so that the machine's drift hits all three alike. Prints
+each one's bars/s (median, min, max), its answers, and the ratios. Both sides must give the
+same answers (bars and crosses): a change of speed that changes the outputs is no comparison.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from benchmarks import workload
+from benchmarks.peers import run_once
+
+REPO = Path(__file__).resolve().parents[1]
+SIMCORE = "benchmarks.engines.simcore_engine"
+LIMIT = "benchmarks.engines.polars_limit"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("revision", help="a git revision of this repository")
+    parser.add_argument("--workloads", type=int, nargs="*", default=[10, 100])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--data", type=Path, default=None, help="keep the workloads here")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        other = Path(tmp) / "revision"
+        subprocess.run(
+            [
+                "git",
+                "-C",
+                str(REPO),
+                "worktree",
+                "add",
+                "--detach",
+                "-q",
+                str(other),
+                args.revision,
+            ],
+            check=True,
+        )
+        try:
+            for count in args.workloads:
+                store = workload.make(count, args.data or Path(tmp))
+                sides = {
+                    args.revision: (other, SIMCORE),
+                    "this": (REPO, SIMCORE),
+                    "limit": (REPO, LIMIT),
+                }
+                rates: dict[str, list[float]] = {name: [] for name in sides}
+                answers: dict[str, dict] = {}
+                for _ in range(args.rounds):
+                    for name, (folder, module) in sides.items():
+                        result, _ = run_once(module, store, count, folder)
+                        rates[name].append(result["bars"] / result["seconds"])
+                        answers[name] = {
+                            k: result.get(k) for k in ("bars_5m", "bars_15m", "crosses")
+                        }
+                print(f"W{count}: {count} symbols x 20 days, {args.rounds} rounds")
+                for name, values in rates.items():
+                    print(
+                        f"  {name:>12}: {statistics.median(values):>12,.0f} bars/s "
+                        f"({min(values):,.0f}-{max(values):,.0f}) {answers[name]}"
+                    )
+                median = {name: statistics.median(values) for name, values in rates.items()}
+                print(
+                    f"  this / {args.revision}: {median['this'] / median[args.revision]:.3f}; "
+                    f"share of the limit: {median[args.revision] / median['limit']:.0%} -> "
+                    f"{median['this'] / median['limit']:.0%}"
+                )
+                if answers["this"] != answers[args.revision]:
+                    print(
+                        "  the answers differ: not a comparison of the same work", file=sys.stderr
+                    )
+        finally:
+            subprocess.run(
+                ["git", "-C", str(REPO), "worktree", "remove", "--force", str(other)], check=False
+            )
+
+
+if __name__ == "__main__":
+    main()
