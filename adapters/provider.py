@@ -18,12 +18,14 @@ cheap. Imports: simcore's contracts and lower layers (store, time, config, tradi
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from simcore.config import SessionConfig
+from simcore.errors import NotAvailableError
 from simcore.providers import GapSource, HistoryApi, LiveFeed
 from simcore.store.fetching import HistoryGapSource, StoreFillingHistory
 from simcore.store.parquet import ParquetStore
@@ -107,3 +109,13 @@ class Provider(Protocol):
         """What to tell a user of a running emulator: lines about it, and the environment a
         session in another terminal exports to use it."""
         ...
+
+
+def require(module: str, extra: str, title: str) -> None:
+    """A provider's client library is an extra of simcore's install: without it, a message
+    naming the extra, before anything starts."""
+    if importlib.util.find_spec(module) is None:
+        raise NotAvailableError(
+            f"{title} needs its client library ({module}), which is not installed: "
+            f"pip install 'simcore[{extra}]' (or 'simcore[all]')"
+        )

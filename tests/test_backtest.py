@@ -65,6 +65,7 @@ class Probe(Strategy):
     """Checks, at every callback, that nothing visible lies in the future."""
 
     subscriptions = INTERVALS
+    reads = INTERVALS  # every interval is checked at every callback
 
     def on_start(self, ctx):
         self.calls = 0
@@ -401,6 +402,7 @@ def test_coalescing_timestamps_nobody_observes_changes_no_output(gappy_store, mo
 
     class Fifteen(Strategy):
         subscriptions = ("15m",)
+        reads = ("5m", "1m")
 
         def on_bar(self, ctx, symbol, interval, bar):
             five = ctx.bars(symbol, "5m")

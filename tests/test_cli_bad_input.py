@@ -36,6 +36,10 @@ def files(tmp_path: Path) -> Path:
 
 CASES = {
     "empty CSV": (["data", "import", "{d}/empty.csv", "--symbol", "XYZ"], "the file is empty"),
+    "naive timestamps without --tz": (
+        ["data", "import", "{d}/ok.csv", "--symbol", "XYZ"],
+        "have no timezone",
+    ),
     "unknown timezone": (
         ["data", "import", "{d}/ok.csv", "--symbol", "XYZ", "--tz", "Mars/Base"],
         "not a timezone",
@@ -58,7 +62,17 @@ CASES = {
         "does not exist",
     ),
     "store that cannot be written": (
-        ["data", "import", "{d}/ok.csv", "--symbol", "XYZ", "--store", "{d}/a_file/store"],
+        [
+            "data",
+            "import",
+            "{d}/ok.csv",
+            "--symbol",
+            "XYZ",
+            "--tz",
+            "UTC",
+            "--store",
+            "{d}/a_file/store",
+        ],
         "cannot write",
     ),
     "synth symbol that is an option": (["data", "synth", "--symbols", "-3"], "'-3' is not"),

@@ -9,7 +9,11 @@ sample as the store. Blocks tagged otherwise (``bash``, ``text``, ``json``) are 
 from __future__ import annotations
 
 import json
+import os
 import re
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -92,3 +96,54 @@ def test_the_outputs_page_names_every_table_and_column(sample_store, tmp_path):
             if f"`{column}`" not in sections[table]:
                 missing.append(f"{table}.{column}")
     assert missing == []
+
+
+def shell_lines(page: Path, after: str | None = None) -> list[list[str]]:
+    """The command lines of a page's ``bash`` blocks (after the heading ``after``, if given)."""
+    text = page.read_text()
+    if after is not None:
+        text = text[text.index(after) :]
+    blocks = re.findall(r"^```bash\n(.*?)^```", text, re.S | re.M)
+    return [b.strip().splitlines() for b in blocks]
+
+
+def run_shell_line(line: str, cwd: Path, store: Path) -> subprocess.CompletedProcess:
+    """One documented command, as a user would type it: ``simcore`` is this Python's."""
+    words = shlex.split(line.split("  #")[0])
+    assert words[0] == "simcore", line
+    env = {**os.environ, "SIMCORE_STORE": str(store)}
+    return subprocess.run(
+        [sys.executable, "-m", "simcore", *words[1:]],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def test_the_readmes_commands_that_need_no_account_run_and_trade(sample_store, tmp_path):
+    """Every shell block of the README past the quick start (which newcomer.sh runs in a fresh
+    clone) runs as written: the live rehearsal replays a day of the sample and trades."""
+    (tmp_path / "configs").symlink_to(REPO / "configs")
+    blocks = shell_lines(REPO / "README.md", after="## A short tour")
+    assert blocks, "the README's tour shows commands"
+    for lines in blocks:
+        for line in lines:
+            done = run_shell_line(line, tmp_path, sample_store.root)
+            assert done.returncode == 0, done.stderr[-2000:]
+            outcome = re.search(r"orders (\d+) \| fills (\d+)", done.stdout)
+            assert outcome and int(outcome.group(2)) > 0, done.stdout[-2000:]
+
+
+def test_the_sweep_guide_runs_in_the_order_written(sample_store, tmp_path):
+    pytest.importorskip("ray")
+    (tmp_path / "configs").symlink_to(REPO / "configs")
+    (first, on_ray, resumed), *_ = shell_lines(REPO / "docs" / "how-to" / "sweep.md")
+    for line in (first, on_ray, resumed):
+        done = run_shell_line(line, tmp_path, sample_store.root)
+        assert done.returncode == 0, done.stderr[-2000:]
+    assert "6 done already" in done.stdout
+    again = run_shell_line(first, tmp_path, sample_store.root)
+    assert again.returncode == 1
+    assert "--resume runs what it lacks" in " ".join(again.stderr.split())

@@ -173,15 +173,54 @@ def test_strategies_load_from_files_and_their_import_errors_are_user_errors(tmp_
         load_strategy(f"{good}:Other")
 
 
-def test_reading_an_interval_the_session_lacks_is_an_error_not_an_empty_series(sample_store):
+def test_reading_what_the_strategy_did_not_declare_is_its_error_named(sample_store):
+    """An undeclared read is never an empty series nor a KeyError deep in the engine: the
+    strategy, the callback and the declaration to add are named."""
+
     class ReadsUndeclared(Strategy):
         subscriptions = ("5m",)
 
         def on_bar(self, ctx, symbol, interval, bar):
             ctx.bars(symbol, "1h")
 
-    with pytest.raises(UserError, match="1h bars are not a stream of this session"):
-        run_backtest(single_day(), sample_store, ReadsUndeclared())
+    class ReadsHistoryUndeclared(Strategy):
+        subscriptions = ("5m",)
+
+        def on_bar(self, ctx, symbol, interval, bar):
+            ctx.historical(symbol, "high_52w")
+
+    class ReadsIndicatorUndeclared(Strategy):
+        subscriptions = ("5m",)
+
+        def on_bar(self, ctx, symbol, interval, bar):
+            ctx.indicator(symbol, "5m", "sma20")
+
+    cases = (
+        (ReadsUndeclared, "on_bar", "reads bars of 1h but does not declare it: add '1h' to its subscriptions or reads"),
+        (ReadsHistoryUndeclared, "on_bar", "add HistoricalNeed('high_52w') to its historical_indicators"),
+        (ReadsIndicatorUndeclared, "on_bar", "add IndicatorRequest('sma20', '5m', ...) to its indicators"),
+    )  # fmt: skip
+    for cls, callback, expected in cases:
+        with pytest.raises(UserError) as refused:
+            run_backtest(single_day(), sample_store, cls())
+        text = str(refused.value)
+        assert f"{cls.__name__} failed in {callback}" in text and expected in text, text
+
+
+def test_a_strategy_is_named_as_its_user_named_it(sample_store, tmp_path):
+    path = tmp_path / "my_strategy.py"
+    path.write_text(
+        "from simcore import Strategy\n\n"
+        "class Reader(Strategy):\n"
+        "    subscriptions = ('5m',)\n\n"
+        "    def on_bar(self, ctx, symbol, interval, bar):\n"
+        "        ctx.historical(symbol, 'high_52w')\n"
+    )
+    spec = f"{path}:Reader"
+    with pytest.raises(UserError) as refused:
+        run_backtest(single_day(), sample_store, load_strategy(spec))
+    assert f"strategy {spec} failed in on_bar" in str(refused.value)
+    assert "simcore_user_strategy" not in str(refused.value)
 
 
 def test_bundled_configs_fit_their_strategies():

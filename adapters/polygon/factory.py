@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 from adapters.polygon.keys import KEY_ENV, key_from_env
-from adapters.provider import BrokerLink, EmulatorOptions, LiveLink
+from adapters.provider import BrokerLink, EmulatorOptions, LiveLink, require
 from simcore.config import SessionConfig
 from simcore.errors import NotAvailableError
 from simcore.store.parquet import ParquetStore
@@ -35,6 +35,7 @@ class PolygonProvider:
         self.stream_url = env.get(STREAM_URL_ENV) or None
 
     def history_api(self, store: ParquetStore, time_manager: TimeManager, config: SessionConfig):
+        require("massive", "polygon", self.title)
         from adapters.polygon.history_api import PolygonHistory
 
         return PolygonHistory(store, time_manager, key_from_env(self.env), url=self.url)
@@ -46,6 +47,7 @@ class PolygonProvider:
         clock: LiveClock,
         config: SessionConfig,
     ) -> LiveLink:
+        require("massive", "polygon", self.title)
         from adapters.polygon.feed import PolygonFeed
 
         history = self.history_api(store, time_manager, config)

@@ -13,7 +13,7 @@ from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
-from adapters.provider import BrokerLink, EmulatorOptions, LiveLink
+from adapters.provider import BrokerLink, EmulatorOptions, LiveLink, require
 from adapters.schwab.credentials import KEY_ENV, SECRET_ENV, TOKEN_ENV, credentials_from_env
 from simcore.config import SessionConfig
 from simcore.errors import UserError
@@ -41,11 +41,13 @@ class SchwabProvider:
         self.token_file: Path | None = None  # written for a running emulator
 
     def _client(self):
+        require("schwab", "schwab", self.title)
         from adapters.schwab.client import schwab_client
 
         return schwab_client(credentials_from_env(self.env), self.url)
 
     def history_api(self, store: ParquetStore, time_manager: TimeManager, config: SessionConfig):
+        require("schwab", "schwab", self.title)
         from adapters.schwab.history_api import SchwabHistory
 
         return SchwabHistory(store, time_manager, credentials_from_env(self.env), url=self.url)
@@ -57,6 +59,7 @@ class SchwabProvider:
         clock: LiveClock,
         config: SessionConfig,
     ) -> LiveLink:
+        require("schwab", "schwab", self.title)
         from adapters.schwab.feed import SchwabFeed
 
         history = self.history_api(store, time_manager, config)
@@ -64,6 +67,7 @@ class SchwabProvider:
         return LiveLink.of_history(history, feed)
 
     def broker(self, time_manager: TimeManager, *, live_money: bool) -> BrokerLink:
+        require("schwab", "schwab", self.title)
         from adapters.schwab.broker import SchwabBroker
 
         if not live_money and not self.url:

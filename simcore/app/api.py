@@ -62,6 +62,7 @@ def run(
     store: str | Path | None = None,
     out: str | Path | None = None,
     report: bool = True,
+    strict: bool | None = None,
 ) -> Results:
     """Run a backtest and return its results (also written to ``out``).
 
@@ -69,22 +70,28 @@ def run(
     ``"module:Class"`` (default: the config's ``metadata.strategy``). ``store``: the Parquet
     store (default: ``$SIMCORE_STORE`` or ``./data/store``; the bundled sample is generated into
     it on first use when the config reads ``local`` data). ``out``: the results folder
-    (default: ``out/<session name>``).
+    (default: ``out/<config file name>`` for a file, as ``simcore backtest`` writes it, else
+    ``out/<session name>``). ``strict``: the run's warnings fail it (default:
+    ``backtest_config.strict``).
     """
     from simcore.app.backtest import run_backtest
     from simcore.engine.requirements import check_config_fits
     from simcore.store.parquet import ParquetStore
     from simcore.store.sample import default_store_path, ensure_sample
 
+    default_folder = None
     if not isinstance(config, SessionConfig):
+        default_folder = Path("out") / Path(config).stem  # where `simcore backtest` writes
         config = load_config(config)
     target = ParquetStore(Path(store) if store is not None else default_store_path())
     if store is None and config.api_config.data_api == "local":
         ensure_sample(target)
     chosen = _strategy(config, strategy)
     check_config_fits(config, chosen, config.session_name)
-    folder = Path(out) if out is not None else Path("out") / _folder_name(config.session_name)
-    run_backtest(config, target, chosen, folder)
+    folder = Path(out) if out is not None else default_folder
+    if folder is None:
+        folder = Path("out") / _folder_name(config.session_name)
+    run_backtest(config, target, chosen, folder, strict=strict)
     if report:
         write_report(folder)
     return Results.open(folder)

@@ -63,6 +63,7 @@ def run_backtest(
     on_session_end: Callable[[date], None] | None = None,
     runtime: str | None = None,
     env: Mapping[str, str | None] | None = None,
+    strict: bool | None = None,
 ) -> RunResult:
     """Run a backtest and return (and write, with ``out_dir``) its results.
 
@@ -71,6 +72,10 @@ def run_backtest(
     environment variables the provider reads (its endpoints, say). When the run fails (a
     strategy error, a component's exception), what it produced up to the failure is still
     written, with ``summary.status`` saying it failed and why, and the error is re-raised.
+
+    A run in which no symbol streamed a bar is a ``NoBarsError`` (the results are written
+    first, to look at); with ``strict`` (default: ``backtest_config.strict``) so is a run
+    with any warning (``StrictWarnings``).
     """
     if config.mode != "backtest":
         raise UserError(f"{config.session_name!r} is a live session: run it with `simcore live`")
@@ -78,4 +83,30 @@ def run_backtest(
         prepare_out_dir(out_dir)
     system = SystemManager(config)
     source = data_source(config, store, system.get_time_manager(), provider_env(env))
-    return run_session(system, store, strategy, source, out_dir, on_session_end, runtime)
+    result = run_session(system, store, strategy, source, out_dir, on_session_end, runtime)
+    summary = result.summary
+    where = f" (the results are in {out_dir})" if out_dir is not None else ""
+    if summary["trading_days"] and not summary["bars_streamed"]:
+        first, last = summary["trading_days"][0], summary["trading_days"][-1]
+        raise NoBarsError(
+            f"{config.session_name!r} streamed no bar: no symbol had a bar in the regular "
+            f"session {'of ' + first if first == last else f'from {first} to {last}'}{where}. "
+            "Check the symbols and the dates against `simcore data info`; a file of "
+            "exchange-local times imported with --tz UTC lands outside regular hours."
+            + "".join(f"\n  - {w}" for w in summary["warnings"])
+        )
+    strict = config.backtest_config.strict if strict is None else strict
+    if strict and summary["warnings"]:
+        raise StrictWarnings(
+            f"strict: {config.session_name!r} ended with {len(summary['warnings'])} "
+            f"warning(s){where}:" + "".join(f"\n  - {w}" for w in summary["warnings"])
+        )
+    return result
+
+
+class NoBarsError(UserError):
+    """A backtest in which no symbol streamed a single bar."""
+
+
+class StrictWarnings(UserError):
+    """A strict run (``--strict``, ``backtest_config.strict``) that ended with warnings."""

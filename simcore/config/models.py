@@ -78,6 +78,8 @@ class BacktestConfig(ConfigModel):
     end_date: IsoDate
     speed_multiplier: float = Field(1.0, strict=True, ge=0.0, allow_inf_nan=False)
     prefetch_days: int = Field(1, strict=True, ge=1)
+    # the run's warnings fail it (exit 1): for CI, as `simcore backtest --strict`
+    strict: StrictBool = False
 
     @field_validator("start_date", "end_date", mode="before")
     @classmethod
@@ -161,6 +163,8 @@ class GapFillerConfig(ConfigModel):
     retry_interval_seconds: int = Field(60, strict=True, ge=1)
     enable_session_quality: StrictBool = True
     quality_update_frequency: Literal["event"] = "event"
+    # a session of a symbol ending under this quality (percent) is a warning of the run
+    warn_quality_below: float = Field(95.0, strict=True, ge=0.0, le=100.0, allow_inf_nan=False)
 
 
 class SessionDataConfig(ConfigModel):

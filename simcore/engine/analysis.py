@@ -32,7 +32,7 @@ from simcore.engine.bars import COLUMNS, Bar, BarView
 from simcore.engine.events import DataUpdate
 from simcore.engine.indicators import IndicatorRequest
 from simcore.engine.parameters import Parameter
-from simcore.engine.requirements import HistoricalNeed, strategy_name
+from simcore.engine.requirements import HistoricalNeed, bar_intervals_used, strategy_name
 from simcore.engine.session_data import SessionData
 from simcore.errors import ClockError, UserError
 from simcore.time import TimeManager, TradingSession
@@ -59,10 +59,17 @@ class StrategyContext(TradingContext):
     orders to the trader (``TradingContext``)."""
 
     def __init__(
-        self, session_data: SessionData, time_manager: TimeManager, trader: Trader | None = None
+        self,
+        session_data: SessionData,
+        time_manager: TimeManager,
+        trader: Trader | None = None,
+        strategy: Strategy | None = None,
     ):
         self._data = session_data
         self._tm = time_manager
+        # what the strategy declared it reads: reading anything else is its error, named
+        # (without a strategy, as in tests of the context alone, everything may be read)
+        self._declared = Declared.of(strategy) if strategy is not None else None
         # ``last_bar(symbol index, interval)``: the symbol's latest bar as a record (session
         # data's own method, bound here: the default on_bars calls it once per bar)
         self.last_bar = session_data.last_bar
@@ -86,15 +93,29 @@ class StrategyContext(TradingContext):
         return self._tm
 
     def bars(self, symbol: str, interval: str) -> BarView:
+        if self._declared is not None and interval not in self._declared.intervals:
+            self._declared.refuse(f"bars of {interval}", "subscriptions or reads", repr(interval))
         return self._data.get_bars(symbol, interval)
 
     def historical_bars(self, symbol: str, interval: str) -> BarView:
         return self._data.get_historical_bars(symbol, interval)
 
     def historical(self, symbol: str, name: str):
+        if self._declared is not None and name not in self._declared.historical:
+            self._declared.refuse(
+                f"the historical indicator {name!r}",
+                "historical_indicators",
+                f"HistoricalNeed({name!r})",
+            )
         return self._data.get_historical_indicator(symbol, name)
 
     def indicator(self, symbol: str, interval: str, name: str) -> float:
+        if self._declared is not None and (interval, name) not in self._declared.indicators:
+            self._declared.refuse(
+                f"the real-time indicator {name!r} of {interval}",
+                "indicators",
+                f"IndicatorRequest({name!r}, {interval!r}, ...)",
+            )
         return self._data.get_indicator(symbol, interval, name)
 
     def last_bars(
@@ -102,10 +123,18 @@ class StrategyContext(TradingContext):
     ) -> dict[str, np.ndarray]:
         """The newest bar of each of ``symbols`` (indices) as arrays: timestamp and OHLCV, or
         only the ``fields`` asked for."""
+        if self._declared is not None and interval not in self._declared.intervals:
+            self._declared.refuse(f"bars of {interval}", "subscriptions or reads", repr(interval))
         return self._data.last_values(interval, symbols, fields)
 
     def indicator_values(self, interval: str, name: str) -> np.ndarray:
         """Current values of a real-time indicator for every symbol (read-only; NaN = not warm)."""
+        if self._declared is not None and (interval, name) not in self._declared.indicators:
+            self._declared.refuse(
+                f"the real-time indicator {name!r} of {interval}",
+                "indicators",
+                f"IndicatorRequest({name!r}, {interval!r}, ...)",
+            )
         return self._data.indicator_values(interval, name)
 
     def quality(self, symbol: str, interval: str) -> float | None:
@@ -133,6 +162,35 @@ class StrategyContext(TradingContext):
         )
 
 
+class UndeclaredRead(UserError):
+    """A strategy read something it did not declare (so the config was never checked for it)."""
+
+
+@dataclass(frozen=True)
+class Declared:
+    """What a strategy declared it reads, for the context's checks (sets: O(1) per read)."""
+
+    name: str
+    intervals: frozenset[str]
+    historical: frozenset[str]
+    indicators: frozenset[tuple[str, str]]
+
+    @classmethod
+    def of(cls, strategy: Strategy) -> Declared:
+        return cls(
+            strategy_name(strategy),
+            frozenset(bar_intervals_used(strategy)),
+            frozenset(need.name for need in strategy.historical_indicators),
+            frozenset((r.interval, r.name) for r in strategy.indicators),
+        )
+
+    def refuse(self, what: str, declaration: str, entry: str) -> None:
+        raise UndeclaredRead(
+            f"{self.name} reads {what} but does not declare it: add {entry} to its "
+            f"{declaration}, so that the config is checked for it before the run"
+        )
+
+
 class StrategyError(UserError):
     """An exception raised inside strategy code. The message says which strategy, in which
     callback, at what time and for which symbol, and shows the strategy's own traceback (the
@@ -157,6 +215,7 @@ class Strategy:
     """
 
     parameters: ClassVar[dict[str, Parameter]] = {}
+    spec: str | None = None  # how its user named it (module:Class, file.py:Class), when loaded
     # what this instance runs with (set by configure)
     parameter_values: Mapping[str, object] = MappingProxyType({})
 
@@ -229,7 +288,7 @@ class AnalysisEngine:
         self.session_data = session_data
         self.strategy = strategy
         self.trader = trader
-        self.ctx = StrategyContext(session_data, time_manager, trader)
+        self.ctx = StrategyContext(session_data, time_manager, trader, strategy)
         self.subscriptions = frozenset(strategy.subscriptions)
         self.cycles = 0
         self._per_bar = type(strategy).on_bars is Strategy.on_bars

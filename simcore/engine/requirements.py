@@ -50,6 +50,11 @@ class StrategyMismatch(UserError):
 
 
 def strategy_name(strategy: object) -> str:
+    """The strategy as its user named it (``--strategy``, ``metadata.strategy``), else its
+    module and class."""
+    spec = getattr(strategy, "spec", None)
+    if spec:
+        return spec
     cls = type(strategy)
     return f"{cls.__module__}:{cls.__name__}"
 

@@ -18,6 +18,8 @@ import polars as pl
 from simcore.engine.analysis import Strategy
 from simcore.engine.coordinator import FeedFactory
 from simcore.engine.metrics import PerformanceMetrics
+from simcore.engine.requirements import strategy_name
+from simcore.results.checks import run_warnings
 from simcore.results.recording import BacktestRecorder
 from simcore.results.statistics import Statistics, statistics
 from simcore.results.tables import build_tables
@@ -91,7 +93,7 @@ def run_session(
         snapshot = recorder.copy()
         snapshot.record_session(day, c.session_data, c.coordinator.plan, c.quality)
         snapshot.record_account(day, c.engine.trader, c.session_data)
-        interim = _results(system, strategy, snapshot, None, hooks, status="running")
+        interim = _results(system, strategy, snapshot, None, hooks, "running", source)
         metrics = interim.metrics.as_dict()
         if hooks.metrics is not None:
             metrics |= hooks.metrics(system)
@@ -119,7 +121,7 @@ def run_session(
             if hooks.session_ended is not None:
                 hooks.session_ended(session.date, system)
     try:
-        result = _results(system, strategy, recorder, failure, hooks)
+        result = _results(system, strategy, recorder, failure, hooks, source=source)
     finally:
         system.stop()
     fetched = getattr(source, "report", None)
@@ -144,6 +146,7 @@ def _results(
     failure,
     hooks: RunHooks,
     status: str | None = None,
+    source=None,
 ) -> RunResult:
     config, c = system.config, system.components
     runtime = c.runtime
@@ -171,7 +174,7 @@ def _results(
         "bars_generated": recorder.bar_count("GENERATED"),
         "signals": tables["signals"].height,
         "bars_outside_session": c.coordinator.feed.bars_outside_session,
-        "strategy": f"{type(strategy).__module__}:{type(strategy).__name__}",
+        "strategy": strategy_name(strategy),
         "subscriptions": list(strategy.subscriptions),
         "parameters": dict(strategy.parameter_values),
         "timezone": c.coordinator.tm.timezone,
@@ -182,8 +185,29 @@ def _results(
         "fills": tables["fills"].height,
         "rejections": tables["rejections"].height,
         "statistics": stats.as_dict(),
+        "warnings": run_warnings(
+            config,
+            c.coordinator.tm,
+            c.coordinator.days,
+            tables,
+            c.coordinator.feed.bars_outside_session,
+            _extended_bars(source, c.coordinator),
+        ),
     }
     if failure is not None and status == "failed":
         first_line = str(failure).splitlines()[0] if str(failure) else ""
         summary["error"] = f"{type(failure).__name__}: {first_line}"
     return RunResult(tables, None, c.metrics, summary, runtime, stats)
+
+
+def _extended_bars(source, coordinator) -> dict[str, int]:
+    """Bars of the run's days that the store holds outside regular hours (not streamed), per
+    symbol: a backtest's warnings name them."""
+    bases = coordinator.plan.bases if coordinator.plan is not None else ()
+    if coordinator.live_mode or not coordinator.days or not bases:
+        return {}
+    count = getattr(source, "extended_bars", None)
+    if count is None:
+        return {}
+    with source.store.reading(coordinator.symbols):  # a damaged file: named, with what to do
+        return count(coordinator.symbols, bases[0], coordinator.days[0], coordinator.days[-1])

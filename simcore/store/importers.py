@@ -104,19 +104,22 @@ def read_table(
     tm: TimeManager,
     *,
     columns: Mapping[str, str] | None = None,
-    source_tz: str = "UTC",
+    source_tz: str | None = None,
     symbol: str | None = None,
     epoch_unit: str | None = None,
 ) -> pl.DataFrame:
     """Read a CSV or Parquet file into the store schema of ``dataset``.
 
     Text timestamps with an offset are converted to UTC; naive ones are taken as wall-clock
-    time in ``source_tz``. Integer timestamps need ``epoch_unit``. Values that do not parse
-    become nulls, which the cleaner counts as bad rows instead of the import failing.
+    time in ``source_tz``, which must then be given: a file of exchange-local times read as
+    UTC lands hours off, outside the regular session, so simcore never guesses. Integer
+    timestamps need ``epoch_unit`` (they are UTC). Values that do not parse become nulls,
+    which the cleaner counts as bad rows instead of the import failing.
     """
     if not path.is_file():
         raise DataError(f"{path}: no such file" if not path.exists() else f"{path}: not a file")
-    TimeManager.check_timezone(source_tz)
+    if source_tz is not None:
+        TimeManager.check_timezone(source_tz)
     suffix = path.suffix.lower()
     if suffix not in (".parquet", ".csv", ".txt"):
         raise DataError(f"{path}: expected a .csv or .parquet file")
@@ -140,6 +143,18 @@ def read_table(
     if missing:
         raise DataError(f"{path}: no column(s) {missing}; the file has {raw.columns}")
     frame = raw.rename({src: dst for dst, src in mapping.items()})
+    # headers as files spell them ("Close", " volume", "\ufefftimestamp"): a store column that
+    # only one header names, whatever its case and spaces, is that header
+    spelled: dict[str, list[str]] = {}
+    for name in frame.columns:
+        spelled.setdefault(name.lstrip("\ufeff").strip().lower(), []).append(name)
+    frame = frame.rename(
+        {
+            names[0]: column
+            for column in SCHEMAS[dataset.kind]
+            if column not in frame.columns and len(names := spelled.get(column, [])) == 1
+        }
+    )
     if "symbol" not in frame.columns:
         if not symbol:
             raise DataError(f"{path}: the file has no symbol column; pass --symbol")
@@ -158,12 +173,31 @@ def read_table(
         and frame["timestamp"].drop_nulls().str.contains(r"^\d+$").all()
     ):
         frame = frame.with_columns(pl.col("timestamp").cast(pl.Int64))  # CSV text of epoch numbers
+    if source_tz is None:
+        naive = _a_naive_timestamp(frame["timestamp"])
+        if naive is not None:
+            raise DataError(
+                f"{path}: its timestamps have no timezone ({naive!r}): say which zone they are "
+                f"in with --tz: {tm.timezone} (the exchange's wall clock) or UTC"
+            )
+        source_tz = "UTC"  # only offsets and epochs: the zone is never used
     frame = frame.with_columns(_timestamp_expr(frame.schema["timestamp"], source_tz, epoch_unit))
     numeric = [c for c, t in SCHEMAS[dataset.kind].items() if t.is_numeric() and c in frame.columns]
     frame = frame.with_columns(
         pl.col(c).cast(SCHEMAS[dataset.kind][c], strict=False) for c in numeric
     )
     return frame.with_columns(pl.col("symbol").cast(pl.String))
+
+
+def _a_naive_timestamp(column: pl.Series) -> str | None:
+    """The first timestamp of the column without a zone or offset (None: there is none)."""
+    values = column.drop_nulls()
+    if isinstance(column.dtype, pl.Datetime):
+        return None if column.dtype.time_zone or not values.len() else str(values[0])
+    if column.dtype == pl.String:
+        naive = values.filter(~values.str.contains(r"(Z|[+-]\d\d:?\d\d)$"))
+        return naive[0] if naive.len() else None
+    return None
 
 
 def _timestamp_expr(dtype: pl.DataType, source_tz: str, epoch_unit: str | None) -> pl.Expr:

@@ -177,6 +177,24 @@ class LocalDataSource:
         rows["row"] = _symbol_rows(columns["symbol"], index)
         return _grids(days, interval, tuple(symbols), [sessions[d] for d in days], rows, self.tm)
 
+    def extended_bars(
+        self, symbols: Sequence[str], interval: str, first: date, last: date
+    ) -> dict[str, int]:
+        """Bars of ``symbols`` on the exchange-local dates ``first``..``last`` that the store
+        flags outside the regular session (never streamed), per symbol with any."""
+        if interval == "1d":
+            return {}
+        start = self.tm.from_utc_ns(self.tm.daily_bar_label_ns(first))
+        end = self.tm.from_utc_ns(self.tm.daily_bar_label_ns(last + timedelta(days=1)))
+        counts = (
+            self.store.scan(Dataset("bars", interval), symbols, start, end)
+            .filter(pl.col("extended"))
+            .group_by("symbol")
+            .len()
+            .collect()
+        )
+        return dict(counts.iter_rows())
+
     def empty_session_bars(self, symbols: Sequence[str], interval: str, day: date) -> SessionBars:
         """A live session's grid: every slot empty, filled as bars arrive."""
         none = np.array([], dtype=np.int64)

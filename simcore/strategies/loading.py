@@ -52,6 +52,8 @@ def create_strategy(
         name = spec or f"{cls.__module__}:{cls.__name__}"
         raise UserError(f"strategy {name!r} could not be created:\n{_user_trace(exc)}") from None
     strategy.configure(values)
+    if spec is not None:
+        strategy.spec = spec  # messages name it as its user did
     return strategy
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import atexit
 import hashlib
+import importlib.util
 import json
 import os
 import shutil
@@ -78,19 +79,29 @@ class Sweep:
         record = self.record()
         path = self.out / SWEEP_FILE
         if path.is_file():
+            same = json.loads(path.read_text()) == json.loads(json.dumps(record, default=str))
             if not self.resume:
                 raise UserError(
-                    f"{self.out} already holds a sweep: --resume completes it, or choose --out"
-                )
-            if json.loads(path.read_text()) != json.loads(json.dumps(record, default=str)):
+                    f"{self.out} already holds a sweep"
+                    + (" of this config, strategy and grid: --resume runs what it lacks" if same
+                       else " of another config, strategy or grid")
+                    + ", or choose another folder with --out"
+                )  # fmt: skip
+            if not same:
                 raise UserError(
-                    f"--resume: {self.out} holds a sweep of another config, strategy or grid"
+                    f"--resume: {self.out} holds a sweep of another config, strategy or grid "
+                    "(sweep.json there says which): choose another folder with --out"
                 )
         elif self.out.exists() and any(self.out.iterdir()):
             raise UserError(f"{self.out} is not empty and holds no sweep: choose another --out")
         else:
-            self.out.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(record, indent=2, default=str) + "\n")
+            try:
+                self.out.mkdir(parents=True, exist_ok=True)
+                path.write_text(json.dumps(record, indent=2, default=str) + "\n")
+            except OSError as exc:
+                raise UserError(
+                    f"--out {self.out}: the sweep's folder cannot be written ({exc.strerror or exc})"
+                ) from None
         return [r for r in self.runs if not (self.resume and _complete(self.out / r.name))]
 
 
@@ -214,6 +225,15 @@ def store_files(store_root: Path, symbols: Sequence[str]) -> dict[str, bytes]:
     return files
 
 
+def require_ray() -> None:
+    """Ray is the ``sweep`` extra: without it, a message before anything is written."""
+    if importlib.util.find_spec("ray") is None:
+        raise UserError(
+            "a sweep on Ray needs Ray, which is not installed: pip install 'simcore[sweep]' "
+            "(or run it in this process with --serial)"
+        )
+
+
 def check_address(address: str) -> None:
     """A Ray address that does not answer is a message before anything is written."""
     host, _, port = address.removeprefix("ray://").rpartition(":")
@@ -237,6 +257,7 @@ def run_on_ray(
 ) -> dict[str, object]:
     """Every run as a Ray task (no retries: a run's failure is its outcome). Returns facts of
     the Ray side (nodes, CPUs, how the data went)."""
+    require_ray()
     import ray
 
     started_here = not ray.is_initialized()

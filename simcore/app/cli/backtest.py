@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -39,6 +40,8 @@ def validate(
             report.problems.extend(_strategy_problems(report.config))
         if report.ok:
             out.print(f"[green]ok[/]      {escape(str(file))}")
+            for line in _days_resolved(report.config):
+                out.print(f"  {escape(line)}")
         else:
             failed += 1
             out.print(f"[red]invalid[/] {escape(str(file))}: {len(report.problems)} problem(s)")
@@ -48,6 +51,27 @@ def validate(
             out.print(f"  [yellow]warning[/] {escape(path)}: {escape(message)}")
     if failed:
         raise typer.Exit(1)
+
+
+def _days_resolved(config) -> list[str]:
+    """Which trading days a backtest's dates resolve to, and where they differ from the dates
+    written (the design's rule: a date that is no trading day moves to the next one)."""
+    from simcore.results.checks import days_chosen
+    from simcore.time import TimeManager
+
+    bt = config.backtest_config
+    if config.mode != "backtest" or bt is None:
+        return []
+    tm = TimeManager(config.exchange_group, config.asset_class)
+    start, end = tm.get_session_boundary_times(bt.start_date, bt.end_date)
+    days = tm.trading_days(start.date(), end.date())
+    lines = [
+        f"trading days: {days[0]} to {days[-1]} ({len(days)} session(s))"
+        if len(days) > 1
+        else f"trading day: {days[0]} (1 session)"
+    ]
+    lines += [f"warning: {note}" for note in days_chosen(config, tm, days)]
+    return lines
 
 
 def _strategy_problems(config) -> list[tuple[str, str]]:
@@ -87,6 +111,12 @@ def backtest(
     report: Annotated[
         bool, typer.Option("--report/--no-report", help="Write report.html into the results.")
     ] = True,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict", help="The run's warnings fail it (exit 1); also backtest_config.strict."
+        ),
+    ] = False,
 ) -> None:
     """Run a backtest (data-driven, or replayed against the clock when speed_multiplier > 0);
     print the report; write the results and their HTML report."""
@@ -126,20 +156,35 @@ def backtest(
             progress.update(task, advance=1, description=f"session {day.isoformat()} done")
 
         env = {"SIMCORE_ALPACA_DATA_URL": data_url}
-        result = run_backtest(config, target, chosen, folder, advance, runtime, env)
+        try:
+            result = run_backtest(
+                config, target, chosen, folder, advance, runtime, env, strict or None
+            )
+        except Exception:  # what the run wrote before it failed gets its report too
+            if report and (folder / "manifest.json").is_file():
+                with contextlib.suppress(Exception):
+                    write_report(folder)
+            raise
     out.print(result.metrics.report())
     out.print(result.statistics.report())
-    summary = result.summary
-    quality = result.tables["quality"]
-    streamed_quality = quality.filter(~quality["interval"].str.starts_with("historical"))
-    out.print(
-        f"days {len(summary['trading_days'])} | symbols {len(summary['symbols'])} | "
-        f"bars streamed {summary['bars_streamed']:,} | generated {summary['bars_generated']:,} | "
-        f"signals {summary['signals']:,} | quality min {streamed_quality['quality'].min() or 0:.2f}% "
-        f"mean {streamed_quality['quality'].mean() or 0:.2f}%"
-    )
+    print_outcome(result.summary, result.tables)
     out.print(
         f"results: {folder} (manifest.json lists every table and its digest; metrics.json the timings)"
     )
     if report:
         write_report(folder)
+
+
+def print_outcome(summary: dict, tables: dict) -> None:
+    """What the run did, in one line, then what looked wrong."""
+    quality = tables["quality"]
+    streamed = quality.filter(~quality["interval"].str.starts_with("historical"))
+    out.print(
+        f"days {len(summary['trading_days'])} | symbols {len(summary['symbols'])} | "
+        f"bars streamed {summary['bars_streamed']:,} | generated {summary['bars_generated']:,} | "
+        f"signals {summary['signals']:,} | orders {summary['orders']:,} | "
+        f"fills {summary['fills']:,} | rejected {summary['rejections']:,} | "
+        f"quality min {streamed['quality'].min() or 0:.2f}% mean {streamed['quality'].mean() or 0:.2f}%"
+    )
+    for warning in summary.get("warnings", ()):
+        out.print(f"[yellow]warning:[/] {escape(warning)}")

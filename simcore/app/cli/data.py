@@ -98,8 +98,13 @@ def import_data(
         typer.Option(help="Column mapping store=file, e.g. 'timestamp=time,volume=vol'."),
     ] = None,
     tz: Annotated[
-        str, typer.Option("--tz", help="Timezone of naive timestamps in the file.")
-    ] = "UTC",
+        str | None,
+        typer.Option(
+            "--tz",
+            help="Timezone of naive timestamps in the file: America/New_York (the exchange's) or "
+            "UTC; required when the file has any.",
+        ),
+    ] = None,
     epoch_unit: Annotated[
         str | None, typer.Option(help="Unit of integer timestamps: s, ms, us, ns.")
     ] = None,
@@ -140,10 +145,13 @@ def import_data(
             epoch_unit=epoch_unit,
         )
         report = ImportReport(str(source))
-        report.add(import_frame(target, dataset, frame, tm))
+        part = import_frame(target, dataset, frame, tm)
+        report.add(part)
     else:
         raise UserError(f"--format must be csv, parquet or lean, not {fmt!r}")
     _print_import_report(report)
+    if fmt != "lean" and tz is not None and dataset.interval != "1d":
+        _say_if_outside_hours(part.clean, source, dataset, tz, tm, columns, symbol, epoch_unit)
     if rejects is not None and report.rejected_rows is not None:
         report.rejected_rows.write_csv(rejects)
         out.print(f"rejected rows written to {rejects}")
@@ -197,8 +205,44 @@ def synth(
     except ValueError as exc:
         raise UserError(f"synth: {exc}") from None
     target = open_store(store)
+    if store is None:  # say where it goes: the default store may hold the bundled sample
+        holds = "" if target.is_empty() else ", beside what it holds (the bundled sample?)"
+        out.print(
+            f"[yellow]writing into the default store {escape(str(target.root))}{holds}[/]: "
+            "--store DIR keeps synthetic data apart"
+        )
     _print_import_report(write_synthetic(target, spec, TimeManager("US_EQUITY", "EQUITY")))
     out.print(f"store: {target.root}")
+
+
+def _say_if_outside_hours(clean, source, dataset, tz, tm, columns, symbol, epoch_unit) -> None:
+    """Most rows outside regular hours: say so, and name the zone that would place them inside
+    (the file read again in the other zone), if there is one."""
+    from simcore.store.cleaning import clean_rows
+    from simcore.store.importers import parse_column_map, read_table
+
+    kept = clean.clean.height
+    if not kept or clean.extended * 2 <= kept:
+        return
+    out.print(
+        f"[yellow]warning:[/] {clean.extended:,} of {kept:,} rows fall outside regular hours in "
+        f"--tz {escape(tz)}: they are stored, flagged extended, and backtests do not stream them"
+    )
+    for zone in dict.fromkeys((tm.timezone, "UTC")):
+        if zone == tz:
+            continue
+        again = read_table(
+            source, dataset, tm, columns=parse_column_map(columns), source_tz=zone,
+            symbol=symbol, epoch_unit=epoch_unit,
+        )  # fmt: skip
+        other = clean_rows(again, dataset, tm)
+        if other.clean.height and other.extended * 2 <= other.clean.height:
+            out.print(
+                f"  read in {zone}, {other.clean.height - other.extended:,} of them are inside "
+                f"regular hours: if that is the file's zone, import it again with --tz {zone} (the "
+                "rows imported now stay in the store, flagged extended, never streamed)"
+            )
+            return
 
 
 def _check_symbols(symbols, option: str) -> None:

@@ -148,9 +148,12 @@ def live(
     out.print(
         f"sessions {len(s['trading_days'])} | symbols {len(s['symbols'])} | "
         f"bars streamed {s['bars_streamed']:,} | generated {s['bars_generated']:,} | "
-        f"signals {s['signals']:,} | corrections {result.tables['corrections'].height:,} | "
+        f"signals {s['signals']:,} | orders {s['orders']:,} | fills {s['fills']:,} | "
+        f"rejected {s['rejections']:,} | corrections {result.tables['corrections'].height:,} | "
         f"gaps filled {(result.tables['gap_fills']['outcome'] == 'filled').sum():,}"
     )
+    for warning in s.get("warnings", ()):
+        out.print(f"[yellow]warning:[/] {escape(warning)}")
     out.print(f"results: {escape(str(folder))}")
     if report:
         write_report(folder)

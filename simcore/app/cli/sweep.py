@@ -46,11 +46,13 @@ def sweep(
     each run's folder, the table of every run ranked by a statistic, and the sweep's report."""
     from simcore.app.backtest import run_backtest
     from simcore.config import load_config
+    from simcore.results.checks import ANNUALISED, ANNUALISED_MINIMUM
     from simcore.results.report.sweep_page import write_sweep_report
     from simcore.strategies.loading import load_strategy
     from simcore.sweep.grid import expand, parse_params, read_grid_file
     from simcore.sweep.ranking import check_rank, sweep_table, write_table
-    from simcore.sweep.runner import Sweep, check_address, run_on_ray, run_serial
+    from simcore.sweep.runner import Sweep, check_address, require_ray, run_on_ray, run_serial
+    from simcore.time import TimeManager
 
     config = load_config(config_file)
     if config.mode != "backtest":
@@ -65,6 +67,8 @@ def sweep(
     base = load_strategy(config.metadata.strategy, config.metadata.parameters)
     values = read_grid_file(grid) if grid else parse_params(param or [])
     runs = expand(values, type(base), config.metadata.parameters)
+    if not serial:
+        require_ray()
     if address and not serial:
         check_address(address)
     target = (
@@ -80,6 +84,17 @@ def sweep(
         + (f", {skipped} done already" if skipped else "")
         + f"; {mode}"
     )
+
+    tm = TimeManager(config.exchange_group, config.asset_class)
+    start, end = tm.get_session_boundary_times(
+        config.backtest_config.start_date, config.backtest_config.end_date
+    )
+    sessions = tm.count_trading_days(start.date(), end.date())
+    if rank in ANNUALISED and sessions < ANNUALISED_MINIMUM:
+        out.print(
+            f"[yellow]warning:[/] ranked by {rank}, an annualised figure, from {sessions} "
+            f"session(s) per run: under {ANNUALISED_MINIMUM} it says little (--rank total_return)"
+        )
 
     def progress(run, outcome, k, n) -> None:
         note = outcome["status"] + (f": {outcome['error']}" if outcome.get("error") else "")

@@ -95,6 +95,18 @@ def _statistics(summary: dict) -> str:
     return table_html(["statistic", "value"], rows)
 
 
+def _warnings(summary: dict) -> str:
+    """What looked wrong in the run, first on the page (nothing when nothing did)."""
+    warnings = summary.get("warnings") or []
+    if not warnings:
+        return ""
+    items = "".join(f"<li>{html.escape(w)}</li>" for w in warnings)
+    return (
+        '<div class="warnings" style="border-left: 4px solid #d68910; padding: 0 1em; '
+        f'background: #fef9e7"><b>Warnings ({len(warnings)})</b><ul>{items}</ul></div>'
+    )
+
+
 def _facts(summary: dict) -> str:
     days = summary.get("trading_days", [])
     span = f"{days[0]} to {days[-1]} ({len(days)} sessions)" if days else "no sessions"
@@ -194,6 +206,7 @@ def render(run: RunFiles) -> str:
     return _PAGE.format(
         head=page_head(html.escape(title), len(charts)),
         title=html.escape(title),
+        warnings=_warnings(summary),
         facts=_facts(summary),
         statistics=_statistics(summary),
         gaps=table_html(gaps["columns"], gaps["rows"], gaps["total"]),
@@ -332,7 +345,7 @@ _SCRIPT = r"""
 """
 
 _PAGE = """{head}<h1>{title}</h1>
-<div class="grid"><div>{facts}</div><div>{statistics}</div></div>
+{warnings}<div class="grid"><div>{facts}</div><div>{statistics}</div></div>
 <h2>Equity and drawdown</h2>
 <div id="equity" class="chart"></div><div id="drawdown" class="chart short"></div>
 <h2>Per symbol: price, signals, orders and fills</h2>
