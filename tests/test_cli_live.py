@@ -156,7 +156,11 @@ def test_live_trades_through_the_alpaca_paper_account_and_says_so(
     argv = ["live", str(config), "--out", str(out), "--store", str(tmp_path / "store")]
     argv += ["--clock-start", "2025-07-03T12:45:00-04:00", "--clock-speed", str(SPEED)]
     assert run_cli(argv) == 0
-    assert "orders go to your Alpaca paper account" in capsys.readouterr().err
+    # the trading URL points at the emulator: the line names it, not Alpaca's paper API
+    told = " ".join(capsys.readouterr().err.split())
+    assert (
+        f"orders go to {emulator.rest_url} (SIMCORE_ALPACA_TRADING_URL), as a paper account" in told
+    )
     fills = pl.read_parquet(out / "fills.parquet")
     assert sorted(fills["symbol"]) == ["ALFA", "BRVO"] and fills["quantity"].sum() == 20
     # the account at the emulated Alpaca is what the run wrote

@@ -127,9 +127,13 @@ class AlpacaProvider:
             paper=not live_money,
             now_ns=time_manager.current_time_ns,
         )
+        url = self.endpoints.trading_url
         if self.emulated:
+            return BrokerLink(factory, f"orders go to the emulator's paper account at {url}", False)
+        if url:  # the trading API was pointed elsewhere: say where orders really go
+            kind = "a live account, with real money" if live_money else "a paper account"
             return BrokerLink(
-                factory, "orders go to the emulator's paper account (127.0.0.1)", False
+                factory, f"orders go to {url} ({TRADING_URL_ENV}), as {kind}", live_money
             )
         return BrokerLink(factory, real_money_warning(not live_money), live_money)
 
