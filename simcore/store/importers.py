@@ -134,6 +134,8 @@ def read_table(
         form = "Parquet" if suffix == ".parquet" else "CSV"
         raise DataError(f"{path}: cannot be read as {form}: {exc}") from None
 
+    if raw.height == 0:
+        raise DataError(f"{path}: the file has no rows (only its columns: {', '.join(raw.columns)})")
     mapping = dict(columns or {})
     unknown = [c for c in mapping if c not in SCHEMAS[dataset.kind]]
     if unknown:
