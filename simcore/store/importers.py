@@ -135,7 +135,9 @@ def read_table(
         raise DataError(f"{path}: cannot be read as {form}: {exc}") from None
 
     if raw.height == 0:
-        raise DataError(f"{path}: the file has no rows (only its columns: {', '.join(raw.columns)})")
+        raise DataError(
+            f"{path}: the file has no rows (only its columns: {', '.join(raw.columns)})"
+        )
     mapping = dict(columns or {})
     unknown = [c for c in mapping if c not in SCHEMAS[dataset.kind]]
     if unknown:

@@ -206,7 +206,15 @@ def synth(
         raise UserError(f"synth: {exc}") from None
     target = open_store(store)
     if store is None:  # say where it goes: the default store may hold the bundled sample
-        holds = "" if target.is_empty() else ", beside what it holds (the bundled sample?)"
+        from simcore.store.parquet import BARS_1M
+        from simcore.store.sample import SAMPLE_SPEC
+
+        sample = set(SAMPLE_SPEC.symbols) <= set(target.symbols(BARS_1M))
+        holds = (
+            ""
+            if target.is_empty()
+            else (", beside the bundled sample" if sample else ", beside the data it holds")
+        )
         out.print(
             f"[yellow]writing into the default store {escape(str(target.root))}{holds}[/]: "
             "--store DIR keeps synthetic data apart"
