@@ -176,6 +176,9 @@ class SessionDataConfig(ConfigModel):
     # how prices are normalised from the store's split and dividend factors (LEAN's factor
     # files): "adjusted" (splits and dividends, LEAN's default), "split", or "raw"
     price_adjustment: Literal["raw", "split", "adjusted"] = "adjusted"
+    # a symbol of the store the run is compared with (held over the same sessions, with the
+    # same price adjustment): returns.parquet, the summary's benchmark figures, the report
+    benchmark: NonEmptyText | None = None
 
     @field_validator("symbols", "streams")
     @classmethod

@@ -18,14 +18,14 @@ README), all in the account currency and with a zero risk-free rate:
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
 import polars as pl
 
-TRADING_DAYS = 252
+from simcore.results.returns import TRADING_DAYS, returns_table
+from simcore.results.trades import trade_pnls
 
 
 @dataclass(frozen=True)
@@ -85,12 +85,15 @@ def statistics(
     fills: pl.DataFrame,
     start: float,
     actions: pl.DataFrame | None = None,
+    daily: pl.DataFrame | None = None,
 ) -> Statistics:
+    """The run's statistics; ``daily``: its returns table (``simcore.results.returns``), made
+    here from the equity when not given."""
     curve = equity["equity"].to_list()
     end = curve[-1] if curve else start
-    daily = equity.group_by("session_date", maintain_order=True).agg(pl.col("equity").last())
-    levels = [start, *daily["equity"].to_list()]
-    returns = [b / a - 1 for a, b in itertools.pairwise(levels) if a]
+    if daily is None:
+        daily = returns_table(equity, start)
+    returns = daily["return"].drop_nulls().to_list()
     sessions = len(returns)
     cagr = (end / start) ** (TRADING_DAYS / sessions) - 1 if sessions and end > 0 else None
     volatility = sharpe = sortino = None
@@ -102,7 +105,7 @@ def statistics(
         downside = math.sqrt(sum(min(r, 0.0) ** 2 for r in returns) / sessions)
         sortino = mean / downside * math.sqrt(TRADING_DAYS) if downside > 0 else None
     drawdown, peak_at, trough_at = _max_drawdown(equity, start)
-    pnls = _trade_pnls(fills, actions)
+    pnls = trade_pnls(fills, actions)
     wins, losses = [p for p in pnls if p > 0], [p for p in pnls if p < 0]
     fees = float(fills["fee"].sum()) if fills.height else 0.0
     traded = float((fills["quantity"] * fills["price"]).abs().sum()) if fills.height else 0.0
@@ -151,42 +154,3 @@ def _max_drawdown(equity: pl.DataFrame, start: float) -> tuple[float, str | None
 
 def _iso(moment) -> str | None:
     return None if moment is None else moment.isoformat()
-
-
-def _trade_pnls(fills: pl.DataFrame, actions: pl.DataFrame | None = None) -> list[float]:
-    """The PnL of every closed round trip, flat to flat, fees included (a split rescales an
-    open trade; a dividend adds to it)."""
-    pnls: list[float] = []
-    state: dict[str, list[float]] = {}  # symbol -> [quantity, average price, pnl so far]
-    events = [(r["time"], 1, r) for r in fills.iter_rows(named=True)]
-    if actions is not None:
-        events += [(r["time"], 0, r) for r in actions.iter_rows(named=True)]
-    for _, order, row in sorted(events, key=lambda e: (e[0], e[1])):
-        qty, avg, pnl = state.get(row["symbol"], [0.0, 0.0, 0.0])
-        if order == 0:  # a corporate action on an open trade
-            if qty and row["kind"] == "split":
-                qty, avg = qty * row["value"], avg / row["value"]
-            elif qty:
-                pnl += row["cash"]
-            state[row["symbol"]] = [qty, avg, pnl]
-            continue
-        signed = row["quantity"] if row["side"] == "buy" else -row["quantity"]
-        price, fee = row["price"], row["fee"]
-        if qty == 0 or (qty > 0) == (signed > 0):
-            avg = (avg * qty + price * signed) / (qty + signed)
-            qty, pnl = qty + signed, pnl - fee
-        else:
-            closing = min(abs(signed), abs(qty))
-            pnl += (price - avg) * closing * (1 if qty > 0 else -1)
-            share = fee * closing / abs(signed)
-            pnl -= share
-            rest = signed + qty
-            if abs(signed) >= abs(qty) - 1e-12:  # flat (or through zero): the trade closes
-                pnls.append(pnl)
-                qty, avg, pnl = rest, price, -(fee - share) if rest else 0.0
-                if abs(qty) < 1e-12:
-                    qty, avg, pnl = 0.0, 0.0, 0.0
-            else:
-                qty = rest
-        state[row["symbol"]] = [qty, avg, pnl]
-    return pnls

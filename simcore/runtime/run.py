@@ -21,6 +21,7 @@ from simcore.engine.metrics import PerformanceMetrics
 from simcore.engine.requirements import strategy_name
 from simcore.results.checks import run_warnings
 from simcore.results.recording import BacktestRecorder
+from simcore.results.returns import benchmark_closes, benchmark_statistics, returns_table
 from simcore.results.statistics import Statistics, statistics
 from simcore.results.tables import build_tables
 from simcore.results.trading_tables import trading_tables
@@ -155,11 +156,12 @@ def _results(
     tables |= trading_tables(trader, recorder.positions, recorder.streamed_marks())
     if hooks.tables is not None:
         tables |= hooks.tables(system)
+    start = trader.config.max_buying_power
+    symbol = config.session_data_config.benchmark
+    closes = _benchmark_closes(source, symbol, c.coordinator) if symbol else None
+    tables["returns"] = returns_table(tables["equity"], start, closes)
     stats = statistics(
-        tables["equity"],
-        tables["fills"],
-        trader.config.max_buying_power,
-        tables["corporate_actions"],
+        tables["equity"], tables["fills"], start, tables["corporate_actions"], tables["returns"]
     )
     status = status or "complete"
     if isinstance(failure, KeyboardInterrupt):
@@ -194,6 +196,13 @@ def _results(
             _extended_bars(source, c.coordinator),
         ),
     }
+    if symbol:
+        summary["benchmark"] = benchmark_statistics(tables["returns"], symbol).as_dict()
+        if not closes:
+            summary["warnings"].append(
+                f"the benchmark {symbol} has no bars in the store for these sessions: the run "
+                "is compared with nothing (`simcore data info` lists what the store holds)"
+            )
     if failure is not None and status == "failed":
         first_line = str(failure).splitlines()[0] if str(failure) else ""
         summary["error"] = f"{type(failure).__name__}: {first_line}"
@@ -211,3 +220,11 @@ def _extended_bars(source, coordinator) -> dict[str, int]:
         return {}
     with source.store.reading(coordinator.symbols):  # a damaged file: named, with what to do
         return count(coordinator.symbols, bases[0], coordinator.days[0], coordinator.days[-1])
+
+
+def _benchmark_closes(source, symbol: str, coordinator) -> dict:
+    """The benchmark's closes over the run's sessions, through its data source."""
+    if source is None or not coordinator.days:
+        return {}
+    with source.store.reading([symbol]):
+        return benchmark_closes(source, symbol, coordinator.days, coordinator.tm)
