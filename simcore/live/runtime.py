@@ -46,6 +46,7 @@ class LiveFigures:
     reconnects: list[tuple[int, str]] = field(default_factory=list)  # (session ns, why)
     fill_requests: int = 0
     fill_errors: int = 0
+    day_start_equity: float | None = None  # the account when the session began (day P&L)
 
 
 class LiveRuntime(ThreadRuntime):
@@ -114,6 +115,7 @@ class LiveRuntime(ThreadRuntime):
                     f"the session of {day} (opens {trading.regular_open:%H:%M %Z})",
                 )
                 session = p.begin_session(day)
+                self.figures.day_start_equity = self._account()[0]
                 self._wait_connected(open_ns)
                 self._wait_for(open_ns, f"the open at {trading.regular_open:%H:%M %Z}")
                 self.figures.waiting_for = ""
@@ -260,6 +262,18 @@ class LiveRuntime(ThreadRuntime):
             filler.attempted(request, True, self.live_clock.now_ns())
 
     # ------------------------------------------------------------------ status
+    def _account(self) -> tuple[float | None, int, int]:
+        """Equity, open positions and working orders, read from another thread for the status
+        line: a read that meets the engine mid-change is skipped (None), never an error."""
+        trader = self.pipeline.engine.trader
+        if trader is None:
+            return None, 0, 0
+        try:
+            equity = trader.equity()
+            return equity, len(trader.portfolio.open_positions()), len(trader.book.working())
+        except RuntimeError:  # a dict changed size under the iteration: next time
+            return None, 0, 0
+
     def status(self) -> dict[str, object]:
         c, q = self.pipeline.coordinator, self.pipeline.quality
         streams = list(self.intake.streams.values())
@@ -280,4 +294,11 @@ class LiveRuntime(ThreadRuntime):
             "overruns": len(self.overruns),
             "release_delay_ms": sorted(delays)[len(delays) // 2] if delays else None,
             "reconnects": len(self.figures.reconnects),
+            **self._account_status(),
         }
+
+    def _account_status(self) -> dict[str, object]:
+        equity, positions, orders = self._account()
+        start = self.figures.day_start_equity
+        day_pnl = equity - start if equity is not None and start is not None else None
+        return {"equity": equity, "day_pnl": day_pnl, "positions": positions, "open_orders": orders}

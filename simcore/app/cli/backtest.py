@@ -117,6 +117,13 @@ def backtest(
             "--strict", help="The run's warnings fail it (exit 1); also backtest_config.strict."
         ),
     ] = False,
+    benchmark: Annotated[
+        str | None,
+        typer.Option(
+            help="A symbol of the store to compare the run with (default: "
+            "session_data_config.benchmark)."
+        ),
+    ] = None,
 ) -> None:
     """Run a backtest (data-driven, or replayed against the clock when speed_multiplier > 0);
     print the report; write the results and their HTML report."""
@@ -132,6 +139,9 @@ def backtest(
         raise UserError(
             f"{config_file} has mode {config.mode!r}; `simcore backtest` runs mode 'backtest' configs"
         )
+    if benchmark is not None:
+        data = config.session_data_config.model_copy(update={"benchmark": benchmark.upper()})
+        config = config.model_copy(update={"session_data_config": data})
     local = config.api_config.data_api == "local"
     target = store_with_sample(store) if local else open_store(store)
     chosen = resolve_strategy(config, strategy)
@@ -165,9 +175,7 @@ def backtest(
                 with contextlib.suppress(Exception):
                     write_report(folder)
             raise
-    out.print(result.metrics.report())
-    out.print(result.statistics.report())
-    print_outcome(result.summary, result.tables)
+    print_outcome(result.summary, result.tables, tm, result.metrics.report())
     out.print(
         f"results: {folder} (manifest.json lists every table and its digest; metrics.json the timings)"
     )
@@ -175,8 +183,13 @@ def backtest(
         write_report(folder)
 
 
-def print_outcome(summary: dict, tables: dict) -> None:
-    """What the run did, in one line, then what looked wrong."""
+def print_outcome(summary: dict, tables: dict, tm, engine_report: str) -> None:
+    """The run for a trader first (the money, the risk, the trades, the warnings), then the
+    design's performance report of the engine, then what the engine did in one line."""
+    from simcore.results.console import trader_summary
+
+    out.print(escape(trader_summary(summary, tables, tm)))
+    out.print(engine_report)
     quality = tables["quality"]
     streamed = quality.filter(~quality["interval"].str.starts_with("historical"))
     out.print(
@@ -186,5 +199,3 @@ def print_outcome(summary: dict, tables: dict) -> None:
         f"fills {summary['fills']:,} | rejected {summary['rejections']:,} | "
         f"quality min {streamed['quality'].min() or 0:.2f}% mean {streamed['quality'].mean() or 0:.2f}%"
     )
-    for warning in summary.get("warnings", ()):
-        out.print(f"[yellow]warning:[/] {escape(warning)}")

@@ -4,6 +4,7 @@ or Ctrl-C."""
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -92,6 +93,7 @@ def live(
     from simcore.config import load_config
     from simcore.live.session import LiveOptions
     from simcore.results.report import write_report as refresh_report
+    from simcore.time import TimeManager
 
     config = load_config(config_file)
     if config.mode != "live":
@@ -126,6 +128,7 @@ def live(
         ),
     )
     check_request(request, str(config_file))
+    tm = TimeManager(config.exchange_group, config.asset_class)  # the summary's times
 
     def where_orders_go(broker) -> None:
         style = "bold red" if broker.real_money else "yellow"
@@ -139,11 +142,20 @@ def live(
         )
     except KeyboardInterrupt:
         err.print(f"interrupted: everything received is written to {escape(str(folder))}")
-        if report and (folder / "manifest.json").is_file():
-            write_report(folder)
+        if (folder / "manifest.json").is_file():
+            from simcore.results.console import trader_summary
+            from simcore.results.report.data import RunFiles
+
+            written = RunFiles.read(folder)
+            tables = {"rejections": written.table("rejections")}
+            out.print(escape(trader_summary(written.summary, tables, tm)))
+            if report:
+                write_report(folder)
         raise typer.Exit(130) from None
+    from simcore.results.console import trader_summary
+
+    out.print(escape(trader_summary(result.summary, result.tables, tm)))
     out.print(result.metrics.report())
-    out.print(result.statistics.report())
     s = result.summary
     out.print(
         f"sessions {len(s['trading_days'])} | symbols {len(s['symbols'])} | "
@@ -159,8 +171,23 @@ def live(
         write_report(folder)
 
 
+LOG_EVERY = timedelta(minutes=30)  # off a terminal: a status line every so much session time
+
+
 def _run_with_status(run, name: str):
-    """Run with a live status line on stderr; Ctrl-C and SIGTERM interrupt it."""
+    """Run with a live status line on stderr (off a terminal, a line every LOG_EVERY of
+    session time); Ctrl-C and SIGTERM interrupt it."""
+    if not err.is_terminal:
+        logged: list = []
+
+        def log(runtime) -> None:
+            s = runtime.status()
+            if not logged or s["now"] - logged[-1] >= LOG_EVERY or s["waiting_for"] != logged[0]:
+                logged[:] = [s["waiting_for"], s["now"]]
+                err.print(_status_text(name, s), soft_wrap=True)
+
+        with interruptible():
+            return run(lambda runtime: setattr(runtime, "tick", lambda: log(runtime)))
     with interruptible(), Live(console=err, refresh_per_second=4, transient=True) as status:
 
         def ready(runtime) -> None:
@@ -174,8 +201,12 @@ def _status_text(name: str, s: dict[str, object]) -> str:
         return f"{escape(name)}: {s['now']:%Y-%m-%d %H:%M:%S %Z} — waiting for {s['waiting_for']}"
     quality = "-" if s["quality_min"] is None else f"{s['quality_min']:.1f}%"
     lag = "-" if s["release_delay_ms"] is None else f"{s['release_delay_ms']:.1f} ms"
+    equity = "-" if s.get("equity") is None else f"{s['equity']:,.2f}"
+    day = "" if s.get("day_pnl") is None else f" (day {s['day_pnl']:+,.2f})"
     return (
-        f"{escape(name)}: {s['now']:%H:%M:%S} | bars {s['bars']:,} | lag {lag} | "
+        f"{escape(name)}: {s['now']:%H:%M:%S} | equity {equity}{day} | positions "
+        f"{s.get('positions', 0)} | open orders {s.get('open_orders', 0)} | "
+        f"bars {s['bars']:,} | lag {lag} | "
         f"quality min {quality} | gaps open {s['gaps_open']} filled {s['gaps_filled']} | "
         f"corrections {s['corrections']} | overruns {s['overruns']} | "
         f"reconnects {s['reconnects']}"

@@ -1,0 +1,83 @@
+"""The end of a run on the console, in the order a trader reads: what ran and when, the money,
+the risk, the trades, the orders and what refused them, the benchmark, the warnings. The
+design's performance report of the engine comes after it, unchanged. Times are the
+exchange's wall clock."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import polars as pl
+
+from simcore.time import TimeManager
+
+
+def trader_summary(summary: dict, tables: dict[str, pl.DataFrame], tm: TimeManager) -> str:
+    stats = summary.get("statistics") or {}
+    days = summary.get("trading_days", [])
+    period = f"{days[0]} to {days[-1]}" if len(days) > 1 else (days[0] if days else "no session")
+    lines = [
+        f"{summary.get('strategy', '-')} — {summary.get('session_name', '')}",
+        "=" * 50,
+        f"  period     {period}: {len(days)} trading day(s), {len(summary.get('symbols', []))} "
+        f"symbol(s), prices {summary.get('price_adjustment', '-')}, broker "
+        f"{summary.get('broker', '-')}",
+        f"  equity     {_money(stats.get('start_equity'))} -> {_money(stats.get('end_equity'))}"
+        f"   net {_signed(stats.get('net_profit'))} ({_pct(stats.get('total_return'))})",
+        f"  drawdown   {_pct(stats.get('max_drawdown'))}"
+        + _span(stats.get("max_drawdown_peak"), stats.get("max_drawdown_trough"), tm),
+        f"  Sharpe     {_num(stats.get('sharpe'))}   Sortino {_num(stats.get('sortino'))}   "
+        f"volatility {_pct(stats.get('volatility'))}   CAGR {_pct(stats.get('cagr'))}",
+        f"  trades     {stats.get('trades', 0)} round trip(s), win rate "
+        f"{_pct(stats.get('win_rate'))}, profit factor {_num(stats.get('profit_factor'))}, "
+        f"fees {_money(stats.get('fees'))}",
+        f"  orders     {summary.get('orders', 0):,} placed, {summary.get('fills', 0):,} fills, "
+        f"{summary.get('rejections', 0):,} rejected" + _top_rules(tables.get("rejections")),
+    ]
+    bench = summary.get("benchmark")
+    if bench:
+        lines.append(
+            f"  benchmark  {bench['symbol']} {_pct(bench.get('total_return'))}   alpha "
+            f"{_pct(bench.get('alpha'))}   beta {_num(bench.get('beta'))}   correlation "
+            f"{_num(bench.get('correlation'))}   information ratio "
+            f"{_num(bench.get('information_ratio'))}"
+        )
+    for warning in summary.get("warnings", ()):
+        lines.append(f"  warning: {warning}")
+    lines.append("=" * 50)
+    return "\n".join(lines)
+
+
+def _span(peak: str | None, trough: str | None, tm: TimeManager) -> str:
+    if not trough:
+        return ""
+    start = _local(peak, tm) if peak else "the start"
+    return f"  (from {start} to {_local(trough, tm)} {tm.timezone})"
+
+
+def _local(moment: str, tm: TimeManager) -> str:
+    return f"{tm.to_system_tz(datetime.fromisoformat(moment)):%Y-%m-%d %H:%M}"
+
+
+def _top_rules(rejections: pl.DataFrame | None) -> str:
+    if rejections is None or rejections.is_empty():
+        return ""
+    counts = rejections.group_by("rule").len().sort(["len", "rule"], descending=[True, False])
+    shown = ", ".join(f"{rule} {n}" for rule, n in counts.head(3).iter_rows())
+    return f" (by rule: {shown})"
+
+
+def _money(value) -> str:
+    return "-" if value is None else f"{value:,.2f}"
+
+
+def _signed(value) -> str:
+    return "-" if value is None else f"{value:+,.2f}"
+
+
+def _pct(value) -> str:
+    return "-" if value is None else f"{value * 100:.2f}%"
+
+
+def _num(value) -> str:
+    return "-" if value is None else f"{value:,.2f}"
