@@ -24,7 +24,6 @@ from tests.test_cli_live import run_cli
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-SCREENSHOT = REPO / "docs" / "report.png"
 
 
 def assert_every_chart_drawn(page: Path, tmp_path: Path) -> None:
@@ -124,23 +123,65 @@ def test_report_of_a_folder_that_is_not_a_run_is_a_message(tmp_path, capsys):
     assert not (tmp_path / "report.html").exists()
 
 
+def two_months_against_a_benchmark(store, folder: Path) -> Path:
+    """A run with trades, rejections and a benchmark: every section of the tearsheet."""
+    import json
+
+    import simcore
+
+    doc = json.loads((REPO / "configs" / "example_backtest.json").read_text())
+    doc["session_name"] = "Two months of SMA(20) crosses against DLTA"
+    doc["backtest_config"] |= {"start_date": "2025-06-02", "end_date": "2025-07-31"}
+    doc["session_data_config"] |= {"streams": ["1m", "5m", "15m"], "benchmark": "DLTA"}
+    doc["metadata"]["strategy"] = "simcore.strategies.sma_cross:SmaCrossTrader"
+    doc["trading_config"] |= {"max_open_positions": 3}
+    simcore.run(simcore.config_from_dict(doc), store=store.root, out=folder, report=False)
+    return folder
+
+
+def a_live_replay(store, folder: Path) -> Path:
+    path = folder.parent / "live.json"
+    path.write_text((REPO / "configs" / "live_replay.json").read_text())
+    argv = ["live", str(path), "--store", str(store.root), "--out", str(folder), "--no-report"]
+    argv += ["--clock-start", "2025-07-08T14:00:00-04:00", "--clock-speed", "1800"]
+    assert run_cli(argv) == 0
+    return folder
+
+
+def a_sweep(store, folder: Path) -> Path:
+    argv = ["sweep", str(REPO / "configs" / "sweep_example.json"), "--serial", "--out", str(folder)]
+    argv += ["--param", "fast=5,10", "--param", "slow=30,60", "--store", str(store.root)]
+    assert run_cli(argv) == 0
+    return folder
+
+
+PAGES = {"backtest": two_months_against_a_benchmark, "live": a_live_replay, "sweep": a_sweep}
+
+
 @pytest.mark.skipif(
     CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)"
 )
-def test_the_page_opens_in_a_headless_browser_with_every_chart_drawn(results, tmp_path):
-    page = write_report(results)
+@pytest.mark.parametrize("kind", sorted(PAGES))
+def test_each_page_opens_in_a_headless_browser_with_every_chart_drawn(
+    kind, sample_store, tmp_path, monkeypatch
+):
+    """The report of a backtest with trades and a benchmark, of a live session and of a sweep:
+    no script error, every chart drawn. SIMCORE_UPDATE_SCREENSHOTS=1 writes the docs' pictures
+    (docs/report-<kind>.png) from these pages."""
+    monkeypatch.setenv("SIMCORE_STORE", str(sample_store.root))
+    folder = PAGES[kind](sample_store, tmp_path / kind)
+    page = folder / "report.html" if kind == "sweep" else write_report(folder)
     assert_every_chart_drawn(page, tmp_path)
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
     flags += ["--virtual-time-budget=20000", f"--user-data-dir={tmp_path / 'profile'}"]
-    shot = tmp_path / "report.png"
+    shot = tmp_path / f"report-{kind}.png"
     subprocess.run(
-        [CHROMIUM, *flags, "--window-size=1280,1500", f"--screenshot={shot}", page.as_uri()],
+        [CHROMIUM, *flags, "--window-size=1280,2600", f"--screenshot={shot}", page.as_uri()],
         capture_output=True, timeout=120, check=True,
     )  # fmt: skip
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
-    if os.environ.get("SIMCORE_UPDATE_SCREENSHOT"):  # the README's picture, on demand
-        SCREENSHOT.parent.mkdir(exist_ok=True)
-        shutil.copyfile(shot, SCREENSHOT)
+    if os.environ.get("SIMCORE_UPDATE_SCREENSHOTS"):
+        shutil.copyfile(shot, REPO / "docs" / f"report-{kind}.png")
 
 
 def test_the_python_api_runs_a_config_built_in_code_and_reads_its_results(sample_store, tmp_path):
@@ -160,7 +201,13 @@ def test_the_python_api_runs_a_config_built_in_code_and_reads_its_results(sample
     assert results.summary["strategy"].endswith(":SmaCrossTrader")
     assert isinstance(results.fills, pl.DataFrame) and "price" in results.fills.columns
     assert results.statistics["end_equity"] == results.equity["equity"][-1]
-    assert "<iframe srcdoc=" in results._repr_html_()
+    inline = results._repr_html_()  # a compact summary, not the 5 MB page
+    assert len(inline) < 20_000 and "net profit" in inline and "<svg" in inline
+    full = results.full_report()  # outside Jupyter the page's path; in it, the page in a frame
+    if isinstance(full, Path):
+        assert full == results.folder / "report.html" and full.is_file()
+    else:
+        assert "<iframe srcdoc=" in full.data
     again = simcore.Results.open(tmp_path / "api")
     assert again.names == results.names and again["orders"].equals(results.orders)
     with pytest.raises(simcore.app.api.UserError, match=r"session_data_config\.symbols"):

@@ -159,17 +159,75 @@ class Results:
     def signals(self) -> pl.DataFrame:
         return self.table("signals")
 
+    def returns(self, benchmark: bool = False):
+        """The daily returns the statistics are computed from, as a pandas Series indexed by
+        session date: what QuantStats, pyfolio and empyrical take as they are
+        (``quantstats.reports.html(results.returns(), results.returns(benchmark=True))``).
+        ``benchmark``: the benchmark's daily returns instead (NaN without one)."""
+        import pandas as pd
+
+        table = self.table("returns")
+        column = "benchmark_return" if benchmark else "return"
+        index = pd.DatetimeIndex(table["session_date"].to_list(), name="date")
+        values = table[column].cast(pl.Float64).fill_null(float("nan")).to_numpy()
+        name = (self.summary.get("benchmark") or {}).get("symbol") if benchmark else "returns"
+        return pd.Series(values, index=index, name=name or "benchmark")
+
     def report(self) -> Path:
         """The run's report.html (written if it is not there yet)."""
         page = self.folder / REPORT_NAME
         return page if page.is_file() else write_report(self.folder)
 
     def _repr_html_(self) -> str:
-        """Jupyter shows the report inline: the page in a frame of its own (its scripts and
-        styles stay apart from the notebook's)."""
-        page = self.report().read_text(encoding="utf-8")
+        """Jupyter shows a compact summary: the headline figures, the warnings and a small
+        equity chart (a few kilobytes, no script); ``full_report()`` shows the whole page."""
+        from simcore.results.report import tearsheet
+
+        rows = "".join(
+            f"<tr><td style='color:#667'>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>"
+            for k, v in tearsheet.headline(self.files)
+        )
+        warnings = "".join(f"<li>{html.escape(w)}</li>" for w in self.summary.get("warnings", ()))
         return (
-            f'<iframe srcdoc="{html.escape(page, quote=True)}" '
+            f"<div><b>{html.escape(str(self.summary.get('session_name', self.folder.name)))}</b>"
+            f"<table>{rows}</table>{self._equity_svg()}"
+            + (f"<ul style='color:#9a6700'>{warnings}</ul>" if warnings else "")
+            + f"<p style='color:#667'>{html.escape(str(self.folder))}: "
+            "<code>results.full_report()</code> shows the whole report</p></div>"
+        )
+
+    def _equity_svg(self, width: int = 480, height: int = 120) -> str:
+        """The equity, bar by bar, as a small inline SVG line (at most 400 points)."""
+        if "equity" not in self.files.tables:
+            return ""
+        equity = self.table("equity")["equity"].to_list()
+        if len(equity) < 2:
+            return ""
+        step = max(1, len(equity) // 400)
+        points = equity[::step] + ([equity[-1]] if (len(equity) - 1) % step else [])
+        low, high = min(points), max(points)
+        span = (high - low) or 1.0
+        xy = " ".join(
+            f"{i * width / (len(points) - 1):.1f},{height - (v - low) / span * height:.1f}"
+            for i, v in enumerate(points)
+        )
+        color = "#1e8449" if points[-1] >= points[0] else "#c0392b"
+        return (
+            f'<svg width="{width}" height="{height + 4}" viewBox="0 -2 {width} {height + 4}">'
+            f'<polyline fill="none" stroke="{color}" stroke-width="1.5" points="{xy}"/></svg>'
+        )
+
+    def full_report(self):
+        """The whole report, for a notebook: the page in a frame of its own (its scripts and
+        styles stay apart from the notebook's). Outside Jupyter, the page's path."""
+        page = self.report()
+        try:
+            from IPython.display import HTML
+        except ImportError:
+            return page
+        text = page.read_text(encoding="utf-8")
+        return HTML(
+            f'<iframe srcdoc="{html.escape(text, quote=True)}" '
             'style="width:100%;height:900px;border:1px solid #ddd"></iframe>'
         )
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from simcore.results.report.data import RunFiles
-from simcore.results.report.page import render, write_page
+from simcore.results.report.html import write_page
+from simcore.results.report.page import render
 
 REPORT_NAME = "report.html"
 

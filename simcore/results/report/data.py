@@ -77,21 +77,33 @@ def equity_curve(run: RunFiles) -> dict[str, list]:
     """Equity and drawdown (fraction below the running peak), cut into at most MAX_POINTS."""
     equity = run.table("equity")
     if equity.is_empty():
-        return {"t": [], "equity": [], "drawdown": []}
+        return {"t": [], "equity": [], "drawdown": [], "exposure": []}
+    start = (run.summary.get("statistics") or {}).get("start_equity")
+    peak = pl.col("equity").cum_max()
+    if start:  # the starting cash is the first peak
+        peak = pl.max_horizontal(peak, pl.lit(float(start)))
+    value = pl.col("market_value") if "market_value" in equity.columns else pl.lit(0.0)
     frame = (
         equity.sort("timestamp")
-        .select(local_ms("timestamp", run.timezone), "equity")
-        .with_columns((pl.col("equity") / pl.col("equity").cum_max() - 1).alias("drawdown"))
+        .select(local_ms("timestamp", run.timezone), "equity", value.alias("market_value"))
+        .with_columns(
+            (pl.col("equity") / peak - 1).alias("drawdown"),
+            (pl.col("market_value") / pl.col("equity")).alias("exposure"),
+        )
         .with_row_index("row")
     )
     size = _bucket_size(frame.height, MAX_POINTS)
     cut = frame.group_by((pl.col("row") // size).alias("bucket"), maintain_order=True).agg(
-        pl.col("timestamp").last(), pl.col("equity").last(), pl.col("drawdown").min()
+        pl.col("timestamp").last(),
+        pl.col("equity").last(),
+        pl.col("drawdown").min(),
+        pl.col("exposure").last(),
     )
     return {
         "t": cut["timestamp"].to_list(),
         "equity": cut["equity"].round(2).to_list(),
         "drawdown": cut["drawdown"].round(6).to_list(),
+        "exposure": cut["exposure"].round(4).to_list(),
     }
 
 
@@ -108,16 +120,28 @@ def price_interval(run: RunFiles) -> str | None:
     return min(subscribed or intervals, key=interval_sort_key)
 
 
-def session_hours(
-    series: dict[str, dict[str, list]], interval_ms: int = 60_000
-) -> tuple[float, float]:
-    """The hours of day (exchange wall clock) the sessions span, read off the bars: the
+def session_hours(run: RunFiles) -> tuple[float, float]:
+    """The hours of day (exchange wall clock) the sessions span, read off the equity, which
+    has a row for every bar of the streamed base interval (stamped with the bar's start): the
     earliest bar's start and the latest bar's end (what a date axis keeps between nights)."""
-    day = 86_400_000
-    starts = [t % day for s in series.values() for t in s.get("bars", {}).get("timestamp", [])]
-    if not starts:
+    equity = run.tables.get("equity")
+    if equity is None:
         return 0.0, 24.0
-    return min(starts) / 3_600_000, (max(starts) + interval_ms) / 3_600_000
+    day = 86_400_000
+    starts = equity.select(local_ms("timestamp", run.timezone)).collect()["timestamp"] % day
+    if starts.is_empty():
+        return 0.0, 24.0
+    end = starts.max() + _base_interval_ms(run)
+    return starts.min() / 3_600_000, min(24.0, end / 3_600_000)
+
+
+def _base_interval_ms(run: RunFiles) -> int:
+    marking = run.table("marking")
+    streamed = [] if marking.is_empty() else marking.filter(pl.col("mark") == "STREAMED")["stream"]
+    bars = [s for s in streamed if s not in ("quotes", "ticks")]
+    if not bars:
+        return 60_000
+    return int(min(interval_sort_key(s) for s in bars).total_seconds() * 1000)
 
 
 def per_symbol_budget(symbols: int, most: int) -> int:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import polars as pl
 
-from simcore.results.report.page import page_head, table_html, write_page
+from simcore.results.report.html import page_head, table_html, write_page
 
 SWEEP_REPORT = "report.html"
 
