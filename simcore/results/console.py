@@ -9,38 +9,41 @@ from datetime import datetime
 
 import polars as pl
 
+from simcore.results.formats import money, pct, plural, ratio, signed
 from simcore.time import TimeManager
 
 
 def trader_summary(summary: dict, tables: dict[str, pl.DataFrame], tm: TimeManager) -> str:
+    """The money first: the run's strategy, period, equity, drawdown (exchange time), Sharpe,
+    trades, orders with the rules that refused most, the benchmark and the warnings."""
     stats = summary.get("statistics") or {}
     days = summary.get("trading_days", [])
     period = f"{days[0]} to {days[-1]}" if len(days) > 1 else (days[0] if days else "no session")
     lines = [
         f"{summary.get('strategy', '-')} — {summary.get('session_name', '')}",
         "=" * 50,
-        f"  period     {period}: {len(days)} trading day(s), {len(summary.get('symbols', []))} "
-        f"symbol(s), prices {summary.get('price_adjustment', '-')}, broker "
+        f"  period     {period}: {plural(len(days), 'trading day')}, "
+        f"{plural(len(summary.get('symbols', [])), 'symbol')}, prices {summary.get('price_adjustment', '-')}, broker "
         f"{summary.get('broker', '-')}",
-        f"  equity     {_money(stats.get('start_equity'))} -> {_money(stats.get('end_equity'))}"
-        f"   net {_signed(stats.get('net_profit'))} ({_pct(stats.get('total_return'))})",
-        f"  drawdown   {_pct(stats.get('max_drawdown'))}"
+        f"  equity     {money(stats.get('start_equity'))} -> {money(stats.get('end_equity'))}"
+        f"   net {signed(stats.get('net_profit'))} ({pct(stats.get('total_return'))})",
+        f"  drawdown   {pct(stats.get('max_drawdown'))}"
         + _span(stats.get("max_drawdown_peak"), stats.get("max_drawdown_trough"), tm),
-        f"  Sharpe     {_num(stats.get('sharpe'))}   Sortino {_num(stats.get('sortino'))}   "
-        f"volatility {_pct(stats.get('volatility'))}   CAGR {_pct(stats.get('cagr'))}",
-        f"  trades     {stats.get('trades', 0)} round trip(s), win rate "
-        f"{_pct(stats.get('win_rate'))}, profit factor {_num(stats.get('profit_factor'))}, "
-        f"fees {_money(stats.get('fees'))}",
+        f"  Sharpe     {ratio(stats.get('sharpe'))}   Sortino {ratio(stats.get('sortino'))}   "
+        f"volatility {pct(stats.get('volatility'))}   CAGR {pct(stats.get('cagr'))}",
+        f"  trades     {plural(stats.get('trades', 0), 'round trip')}, win rate "
+        f"{pct(stats.get('win_rate'))}, profit factor {ratio(stats.get('profit_factor'))}, "
+        f"fees {money(stats.get('fees'))}",
         f"  orders     {summary.get('orders', 0):,} placed, {summary.get('fills', 0):,} fills, "
         f"{summary.get('rejections', 0):,} rejected" + _top_rules(tables.get("rejections")),
     ]
     bench = summary.get("benchmark")
     if bench:
         lines.append(
-            f"  benchmark  {bench['symbol']} {_pct(bench.get('total_return'))}   alpha "
-            f"{_pct(bench.get('alpha'))}   beta {_num(bench.get('beta'))}   correlation "
-            f"{_num(bench.get('correlation'))}   information ratio "
-            f"{_num(bench.get('information_ratio'))}"
+            f"  benchmark  {bench['symbol']} {pct(bench.get('total_return'))}   alpha "
+            f"{pct(bench.get('alpha'))}   beta {ratio(bench.get('beta'))}   correlation "
+            f"{ratio(bench.get('correlation'))}   information ratio "
+            f"{ratio(bench.get('information_ratio'))}"
         )
     for warning in summary.get("warnings", ()):
         lines.append(f"  warning: {warning}")
@@ -65,19 +68,3 @@ def _top_rules(rejections: pl.DataFrame | None) -> str:
     counts = rejections.group_by("rule").len().sort(["len", "rule"], descending=[True, False])
     shown = ", ".join(f"{rule} {n}" for rule, n in counts.head(3).iter_rows())
     return f" (by rule: {shown})"
-
-
-def _money(value) -> str:
-    return "-" if value is None else f"{value:,.2f}"
-
-
-def _signed(value) -> str:
-    return "-" if value is None else f"{value:+,.2f}"
-
-
-def _pct(value) -> str:
-    return "-" if value is None else f"{value * 100:.2f}%"
-
-
-def _num(value) -> str:
-    return "-" if value is None else f"{value:,.2f}"

@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 
 from simcore.errors import UserError
-from simcore.results.report.page import STATISTICS
+from simcore.results.formats import STATISTICS
 from simcore.sweep.runner import Sweep
 
 RANKABLE = tuple(key for key, _, kind in STATISTICS if kind != "text")

@@ -13,26 +13,14 @@ import os
 from functools import cache
 from pathlib import Path
 
+from simcore.results.formats import format_value
+
 
 @cache
 def plotly_js() -> str:
     from plotly.offline import get_plotlyjs
 
     return get_plotlyjs()
-
-
-def format_value(value: object, kind: str) -> str:
-    if value is None or (isinstance(value, float) and value != value):
-        return "-"
-    if kind == "pct":
-        return f"{float(value) * 100:.2f}%"
-    if kind == "money":
-        return f"{float(value):,.2f}"
-    if kind == "ratio":
-        return f"{float(value):.2f}"
-    if kind == "n":
-        return f"{int(value):,}"
-    return str(value)
 
 
 def table_html(

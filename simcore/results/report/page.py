@@ -21,6 +21,7 @@ import math
 from datetime import date, timedelta
 
 from simcore.config.vocabulary import interval_sort_key
+from simcore.results.formats import STATISTICS, format_value
 from simcore.results.report import tearsheet
 from simcore.results.report.data import (
     RunFiles,
@@ -31,29 +32,8 @@ from simcore.results.report.data import (
     session_hours,
     symbol_series,
 )
-from simcore.results.report.html import format_value, page_head, table_html
+from simcore.results.report.html import page_head, table_html
 from simcore.results.report.script import RUN_SCRIPT
-
-# statistics of the summary, as the page labels and formats them (kind: pct, money, ratio, n)
-STATISTICS = (
-    ("start_equity", "Start equity", "money"),
-    ("end_equity", "End equity", "money"),
-    ("net_profit", "Net profit", "money"),
-    ("total_return", "Total return", "pct"),
-    ("cagr", "CAGR", "pct"),
-    ("volatility", "Volatility (annualised)", "pct"),
-    ("sharpe", "Sharpe", "ratio"),
-    ("sortino", "Sortino", "ratio"),
-    ("max_drawdown", "Max drawdown", "pct"),
-    ("trades", "Round trips", "n"),
-    ("win_rate", "Win rate", "pct"),
-    ("profit_factor", "Profit factor", "ratio"),
-    ("average_win", "Average win", "money"),
-    ("average_loss", "Average loss", "money"),
-    ("fees", "Fees", "money"),
-    ("turnover", "Turnover", "ratio"),
-    ("exposure", "Exposure", "pct"),
-)
 
 
 def _statistics(summary: dict) -> str:
@@ -165,16 +145,14 @@ def render(run: RunFiles) -> str:
         _section("Drawdown", '<div id="drawdown" class="chart short"></div>'
                  + ("<h3>The worst drawdowns</h3>" + _listed_table(drawdowns) if drawdowns else ""))
     )  # fmt: skip
-    if daily:
-        charts += ["monthly", "yearly", "histogram"]
+    if daily and len(daily["returns"]) >= 2:  # one session's return is the headline's
+        charts += ["monthly", "yearly"] + [k for k in ("rolling", "histogram") if k in daily]
         sections.append(
             _section("Returns", '<div class="grid"><div id="monthly" class="chart short"></div>'
                      '<div id="yearly" class="chart short"></div></div>'
                      + ('<div id="rolling" class="chart short"></div>' if "rolling" in daily else "")
-                     + '<div id="histogram" class="chart short"></div>')
+                     + ('<div id="histogram" class="chart short"></div>' if "histogram" in daily else ""))
         )  # fmt: skip
-        if "rolling" in daily:
-            charts.append("rolling")
     if by_symbol:
         charts += ["pnl", "exposure"]
         sections.append(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import polars as pl
 
+from simcore.results.formats import KIND_OF, format_value
 from simcore.results.report.html import page_head, table_html, write_page
 
 SWEEP_REPORT = "report.html"
@@ -35,7 +36,7 @@ def render_sweep(table: pl.DataFrame, rank: str, title: str, facts: list[list[st
             "z": [list(r) for r in wide.select(columns).rows()],
         }
     shown = table.head(500)
-    rows = [[_cell(v) for v in row] for row in shown.rows()]
+    rows = [[_cell(c, v) for c, v in zip(shown.columns, row, strict=True)] for row in shown.rows()]
     payload = json.dumps(data, separators=(",", ":"), default=str).replace("</", "<\\/")
     return _SWEEP_PAGE.format(
         head=page_head(html.escape(title), 2 if "heat" in data else 1),
@@ -54,7 +55,12 @@ def _in_order(values: list[str]) -> list[str]:
         return sorted(values)
 
 
-def _cell(value: object) -> object:
+def _cell(column: str, value: object) -> object:
+    """A statistic as the run's report shows it (1.23%, 1,234.56); seconds to the hundredth."""
+    if column in KIND_OF:
+        return format_value(value, KIND_OF[column])
+    if column == "seconds" and isinstance(value, float):
+        return f"{value:.2f}"
     return round(value, 6) if isinstance(value, float) else value
 
 

@@ -15,11 +15,13 @@ import math
 import numpy as np
 import polars as pl
 
+from simcore.results.formats import money, pct, plural, ratio
 from simcore.results.report.data import MAX_ROWS, RunFiles, listed, local_ms
 from simcore.results.returns import TRADING_DAYS
 from simcore.results.trades import round_trips
 
 WORST_DRAWDOWNS = 5
+HISTOGRAM_SESSIONS = 10  # fewer daily returns than this make no distribution worth drawing
 
 
 def headline(run: RunFiles) -> list[tuple[str, str]]:
@@ -29,17 +31,17 @@ def headline(run: RunFiles) -> list[tuple[str, str]]:
     days = s.get("trading_days", [])
     rows = [
         ("strategy", s.get("strategy", "-")),
-        ("period", f"{days[0]} to {days[-1]} ({len(days)} sessions)" if days else "no session"),
-        ("net profit", f"{_money(stats.get('net_profit'))} ({_pct(stats.get('total_return'))})"),
-        ("max drawdown", _pct(stats.get("max_drawdown"))),
-        ("Sharpe", _num(stats.get("sharpe"))),
-        ("trades", f"{stats.get('trades', 0)} (win rate {_pct(stats.get('win_rate'))})"),
+        ("period", f"{days[0]} to {days[-1]} ({plural(len(days), 'session')})" if days else "no session"),
+        ("net profit", f"{money(stats.get('net_profit'))} ({pct(stats.get('total_return'))})"),
+        ("max drawdown", pct(stats.get("max_drawdown"))),
+        ("Sharpe", ratio(stats.get("sharpe"))),
+        ("trades", f"{stats.get('trades', 0)} (win rate {pct(stats.get('win_rate'))})"),
         ("orders", f"{s.get('orders', 0):,} placed, {s.get('fills', 0):,} fills, "
                    f"{s.get('rejections', 0):,} rejected"),
     ]  # fmt: skip
     bench = s.get("benchmark")
     if bench:
-        rows.append(("benchmark", f"{bench['symbol']} {_pct(bench.get('total_return'))}"))
+        rows.append(("benchmark", f"{bench['symbol']} {pct(bench.get('total_return'))}"))
     return rows
 
 
@@ -49,12 +51,12 @@ def benchmark_rows(run: RunFiles) -> list[list[str]] | None:
         return None
     return [
         ["benchmark", bench["symbol"]],
-        ["benchmark return", _pct(bench.get("total_return"))],
-        ["alpha (annualised)", _pct(bench.get("alpha"))],
-        ["beta", _num(bench.get("beta"))],
-        ["correlation", _num(bench.get("correlation"))],
-        ["information ratio", _num(bench.get("information_ratio"))],
-        ["tracking error", _pct(bench.get("tracking_error"))],
+        ["benchmark return", pct(bench.get("total_return"))],
+        ["alpha (annualised)", pct(bench.get("alpha"))],
+        ["beta", ratio(bench.get("beta"))],
+        ["correlation", ratio(bench.get("correlation"))],
+        ["information ratio", ratio(bench.get("information_ratio"))],
+        ["tracking error", pct(bench.get("tracking_error"))],
     ]
 
 
@@ -107,8 +109,9 @@ def daily(run: RunFiles) -> dict[str, object] | None:
     window = rolling_window(len(r))
     if window:
         out["rolling"] = {"window": window, **_rolling(r, window)}
-    counts, edges = np.histogram(r, bins=min(40, max(5, len(r) // 3)))
-    out["histogram"] = {"counts": counts.tolist(), "edges": np.round(edges, 6).tolist()}
+    if len(r) >= HISTOGRAM_SESSIONS:
+        counts, edges = np.histogram(r, bins=min(40, max(5, len(r) // 3)))
+        out["histogram"] = {"counts": counts.tolist(), "edges": np.round(edges, 6).tolist()}
     return out
 
 
@@ -133,7 +136,7 @@ def _rolling(r: np.ndarray, window: int) -> dict[str, list]:
 def worst_drawdowns(run: RunFiles) -> dict[str, object] | None:
     """The deepest drawdown periods of the bar-by-bar equity, at most WORST_DRAWDOWNS: each
     from its peak to its trough and to its recovery (when it recovered), with its depth and
-    its length in sessions."""
+    its length (in sessions; within one session, in hours and minutes)."""
     equity = run.table("equity")
     if equity.is_empty():
         return None
@@ -143,6 +146,7 @@ def worst_drawdowns(run: RunFiles) -> dict[str, object] | None:
         pl.col("timestamp").dt.convert_time_zone(run.timezone).dt.strftime("%Y-%m-%d %H:%M")
     )["timestamp"].to_list()
     days = equity["session_date"].to_list()
+    ns = equity["timestamp"].dt.epoch("ns").to_numpy()
     peak = np.maximum.accumulate(values)
     under = values < peak  # index 0 is the start, index k the equity's row k - 1
     periods = []
@@ -158,6 +162,7 @@ def worst_drawdowns(run: RunFiles) -> dict[str, object] | None:
         recovered = i < len(values)  # index i is back at the peak
         last_row = i - 1 if recovered else len(values) - 2
         sessions = len(set(days[max(first - 2, 0) : last_row + 1]))
+        minutes = int((ns[last_row] - ns[max(first - 2, 0)]) // 60_000_000_000)
         periods.append(
             (
                 float(values[trough] / peak[trough] - 1),
@@ -165,10 +170,11 @@ def worst_drawdowns(run: RunFiles) -> dict[str, object] | None:
                 times[trough - 1],
                 times[i - 1] if recovered else "not yet",
                 sessions,
+                minutes,
             )
         )
     periods.sort(key=lambda p: p[0])
-    rows = [[_depth(d), at, low, back, f"{n} session(s)"] for d, at, low, back, n in periods]
+    rows = [[_depth(d), at, low, back, _length(n, m)] for d, at, low, back, n, m in periods]
     return {
         "columns": ["depth", "peak", "trough", "recovered", "length"],
         "rows": rows[:WORST_DRAWDOWNS],
@@ -256,6 +262,13 @@ def rejections_by_rule(run: RunFiles) -> dict[str, object] | None:
     return listed(grouped, run.timezone)
 
 
+def _length(sessions: int, minutes: int) -> str:
+    """A drawdown's length: sessions when it spans several, else its hours and minutes."""
+    if sessions > 1:
+        return f"{sessions} sessions"
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+
+
 def _depth(value: float) -> str:
     """A drawdown's depth with the decimals that show it (-0.0031%, -1.22%)."""
     digits = 2 if abs(value) >= 1e-4 else 4
@@ -264,15 +277,3 @@ def _depth(value: float) -> str:
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 6)
-
-
-def _money(value) -> str:
-    return "-" if value is None else f"{value:,.2f}"
-
-
-def _pct(value) -> str:
-    return "-" if value is None else f"{value * 100:.2f}%"
-
-
-def _num(value) -> str:
-    return "-" if value is None else f"{value:,.2f}"
