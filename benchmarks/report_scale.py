@@ -8,7 +8,9 @@ The folder is written directly (a random walk per symbol on the calendar's sessi
 curve per minute, a fill every hour per symbol, a quality row per symbol and session), with
 the columns the engine writes, so the report reads what a real run of that size would leave
 (running the engine for 49M bars is the pipeline benchmark's business, not this one's).
-Measured: the page's build time, its size, and the time chromium takes to open it from the
+It has the tables the tearsheet reads too: daily returns against a benchmark (the first
+symbol), each symbol's position at each session's end, and the fills, which pair into round
+trips. Measured: the page's build time, its size, and the time chromium takes to open it from the
 file and draw every chart (``--dump-dom`` returns once the page's scripts are done; the page
 counts its charts). Wall-clock figures: measured here, never asserted by a test.
 """
@@ -29,6 +31,7 @@ import numpy as np
 import polars as pl
 
 from simcore.results.report import write_report
+from simcore.results.returns import benchmark_statistics, returns_table
 from simcore.time import TimeManager
 
 
@@ -65,12 +68,27 @@ def write_run(folder: Path, symbols: int, sessions: int) -> int:
                 }
             )
         )
-    pl.concat(parts).write_parquet(folder / "bars.parquet")
+    bars = pl.concat(parts)
+    bars.write_parquet(folder / "bars.parquet")
     equity = 1e6 * np.exp(np.cumsum(rng.normal(0, 0.0002, stamps.size)))
-    pl.DataFrame(
+    equity_table = pl.DataFrame(
         {"session_date": days, "timestamp": pl.Series(stamps).cast(pl.Datetime("ns", "UTC")),
          "cash": equity, "market_value": 0.0, "equity": equity, "invested": True}
-    ).write_parquet(folder / "equity.parquet")  # fmt: skip
+    )  # fmt: skip
+    equity_table.write_parquet(folder / "equity.parquet")
+    session_closes = (  # each symbol's last close of each session
+        bars.group_by("symbol", "session_date", maintain_order=True).agg(pl.col("close").last())
+    )
+    benchmark = dict(
+        session_closes.filter(pl.col("symbol") == names[0]).select("session_date", "close").rows()
+    )
+    returns_table(equity_table, 1e6, benchmark | {None: 100.0}).write_parquet(
+        folder / "returns.parquet"
+    )
+    session_closes.with_columns(  # every symbol held through the run: 10 shares bought at 100
+        quantity=pl.lit(10.0), average_price=pl.lit(100.0), market_value=pl.col("close") * 10,
+        unrealized_pnl=(pl.col("close") - 100) * 10, realized_pnl=pl.lit(0.0), fees=pl.lit(0.0),
+    ).write_parquet(folder / "positions.parquet")  # fmt: skip
     hourly = stamps[::60]
     fills = pl.DataFrame(
         {
@@ -94,7 +112,10 @@ def write_run(folder: Path, symbols: int, sessions: int) -> int:
         "session_name": f"report at scale: {symbols} symbols x {sessions} sessions",
         "symbols": names, "subscriptions": ["1m"], "timezone": tm.timezone,
         "trading_days": [d.isoformat() for d in frame["session_date"].to_list()],
-        "status": "complete", "statistics": {}, "bars_streamed": int(stamps.size * symbols),
+        "status": "complete", "statistics": {"start_equity": 1e6},
+        "bars_streamed": int(stamps.size * symbols),
+        "benchmark": benchmark_statistics(pl.read_parquet(folder / "returns.parquet"), names[0])
+        .as_dict(),
     }  # fmt: skip
     (folder / "manifest.json").write_text(json.dumps({"summary": summary}))
     (folder / "metrics.json").write_text(

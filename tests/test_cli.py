@@ -112,6 +112,7 @@ def test_backtest_runs_and_refusals_exit_1(tmp_path: Path):
         "positions",
         "equity",
         "corporate_actions",
+        "returns",
     }
     assert (tmp_path / "out" / "metrics.json").exists()
 

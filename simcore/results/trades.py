@@ -49,26 +49,31 @@ def round_trips(
     base bars (the equity table's), to count the bars each trade was held."""
     rows: list[tuple] = []
     state: dict[str, _Open] = {}
-    events = [(r["time"], 1, r) for r in fills.iter_rows(named=True)]
-    if actions is not None:
-        events += [(r["time"], 0, r) for r in actions.iter_rows(named=True)]
-    for _, order, row in sorted(events, key=lambda e: (e[0], e[1])):
-        trade = state.setdefault(row["symbol"], _Open())
-        if order == 0:  # a corporate action on an open trade
-            if trade.quantity and row["kind"] == "split":
-                trade.quantity *= row["value"]
-                trade.average /= row["value"]
-                trade.entry_price /= row["value"]
-                trade.largest *= row["value"]
+    # plain tuples with times in epoch ns: a run's fills can be hundreds of thousands
+    columns = ("time", "symbol", "side", "quantity", "price", "fee")
+    events = list(zip(*_columns(fills, columns), strict=True))
+    if actions is not None and not actions.is_empty():
+        kinds = ("time", "symbol", "kind", "value", "cash")
+        events += [(t, s, None, kind, value, cash) for t, s, kind, value, cash in
+                   zip(*_columns(actions, kinds), strict=True)]  # fmt: skip
+    events.sort(key=lambda e: (e[0], e[2] is not None))  # at one time, actions first
+    for time, symbol, side, quantity, price, fee in events:
+        trade = state.setdefault(symbol, _Open())
+        if side is None:  # a corporate action on an open trade: (kind, value, cash)
+            kind, value, cash = quantity, price, fee
+            if trade.quantity and kind == "split":
+                trade.quantity *= value
+                trade.average /= value
+                trade.entry_price /= value
+                trade.largest *= value
             elif trade.quantity:
-                trade.pnl += row["cash"]
+                trade.pnl += cash
             continue
-        signed = row["quantity"] if row["side"] == "buy" else -row["quantity"]
-        price, fee = row["price"], row["fee"]
+        signed = quantity if side == "buy" else -quantity
         qty = trade.quantity
         if qty == 0 or (qty > 0) == (signed > 0):  # opens or adds
             if qty == 0:
-                trade.entry_time = row["time"]
+                trade.entry_time = time
             trade.average = (trade.average * qty + price * signed) / (qty + signed)
             trade.entry_price = trade.average
             trade.quantity = qty + signed
@@ -87,11 +92,11 @@ def round_trips(
         if abs(signed) >= abs(qty) - 1e-12:  # flat (or through zero): the trade closes
             rows.append(
                 (
-                    row["symbol"],
+                    symbol,
                     "long" if qty > 0 else "short",
                     trade.entry_time,
                     trade.entry_price,
-                    row["time"],
+                    time,
                     trade.closed_value / trade.closed_quantity,
                     trade.largest,
                     trade.pnl,
@@ -99,16 +104,17 @@ def round_trips(
                 )
             )
             left = rest if abs(rest) >= 1e-12 else 0.0
-            state[row["symbol"]] = after = _Open()
+            state[symbol] = after = _Open()
             if left:  # through zero: what is left opens the next trade at this fill
                 after.quantity, after.average, after.entry_price = left, price, price
-                after.entry_time, after.largest = row["time"], abs(left)
+                after.entry_time, after.largest = time, abs(left)
                 after.pnl, after.fees = -(fee - share), fee - share
         else:
             trade.quantity = rest
-    frame = pl.DataFrame(rows, schema=list(TRADE_SCHEMA)[:-1], orient="row").cast(
-        {k: v for k, v in TRADE_SCHEMA.items() if k != "bars_held"}
-    )
+    frame = pl.DataFrame(
+        rows, schema={k: v for k, v in TRADE_SCHEMA.items() if k != "bars_held"} | _NS_TIMES,
+        orient="row",
+    ).cast({k: v for k, v in TRADE_SCHEMA.items() if k != "bars_held"})  # fmt: skip
     held = np.zeros(frame.height, dtype=np.int64)
     if bar_times is not None and frame.height and bar_times.len():
         stamps = bar_times.dt.epoch("ns").to_numpy()
@@ -116,6 +122,14 @@ def round_trips(
         exit_ = np.searchsorted(stamps, frame["exit_time"].dt.epoch("ns").to_numpy())
         held = (exit_ - entry).astype(np.int64)
     return frame.with_columns(pl.Series("bars_held", held, dtype=pl.Int64))
+
+
+_NS_TIMES = {"entry_time": pl.Int64, "exit_time": pl.Int64}  # epoch ns while pairing
+
+
+def _columns(frame: pl.DataFrame, names: tuple[str, ...]) -> list[list]:
+    """The columns as Python lists, times as epoch nanoseconds."""
+    return [frame[n].dt.epoch("ns").to_list() if n == "time" else frame[n].to_list() for n in names]
 
 
 def trade_pnls(fills: pl.DataFrame, actions: pl.DataFrame | None = None) -> list[float]:

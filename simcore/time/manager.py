@@ -332,9 +332,12 @@ class TimeManager:
         return expr.dt.convert_time_zone(timezone).dt.replace_time_zone(None).dt.epoch("ms")
 
     @staticmethod
-    def wall_clock_text_expr(expr: pl.Expr, timezone: str) -> pl.Expr:
-        """Timezone-aware times as ``YYYY-MM-DD HH:MM:SS`` of the wall clock of ``timezone``."""
-        return expr.dt.convert_time_zone(timezone).dt.strftime("%Y-%m-%d %H:%M:%S")
+    def wall_clock_text_expr(
+        expr: pl.Expr, timezone: str, text_format: str = "%Y-%m-%d %H:%M:%S"
+    ) -> pl.Expr:
+        """Timezone-aware times as text (``YYYY-MM-DD HH:MM:SS``, or ``text_format``) of the
+        wall clock of ``timezone``."""
+        return expr.dt.convert_time_zone(timezone).dt.strftime(text_format)
 
     def utc_to_local_date_expr(self, expr: pl.Expr) -> pl.Expr:
         """A Polars expression giving the exchange-local date of UTC timestamps."""

@@ -19,6 +19,7 @@ from simcore.results.formats import money, pct, plural, ratio
 from simcore.results.report.data import MAX_ROWS, RunFiles, listed, local_ms
 from simcore.results.returns import TRADING_DAYS
 from simcore.results.trades import round_trips
+from simcore.time import TimeManager
 
 WORST_DRAWDOWNS = 5
 HISTOGRAM_SESSIONS = 10  # fewer daily returns than this make no distribution worth drawing
@@ -143,7 +144,7 @@ def worst_drawdowns(run: RunFiles) -> dict[str, object] | None:
     start = (run.summary.get("statistics") or {}).get("start_equity") or equity["equity"][0]
     values = np.concatenate(([start], equity["equity"].to_numpy()))
     times = equity.select(
-        pl.col("timestamp").dt.convert_time_zone(run.timezone).dt.strftime("%Y-%m-%d %H:%M")
+        TimeManager.wall_clock_text_expr(pl.col("timestamp"), run.timezone, "%Y-%m-%d %H:%M")
     )["timestamp"].to_list()
     days = equity["session_date"].to_list()
     ns = equity["timestamp"].dt.epoch("ns").to_numpy()
