@@ -164,9 +164,7 @@ def live(
         f"rejected {s['rejections']:,} | corrections {result.tables['corrections'].height:,} | "
         f"gaps filled {(result.tables['gap_fills']['outcome'] == 'filled').sum():,}"
     )
-    for warning in s.get("warnings", ()):
-        out.print(f"[yellow]warning:[/] {escape(warning)}")
-    out.print(f"results: {escape(str(folder))}")
+    out.print(f"results: {escape(str(folder))}")  # the warnings are the summary's
     if report:
         write_report(folder)
 
