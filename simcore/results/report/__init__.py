@@ -1,4 +1,8 @@
-"""The run report: one self-contained HTML page written into a results folder.
+"""The run report: one self-contained HTML tearsheet written into a results folder.
+
+``data`` and ``tearsheet`` read the folder's tables into the small summaries the page embeds;
+``page`` lays them out in reading order, ``script`` draws them in the browser, ``html`` holds
+the pieces the run's page and ``sweep_page`` share.
 
 ``write_report(folder)`` reads what ``simcore backtest`` or ``simcore live`` wrote there
 (``manifest.json``, ``metrics.json`` and the Parquet tables) and writes ``report.html`` beside
