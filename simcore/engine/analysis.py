@@ -20,9 +20,9 @@ from __future__ import annotations
 import json
 import math
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from types import MappingProxyType
 from typing import ClassVar
 
@@ -33,6 +33,7 @@ from simcore.engine.events import DataUpdate
 from simcore.engine.indicators import IndicatorRequest
 from simcore.engine.parameters import Parameter
 from simcore.engine.requirements import HistoricalNeed, bar_intervals_used, strategy_name
+from simcore.engine.schedules import Schedule, Scheduler
 from simcore.engine.session_data import SessionData
 from simcore.errors import ClockError, UserError
 from simcore.time import TimeManager, TradingSession
@@ -75,8 +76,27 @@ class StrategyContext(TradingContext):
         self.last_bar = session_data.last_bar
         self.signals: list[Signal] = []
         self.session: TradingSession | None = None
+        self.scheduler = Scheduler(time_manager)
         if trader is not None:
             self.trader = trader
+
+    def schedule(
+        self,
+        callback: Callable[[StrategyContext], None],
+        *,
+        at: str | time | None = None,
+        after_open: float | timedelta | None = None,
+        before_close: float | timedelta | None = None,
+        every_session: bool = True,
+        name: str | None = None,
+    ) -> Schedule:
+        """Run ``callback(ctx)`` at a time of the session: ``at`` a wall-clock time of the
+        exchange ("15:50"), ``after_open`` or ``before_close`` minutes (or a timedelta; early
+        closes respected); every session, or once (``every_session=False``). Made in
+        ``on_start`` or ``on_session_start``, it runs from that session; made later (in
+        ``on_bar``, say), from the next. It reads and trades like ``on_bar``
+        (``simcore.engine.schedules``)."""
+        return self.scheduler.add(callback, at, after_open, before_close, every_session, name)
 
     @property
     def symbols(self) -> tuple[str, ...]:
@@ -313,15 +333,19 @@ class AnalysisEngine:
         self.data_ns = self.ctx.time_manager.to_utc_ns(session.regular_open)
         if self.trader is not None and corporate_actions:
             self.trader.apply_corporate_actions(session.date, corporate_actions)
+        self.ctx.scheduler.begin_session(session)
         try:
             self.strategy.on_session_start(self.ctx, session)
         except Exception as exc:
             raise self._error(exc, "on_session_start") from exc
+        if self.trader is not None:
+            self._tell()  # what on_session_start's orders did, before the first bar
 
     def wants(self, update: DataUpdate) -> bool:
         return (
             update.end_of_session
             or bool(update.slots)
+            or update.ns >= self.ctx.scheduler.next_due
             or any(i in self.subscriptions for i, _ in update.bars)
         )
 
@@ -341,8 +365,21 @@ class AnalysisEngine:
             except Exception as exc:
                 names = [self.ctx.symbols[s] for s in symbols.tolist()]
                 raise self._error(exc, "on_bars", interval, names) from exc
+        if update.ns >= self.ctx.scheduler.next_due:
+            self._run_schedules(update.ns)
         if self.trader is not None:
             self._tell()
+
+    def _run_schedules(self, now_ns: int) -> None:
+        """The schedules due by ``now_ns``: every bar up to it is visible and handled."""
+        for schedule in self.ctx.scheduler.due(now_ns):
+            schedule.runs += 1
+            try:
+                schedule.callback(self.ctx)
+            except Exception as exc:
+                raise self._error(exc, f"the schedule {schedule.name!r}") from exc
+            if self.trader is not None:
+                self._tell()
 
     def _trade(self, update: DataUpdate) -> None:
         """The broker first: fills on the new bars (in time order), and the strategy hears of
@@ -403,6 +440,8 @@ class AnalysisEngine:
 
     def end_session(self, session: TradingSession) -> None:
         self.data_ns = self.ctx.time_manager.to_utc_ns(session.regular_close)
+        self._run_schedules(self.data_ns)  # due at the close, or after the last release
+        self.ctx.scheduler.end_session()
         if self.trader is not None:
             self.trader.end_session(self.data_ns, self.session_data.last_closes())
             self._tell()

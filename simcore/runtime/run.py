@@ -196,6 +196,7 @@ def _results(
             _extended_bars(source, c.coordinator),
         ),
     }
+    summary["warnings"] += c.engine.ctx.scheduler.notes  # schedules a session could not run
     if symbol:
         summary["benchmark"] = benchmark_statistics(tables["returns"], symbol).as_dict()
         if not closes:

@@ -184,7 +184,7 @@ class SimRuntime:
         for day in c.days:
             session = p.begin_session(day)
             yield env.timeout(c.tm.current_time_ns() - env.now)
-            for event in c.feed.events(self.processor.stop_times(self.engine.subscriptions)):
+            for event in c.feed.events(p.stop_times()):
                 yield env.timeout(event.ns - env.now)
                 yield from out.wait_done()
                 yield from out.deliver(c.release(event))

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
+
 from simcore.engine.analysis import AnalysisEngine
 from simcore.engine.coordinator import SessionCoordinator
 from simcore.engine.metrics import PerformanceMetrics
@@ -42,6 +44,15 @@ class Pipeline:
         """The processor -> analysis engine sync point: what the strategy subscribed to."""
         return ",".join(sorted(self.engine.subscriptions))
 
+    def stop_times(self) -> np.ndarray | None:
+        """The times a data-driven run must release on their own this session: the ends of
+        the windows the strategy subscribed to and its schedules' times (None: every one)."""
+        stops = self.processor.stop_times(self.engine.subscriptions)
+        scheduled = self.engine.ctx.scheduler.times()
+        if stops is None or not scheduled.size:
+            return stops
+        return np.union1d(stops, scheduled)
+
     def begin_session(self, day: date) -> TradingSession:
         """Initialisation phase, in the design's order: the coordinator (history, indicators,
         queues), then the processor's windows, the quality manager, and the strategy."""
@@ -49,6 +60,7 @@ class Pipeline:
         self.processor.begin_session(day)
         self.quality.begin_session()
         self.engine.begin_session(session, self.coordinator.corporate_actions)
+        self.engine.ctx.scheduler.close_planning()  # a schedule made later: from the next session
         m = self.metrics
         self._activated_at = m.clock()
         if self._deactivated_at is not None:

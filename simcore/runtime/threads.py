@@ -324,7 +324,7 @@ class ThreadRuntime:
             self.session_starts.append((open_ns, started))
             # a replay releases every timestamp when its time comes; data-driven runs may
             # release the timestamps nobody observes together (same outputs, fewer hand-offs)
-            stops = None if self.clock_driven else p.processor.stop_times(p.engine.subscriptions)
+            stops = None if self.clock_driven else p.stop_times()
             for event in c.feed.events(stops):
                 if self.clock_driven:
                     self._wait_until(started, open_ns, event.ns)

@@ -4,8 +4,9 @@ Uses the historical indicator ``avg_volume_intraday`` (trailing_average, minute 
 an array indexed by minute of the session, so the "normal" volume of this minute is one O(1)
 lookup. A 1m bar whose volume is ``threshold`` times that normal, and whose close is above every
 earlier 5m high of the session, signals a buy — once per symbol per session — and buys as much
-as ``max_per_trade`` allows (whole shares); every position is closed in the session's last
-``exit_minutes`` minutes. The risk limits refuse what they must; nothing is sized around them.
+as ``max_per_trade`` allows (whole shares). A schedule closes every position ``exit_minutes``
+before the close (an early close too), and no new entry is made after it. The risk limits
+refuse what they must; nothing is sized around them.
 """
 
 from __future__ import annotations
@@ -29,19 +30,24 @@ class RelativeVolumeBreakout(Strategy):
 
     exit_minutes = 5
 
+    def on_start(self, ctx: StrategyContext) -> None:
+        ctx.schedule(self.close_out, before_close=self.exit_minutes, name="close out")
+
     def on_session_start(self, ctx: StrategyContext, session: TradingSession) -> None:
         self.signalled: set[str] = set()
-        self.closing: set[str] = set()
+        self.closed_out = False
+
+    def close_out(self, ctx: StrategyContext) -> None:
+        """Flat before the close, in symbol order; no entry after this."""
+        self.closed_out = True
+        for symbol in ctx.symbols:
+            if ctx.position(symbol).quantity:
+                ctx.flatten(symbol)
 
     def on_bar(self, ctx: StrategyContext, symbol: str, interval: str, bar: Bar) -> None:
+        if self.closed_out or symbol in self.signalled:
+            return
         minute = ctx.minute_index(bar.timestamp)
-        if minute >= ctx.session.minutes - self.exit_minutes - 1:
-            if ctx.position(symbol).quantity and symbol not in self.closing:
-                self.closing.add(symbol)
-                ctx.flatten(symbol)
-            return
-        if symbol in self.signalled:
-            return
         normal = ctx.historical(symbol, "avg_volume_intraday")
         if minute >= len(normal) or not normal[minute] > 0:
             return
