@@ -207,6 +207,8 @@ class TradingConfig(ConfigModel):
     fill_price: Literal["next_open", "last_close"] = "next_open"
     slippage_bps: float = Field(0.0, strict=True, ge=0, allow_inf_nan=False)
     max_participation: float | None = Field(None, strict=True, gt=0, le=1, allow_inf_nan=False)
+    # when one bar reaches both exits of a bracket or OCO pair, which fills (simcore.trading.contingent)
+    same_bar_exit: Literal["stop_loss", "take_profit"] = "stop_loss"
     fees: FeeConfig = Field(default_factory=FeeConfig)
 
 

@@ -34,6 +34,12 @@ ORDER_SCHEMA = {
     "average_fill_price": pl.Float64,
     "fees": pl.Float64,
     "reason": pl.String,
+    "order_class": pl.String,  # simple, bracket, oto, oco
+    "parent_id": pl.String,  # a leg's entry order
+    "oco_id": pl.String,  # the other leg of its pair
+    "leg": pl.String,  # take_profit or stop_loss (null: not a leg)
+    "trail_price": pl.Float64,
+    "trail_percent": pl.Float64,
 }
 FILL_SCHEMA = {
     "time": pl.Int64,
@@ -144,7 +150,9 @@ def trading_tables(
         [
             (o.id, o.symbol, o.side, o.quantity, o.notional, o.type.value, o.limit_price,
              o.stop_price, o.tif.value, o.placed_ns, o.status.value, o.filled_quantity,
-             o.average_fill_price if o.filled_quantity else None, o.fees, o.reason)
+             o.average_fill_price if o.filled_quantity else None, o.fees, o.reason,
+             o.order_class.value, o.parent_id, o.oco_id, o.leg or None, o.trail_price,
+             o.trail_percent)
             for o in book.orders.values()
         ],
         ORDER_SCHEMA,

@@ -27,12 +27,38 @@ class TradingContext:
         limit_price: float | None = None,
         stop_price: float | None = None,
         tif: str = "day",
+        trail_price: float | None = None,
+        trail_percent: float | None = None,
+        take_profit: float | None = None,
+        stop_loss: float | None = None,
+        stop_loss_limit: float | None = None,
     ) -> Order:
         """``quantity`` shares (positive buys, negative sells) or ``notional`` money; ``type``
-        market, limit, stop or stop_limit; ``tif`` day, gtc or ioc."""
+        market, limit, stop, stop_limit or trailing_stop (with ``trail_price`` or
+        ``trail_percent``); ``tif`` day, gtc or ioc. ``take_profit`` and/or ``stop_loss``
+        (``stop_loss_limit``: as a stop-limit) add exit legs that work once it fills: a
+        bracket, or with one of them an OTO (``simcore.trading.contingent``)."""
         return self.trader.order(
             symbol, quantity, notional=notional, type=type, limit_price=limit_price,
-            stop_price=stop_price, tif=tif,
+            stop_price=stop_price, tif=tif, trail_price=trail_price, trail_percent=trail_percent,
+            take_profit=take_profit, stop_loss=stop_loss, stop_loss_limit=stop_loss_limit,
+        )  # fmt: skip
+
+    def oco(
+        self,
+        symbol: str,
+        quantity: float,
+        *,
+        take_profit: float,
+        stop_loss: float,
+        stop_loss_limit: float | None = None,
+        tif: str = "day",
+    ) -> tuple[Order, Order]:
+        """Two exits at once, ``quantity`` shares each (negative sells): a limit at
+        ``take_profit``, a stop at ``stop_loss``; the fill of one cancels the other."""
+        return self.trader.oco(
+            symbol, quantity, take_profit=take_profit, stop_loss=stop_loss,
+            stop_loss_limit=stop_loss_limit, tif=tif,
         )  # fmt: skip
 
     def buy(self, symbol: str, quantity: float | None = None, **options) -> Order:
@@ -51,7 +77,8 @@ class TradingContext:
         self.trader.cancel(order_id)
 
     def replace(self, order_id: str, **terms) -> Order:
-        """New ``quantity``, ``limit_price`` or ``stop_price`` for a working order."""
+        """New ``quantity``, ``limit_price``, ``stop_price``, ``trail_price`` or
+        ``trail_percent`` for a working order."""
         return self.trader.replace(order_id, **terms)
 
     def order_target_percent(self, symbol: str, percent: float, **options) -> Order | None:

@@ -3,8 +3,14 @@
 An order's life: ``accepted`` (it passed the risk checks; a broker has it) -> ``partially_filled``
 -> ``filled``; or ``canceled`` (by the strategy), ``expired`` (a DAY order at the close, the rest
 of an IOC order after its first bar), ``rejected`` (a risk rule, with the numbers, or the
-broker), ``replaced`` (by a new order with the same id and new terms). Every change is an
-``OrderEvent``, recorded and handed to the strategy's ``on_order_update``.
+broker), ``replaced`` (by a new order with the same id and new terms). A leg of a bracket or
+one-triggers-other order is ``held`` until its parent fills. Every change is an ``OrderEvent``,
+recorded and handed to the strategy's ``on_order_update``.
+
+Contingent orders (``simcore.trading.contingent`` says how they behave): an order's
+``order_class`` is ``simple``, ``bracket`` (an entry with a take-profit and a stop-loss leg),
+``oto`` (an entry with one of them) or ``oco`` (two exits, the fill of one cancels the other).
+A leg names its ``parent_id``; each leg of a pair names the other in ``oco_id``.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ class OrderType(StrEnum):
     LIMIT = "limit"
     STOP = "stop"
     STOP_LIMIT = "stop_limit"
+    TRAILING_STOP = "trailing_stop"  # a stop that follows the price by trail_price or trail_percent
 
 
 class TimeInForce(StrEnum):
@@ -27,7 +34,15 @@ class TimeInForce(StrEnum):
     IOC = "ioc"  # whatever the first bar it meets can fill; the rest is canceled
 
 
+class OrderClass(StrEnum):
+    SIMPLE = "simple"
+    BRACKET = "bracket"  # an entry, then a take-profit and a stop-loss leg (one cancels other)
+    OTO = "oto"  # an entry, then one leg
+    OCO = "oco"  # two legs working at once: one's fill cancels the other
+
+
 class OrderStatus(StrEnum):
+    HELD = "held"  # a leg waiting for its parent's fill: not working, not checked by bars
     ACCEPTED = "accepted"
     PARTIALLY_FILLED = "partially_filled"
     FILLED = "filled"
@@ -68,6 +83,18 @@ class Order:
     fees: float = 0.0
     reason: str = ""
     broker_id: str = ""  # the broker's own id (Alpaca's), when it has one
+    order_class: OrderClass = OrderClass.SIMPLE
+    parent_id: str | None = None  # a leg's entry order
+    oco_id: str | None = None  # the other leg of a one-cancels-other pair
+    leg: str = ""  # "take_profit" or "stop_loss" for a leg
+    trail_price: float | None = None  # a trailing stop's distance, in price
+    trail_percent: float | None = None  # ... or in percent of the price
+    trail_extreme: float | None = None  # the best price since it began to trail
+    active_ns: int = -1  # bars that start before this cannot fill it (default: placed_ns)
+
+    def __post_init__(self) -> None:
+        if self.active_ns < 0:
+            self.active_ns = self.placed_ns
 
     @property
     def sign(self) -> int:
@@ -87,6 +114,10 @@ class Order:
             self.limit_price = round(self.limit_price / ratio, 4)
         if self.stop_price is not None:
             self.stop_price = round(self.stop_price / ratio, 4)
+        if self.trail_price is not None:
+            self.trail_price = round(self.trail_price / ratio, 4)
+        if self.trail_extreme is not None:
+            self.trail_extreme /= ratio
 
     def remaining(self, price: float) -> float:
         """Shares still to fill (a notional order: what its remaining value buys at ``price``)."""
@@ -139,6 +170,7 @@ class OrderBook:
     fills: list[Fill] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
     _open: dict[str, Order] = field(default_factory=dict)  # the working orders, by id
+    _legs: dict[str, list[str]] = field(default_factory=dict)  # an entry's legs, by its id
     _next: int = 1
 
     def new_id(self) -> str:
@@ -154,7 +186,7 @@ class OrderBook:
         order.status = kind
         if detail:
             order.reason = detail
-        if kind in FINAL:
+        if kind in FINAL or kind == OrderStatus.HELD:
             self._open.pop(order.id, None)
         else:
             self._open[order.id] = order
@@ -172,6 +204,30 @@ class OrderBook:
 
     def working(self, symbol: str | None = None) -> list[Order]:
         return [o for o in self._open.values() if symbol is None or o.symbol == symbol]
+
+    def legs(self, parent: Order) -> list[Order]:
+        """The legs of an entry order (held or working or done), in the order they were made."""
+        return [self.orders[i] for i in self._legs.get(parent.id, ())]
+
+    def add_leg(self, parent: Order, leg: Order) -> None:
+        self.add(leg)
+        self._legs.setdefault(parent.id, []).append(leg.id)
+
+    def take_place(self, old: Order, new: Order) -> None:
+        """``new`` replaces ``old``: an entry's legs follow it, a leg takes its place among its
+        entry's legs and in its pair."""
+        for leg_id in self._legs.pop(old.id, ()):
+            self.orders[leg_id].parent_id = new.id
+            self._legs.setdefault(new.id, []).append(leg_id)
+        if old.parent_id is not None:
+            legs = self._legs.get(old.parent_id, [])
+            if old.id in legs:
+                legs[legs.index(old.id)] = new.id
+        if old.oco_id is not None and old.oco_id in self.orders:
+            self.orders[old.oco_id].oco_id = new.id
+
+    def is_working(self, order: Order) -> bool:
+        return order.id in self._open
 
 
 def whole(value: float) -> float:

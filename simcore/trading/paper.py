@@ -10,7 +10,9 @@ strategy acted on, or any bar visible then, never fills it. On that bar:
 * stop (buy at S): at the open when it opens at or above S, else at S when the high reaches it;
 * stop-limit: the stop triggers as above; a trigger at the open may fill at the open if that is
   within the limit; otherwise the limit works from the next bar (the bar's path after the
-  trigger is unknown, so nothing is assumed of it).
+  trigger is unknown, so nothing is assumed of it);
+* trailing stop: as a stop at its current level, which then follows the bar's favourable
+  extreme; brackets, OTO and OCO legs: ``simcore.trading.contingent``.
 
 Slippage moves every fill against the order by ``slippage_bps`` (never past a limit). With
 ``max_participation`` a bar fills at most that share of its volume; the rest waits for the next
@@ -23,11 +25,14 @@ from __future__ import annotations
 import math
 
 from simcore.config.models import TradingConfig
+from simcore.trading import contingent
 from simcore.trading.fees import order_fee
 from simcore.trading.orders import (
+    FINAL,
     Fill,
     Order,
     OrderBook,
+    OrderClass,
     OrderStatus,
     OrderType,
     TimeInForce,
@@ -35,9 +40,13 @@ from simcore.trading.orders import (
 )
 from simcore.trading.portfolio import Portfolio
 
+ENDED_UNFILLED = frozenset({OrderStatus.CANCELED, OrderStatus.EXPIRED, OrderStatus.REJECTED})
+
 
 class PaperBroker:
     name = "paper"
+    # the order classes and types beyond simple market/limit/stop orders that it takes
+    supports = frozenset({"bracket", "oto", "oco", "trailing_stop"})
 
     def __init__(self, config: TradingConfig, book: OrderBook, portfolio: Portfolio):
         self.config = config
@@ -46,13 +55,23 @@ class PaperBroker:
 
     # ------------------------------------------------------------------ orders
     def submit(self, order: Order, now_ns: int, last_price: float | None) -> None:
-        self._event(order, OrderStatus.ACCEPTED, now_ns)
+        """Accept ``order`` (with the other leg of its one-cancels-other pair, when it has no
+        entry); its legs wait in the book as ``held``."""
+        group = [order]
+        if order.oco_id is not None and order.parent_id is None:
+            other = self.book.orders[order.oco_id]
+            if other.status not in FINAL and not self.book.is_working(other):
+                group.append(other)  # a new pair: both legs start working
+        for accepted in group:
+            if accepted.type == OrderType.TRAILING_STOP:
+                contingent.start_trailing(accepted, last_price)
+            self._event(accepted, OrderStatus.ACCEPTED, now_ns)
         if (
             order.type == OrderType.MARKET
             and self.config.fill_price == "last_close"
             and last_price is not None
         ):
-            self._fill(order, last_price, now_ns, None)
+            self._fill(order, last_price, now_ns, None, on_bar=False)
 
     def cancel(self, order: Order, now_ns: int, reason: str = "") -> None:
         if order.open:
@@ -76,17 +95,32 @@ class PaperBroker:
         close: float,
         volume: float,
     ) -> None:
-        """A new bar of ``symbol``: every working order placed before it started is checked."""
+        """A new bar of ``symbol``: every working order placed before it started is checked
+        (the two legs of a pair together: at most one of them fills on a bar)."""
+        paired: set[str] = set()
         for order in self.book.working(symbol):
-            if order.placed_ns > start_ns:
+            if order.active_ns > start_ns or order.id in paired or not order.open:
                 continue  # visible (or not yet begun) when the order was placed: never fills it
             order.bars_seen += 1
             price = self._price(order, open_, high, low)
+            other = self.book.orders[order.oco_id] if order.oco_id is not None else None
+            if other is not None and other.open and other.active_ns <= start_ns:
+                paired.add(other.id)
+                other.bars_seen += 1
+                first = contingent.first_of_pair(
+                    order, price, other, self._price(other, open_, high, low), open_,
+                    self.config.same_bar_exit,
+                )  # fmt: skip
+                order, price = first if first is not None else (order, None)
             if price is not None:
                 cap = None
                 if self.config.max_participation is not None:
                     cap = math.floor(self.config.max_participation * volume)
                 self._fill(order, price, start_ns, cap)
+            if order.type == OrderType.TRAILING_STOP and order.open:
+                contingent.follow(order, high, low)
+            if other is not None and other.type == OrderType.TRAILING_STOP and other.open:
+                contingent.follow(other, high, low)
             if order.open and order.tif == TimeInForce.IOC:
                 self._event(order, OrderStatus.CANCELED, start_ns, "IOC: the rest was not fillable")
 
@@ -98,7 +132,7 @@ class PaperBroker:
             return open_
         if order.type == OrderType.LIMIT:
             return _limit(buy, order.limit_price, open_, high, low)
-        if order.type == OrderType.STOP:
+        if order.type in (OrderType.STOP, OrderType.TRAILING_STOP):
             return _stop(buy, order.stop_price, open_, high, low)
         # stop-limit
         if order.stop_triggered:
@@ -112,7 +146,9 @@ class PaperBroker:
             return open_
         return None
 
-    def _fill(self, order: Order, price: float, time_ns: int, cap: float | None) -> None:
+    def _fill(
+        self, order: Order, price: float, time_ns: int, cap: float | None, on_bar: bool = True
+    ) -> None:
         slip = self.config.slippage_bps / 1e4
         fill_price = price
         if slip:  # to 1/10,000: the finest price increment, and no float noise in the outputs
@@ -144,9 +180,13 @@ class PaperBroker:
             done = order.remaining(fill_price) * fill_price < 0.01  # within a cent of the notional
         kind = OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED
         self._event(order, kind, time_ns)
+        if order.order_class != OrderClass.SIMPLE:
+            contingent.after_fill(self.book, order, time_ns, on_bar, self._event)
 
     def _event(self, order: Order, kind: OrderStatus, time_ns: int, detail: str = "") -> None:
         self.book.record(order, kind, time_ns, detail)
+        if kind in ENDED_UNFILLED:
+            contingent.after_final(self.book, order, time_ns, self._event)
 
 
 def _limit(buy: bool, limit: float, open_: float, high: float, low: float) -> float | None:

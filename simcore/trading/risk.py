@@ -6,6 +6,10 @@ reduces a position (towards flat, not through it) commits no capital and always 
 strategy can always get out. Every other order must fit every rule.
 A refusal is a ``Rejection`` naming the rule, the limit and the value that broke it: nothing is
 rejected silently, and nothing is resized.
+
+Contingent orders are checked as a group: a bracket or OTO as its entry (its legs only close
+what the entry opens), a one-cancels-other pair as its first leg; of a working pair only one
+leg counts towards what is pending or exposed, since only one of them can fill.
 """
 
 from __future__ import annotations
@@ -25,6 +29,21 @@ def reference_price(order: Order, last_price: float | None) -> float | None:
     return last_price
 
 
+def counted(working: list[Order]) -> list[Order]:
+    """The working orders as they commit capital: the second leg of a working pair is left
+    out (only one of them can fill)."""
+    if not any(o.oco_id is not None for o in working):
+        return working
+    seen: set[str] = set()
+    out = []
+    for order in working:
+        if order.oco_id is not None and order.oco_id in seen:
+            continue
+        seen.add(order.id)
+        out.append(order)
+    return out
+
+
 def check(
     config: TradingConfig,
     order: Order,
@@ -36,6 +55,8 @@ def check(
 ) -> Rejection | None:
     """None when ``order`` passes every rule; else the first rule it breaks. ``prices`` gives
     the last price of every symbol held or working, asked only when the exposure is checked."""
+
+    working = counted(working)
 
     def refuse(rule: str, limit: float, value: float, message: str) -> Rejection:
         return Rejection(order.id, order.symbol, now_ns, rule, limit, value, message)

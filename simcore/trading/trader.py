@@ -20,12 +20,15 @@ from fractions import Fraction
 import numpy as np
 
 from simcore.config.models import TradingConfig
-from simcore.trading import risk
+from simcore.trading import order_terms, risk
 from simcore.trading.broker import Broker
+from simcore.trading.order_terms import OrderError
 from simcore.trading.orders import (
+    FINAL,
     Fill,
     Order,
     OrderBook,
+    OrderClass,
     OrderEvent,
     OrderStatus,
     OrderType,
@@ -33,10 +36,6 @@ from simcore.trading.orders import (
     whole,
 )
 from simcore.trading.portfolio import Portfolio
-
-
-class OrderError(ValueError):
-    """An order the strategy asked for does not make sense (its own mistake, not a risk rule)."""
 
 
 class Trader:
@@ -112,7 +111,7 @@ class Trader:
         """What ``max_buying_power`` still allows: the limit less positions and open orders."""
         prices = self.prices()
         used = self.portfolio.gross_exposure(prices)
-        for order in self.book.working():
+        for order in risk.counted(self.book.working()):
             price = self.price(order.symbol) or 0.0
             used += abs(order.remaining(price)) * price if price else 0.0
         return max(0.0, self.config.max_buying_power - used)
@@ -128,9 +127,18 @@ class Trader:
         limit_price: float | None = None,
         stop_price: float | None = None,
         tif: str = "day",
+        trail_price: float | None = None,
+        trail_percent: float | None = None,
+        take_profit: float | None = None,
+        stop_loss: float | None = None,
+        stop_loss_limit: float | None = None,
     ) -> Order:
         """Place an order: ``quantity`` shares (positive buys, negative sells) or ``notional``
-        in the account currency (positive buys). Returns the order, accepted or rejected."""
+        in the account currency (positive buys). Returns the order, accepted or rejected.
+
+        ``type="trailing_stop"`` trails by ``trail_price`` or ``trail_percent``.
+        ``take_profit`` (a limit price) and ``stop_loss`` (a stop price; with
+        ``stop_loss_limit``, a stop-limit) add exit legs: both make a bracket, one an OTO."""
         if symbol not in self.symbol_index:
             raise OrderError(f"{symbol} is not a symbol of this session")
         if (quantity is None) == (notional is None):
@@ -138,16 +146,36 @@ class Trader:
         amount = quantity if quantity is not None else notional
         if amount is None or not math.isfinite(amount) or amount == 0:
             raise OrderError(f"the order's size must be a non-zero number, got {amount!r}")
-        order_type = _ORDER_TYPES.get(type) if isinstance(type, str) else None
-        time_in_force = _TIMES_IN_FORCE.get(tif) if isinstance(tif, str) else None
+        order_type = order_terms.ORDER_TYPES.get(type) if isinstance(type, str) else None
+        time_in_force = order_terms.TIMES_IN_FORCE.get(tif) if isinstance(tif, str) else None
         if order_type is None or time_in_force is None:
             try:
                 OrderType(type), TimeInForce(tif)
             except ValueError as exc:
                 raise OrderError(str(exc)) from None
-        _check_prices(order_type, limit_price, stop_price)
+        order_terms.check_prices(order_type, limit_price, stop_price)
+        order_terms.check_trail(order_type, trail_price, trail_percent)
         if notional is not None and order_type != OrderType.MARKET:
             raise OrderError("a notional order is a market order (its size is set by its fill)")
+        exits = take_profit is not None or stop_loss is not None
+        if stop_loss_limit is not None and stop_loss is None:
+            raise OrderError("stop_loss_limit makes the stop_loss leg a stop-limit: give stop_loss")
+        if exits and (notional is not None or order_type == OrderType.TRAILING_STOP):
+            raise OrderError("take_profit and stop_loss legs need an entry in shares that is not "
+                             "a trailing stop")  # fmt: skip
+        order_class = (
+            OrderClass.SIMPLE if not exits
+            else OrderClass.BRACKET if take_profit is not None and stop_loss is not None
+            else OrderClass.OTO
+        )  # fmt: skip
+        if order_class != OrderClass.SIMPLE:
+            self._require(order_class.value)
+        if order_type == OrderType.TRAILING_STOP:
+            self._require("trailing_stop")
+            if self.price(symbol) is None:
+                raise OrderError(
+                    f"a trailing stop starts from the last price: {symbol} has none yet"
+                )
         order = Order(
             self.book.new_id(),
             symbol,
@@ -159,13 +187,94 @@ class Trader:
             stop_price,
             time_in_force,
             self.now_ns(),
+            order_class=order_class,
+            trail_price=trail_price,
+            trail_percent=trail_percent,
         )
-        return self._submit(order)
+        legs = self._exit_legs(order, take_profit, stop_loss, stop_loss_limit) if exits else []
+        return self._submit(order, legs)
 
-    def _submit(self, order: Order) -> Order:
+    def oco(
+        self,
+        symbol: str,
+        quantity: float,
+        *,
+        take_profit: float,
+        stop_loss: float,
+        stop_loss_limit: float | None = None,
+        tif: str = "day",
+    ) -> tuple[Order, Order]:
+        """Two exits working at once, ``quantity`` shares each (negative sells): a limit at
+        ``take_profit`` and a stop (stop-limit with ``stop_loss_limit``) at ``stop_loss``; a
+        fill of one cancels or shrinks the other. Checked by the risk rules once, as one order."""
+        if symbol not in self.symbol_index:
+            raise OrderError(f"{symbol} is not a symbol of this session")
+        if not isinstance(quantity, int | float) or not math.isfinite(quantity) or quantity == 0:
+            raise OrderError(f"the order's size must be a non-zero number, got {quantity!r}")
+        time_in_force = order_terms.TIMES_IN_FORCE.get(tif) if isinstance(tif, str) else None
+        if time_in_force is None:
+            raise OrderError(f"{tif!r} is not a time in force: day, gtc or ioc")
+        self._require("oco")
+        side = "buy" if quantity > 0 else "sell"
+        order_terms.check_exit_prices(side, take_profit, stop_loss, stop_loss_limit, None)
+        first = Order(self.book.new_id(), symbol, side, whole(abs(quantity)), None,
+                      OrderType.LIMIT, take_profit, None, time_in_force, self.now_ns(),
+                      order_class=OrderClass.OCO, leg="take_profit")  # fmt: skip
+        second = self._stop_leg(first, side, stop_loss, stop_loss_limit)
+        second.quantity, second.parent_id = first.quantity, None
+        first.oco_id, second.oco_id = second.id, first.id
+        self.book.add(second)
+        self._submit(first)
+        return first, second
+
+    def _exit_legs(
+        self,
+        entry: Order,
+        take_profit: float | None,
+        stop_loss: float | None,
+        stop_loss_limit: float | None,
+    ) -> list[Order]:
+        """The held exit legs of an entry: opposite side, sized when the entry fills."""
+        reference = entry.limit_price or entry.stop_price or self.price(entry.symbol)
+        exit_side = "sell" if entry.side == "buy" else "buy"
+        order_terms.check_exit_prices(exit_side, take_profit, stop_loss, stop_loss_limit, reference)
+        legs = []
+        if take_profit is not None:
+            legs.append(
+                Order(self.book.new_id(), entry.symbol, exit_side, 0.0, None, OrderType.LIMIT,
+                      take_profit, None, entry.tif, entry.placed_ns, order_class=entry.order_class,
+                      parent_id=entry.id, leg="take_profit")
+            )  # fmt: skip
+        if stop_loss is not None:
+            legs.append(self._stop_leg(entry, exit_side, stop_loss, stop_loss_limit))
+        if len(legs) == 2:
+            legs[0].oco_id, legs[1].oco_id = legs[1].id, legs[0].id
+        return legs
+
+    def _stop_leg(self, entry: Order, side: str, stop: float, limit: float | None) -> Order:
+        """The stop-loss leg of ``entry``'s group, on ``side``."""
+        return Order(
+            self.book.new_id(), entry.symbol, side, 0.0, None,
+            OrderType.STOP if limit is None else OrderType.STOP_LIMIT, limit, stop, entry.tif,
+            entry.placed_ns, order_class=entry.order_class, parent_id=entry.id, leg="stop_loss",
+        )  # fmt: skip
+
+    def _require(self, feature: str) -> None:
+        """Refuse, before anything is sent, what the session's broker cannot take."""
+        if feature not in getattr(self.broker, "supports", frozenset()):
+            name = getattr(self.broker, "name", type(self.broker).__name__)
+            raise OrderError(
+                f"{feature.replace('_', ' ')} orders are not available through the {name} "
+                'broker: the paper broker (trade_api "paper") has them'
+            )
+
+    def _submit(self, order: Order, legs: list[Order] = ()) -> Order:
+        """Risk checks (an entry with legs, or a pair, as one order), then the broker."""
         self.book.add(order)
+        for leg in legs:
+            self.book.add_leg(order, leg)
         last = self.price(order.symbol)
-        working = [o for o in self.book.working() if o.id != order.id]
+        working = [o for o in self.book.working() if o.id not in (order.id, order.oco_id)]
         refused = risk.check(
             self.config,
             order,
@@ -179,7 +288,16 @@ class Trader:
             self.book.rejections.append(refused)
             self.book.record(order, OrderStatus.REJECTED, order.placed_ns, refused.rule)
             order.reason = refused.message
+            group = self.book.legs(order)
+            if order.oco_id is not None and order.parent_id is None:
+                group.append(self.book.orders[order.oco_id])
+            for other in group:
+                if other.status not in FINAL:
+                    why = f"{order.id} of its group was rejected ({refused.rule})"
+                    self.book.record(other, OrderStatus.REJECTED, order.placed_ns, why)
             return order
+        for leg in legs:
+            self.book.record(leg, OrderStatus.HELD, order.placed_ns)
         self.broker.submit(order, order.placed_ns, last)
         return order
 
@@ -194,24 +312,43 @@ class Trader:
         quantity: float | None = None,
         limit_price: float | None = None,
         stop_price: float | None = None,
+        trail_price: float | None = None,
+        trail_percent: float | None = None,
     ) -> Order:
         """New terms for a working order: the old one is ``replaced`` and a new one, with a new
-        id, goes through the risk checks again (what is filled stays filled)."""
+        id, goes through the risk checks again (what is filled stays filled). An entry's held
+        legs follow it; a leg keeps its place in its pair."""
         old = self._order(order_id)
         if not old.open:
             raise OrderError(f"order {order_id} is {old.status.value}: nothing to replace")
-        now = self.now_ns()
-        self.broker.cancel(old, now, "replaced")
+        if old.status == OrderStatus.HELD:
+            raise OrderError(
+                f"order {order_id} is held until its entry {old.parent_id} fills: replace it "
+                "once it works, or replace the entry"
+            )
         remaining = (old.quantity - old.filled_quantity) if old.quantity is not None else None
         new_quantity = remaining if quantity is None else whole(abs(quantity))
+        trailing = old.type == OrderType.TRAILING_STOP
         limit = old.limit_price if limit_price is None else limit_price
-        stop = old.stop_price if stop_price is None else stop_price
-        _check_prices(old.type, limit, stop)
+        stop = None if trailing else old.stop_price if stop_price is None else stop_price
+        if trailing and stop_price is not None:
+            raise OrderError("a trailing stop's level follows the price: give trail_price or "
+                             "trail_percent")  # fmt: skip
+        if trail_price is not None or trail_percent is not None:
+            trail = (trail_price, trail_percent)
+        else:
+            trail = (old.trail_price, old.trail_percent)
+        order_terms.check_prices(old.type, limit, stop)
+        order_terms.check_trail(old.type, *trail)
+        now = self.now_ns()
+        self.broker.cancel(old, now, "replaced")
         order = Order(
             self.book.new_id(), old.symbol, old.side, new_quantity, old.notional if new_quantity is None else None,
-            old.type, limit, stop, old.tif, now,
+            old.type, limit, stop, old.tif, now, order_class=old.order_class, parent_id=old.parent_id,
+            oco_id=old.oco_id, leg=old.leg, trail_price=trail[0], trail_percent=trail[1],
         )  # fmt: skip
         order.reason = f"replaces {old.id}"
+        self.book.take_place(old, order)  # its pair and its entry's legs now name the new order
         return self._submit(order)
 
     def target_percent(self, symbol: str, percent: float, **order_options) -> Order | None:
@@ -222,7 +359,7 @@ class Trader:
             raise OrderError(f"no price is known for {symbol} yet: wait for its first bar")
         target = math.floor(abs(percent) * self.equity() / price) * (1 if percent >= 0 else -1)
         held = self.portfolio.quantity(symbol)
-        working = sum(o.sign * o.remaining(price) for o in self.book.working(symbol))
+        working = sum(o.sign * o.remaining(price) for o in risk.counted(self.book.working(symbol)))
         difference = whole(target - held - working)
         if difference == 0:
             return None
@@ -301,25 +438,3 @@ class Trader:
         self._told_events += len(events)
         self._told_fills += len(fills)
         return events, fills
-
-
-_ORDER_TYPES = {t.value: t for t in OrderType}
-_TIMES_IN_FORCE = {t.value: t for t in TimeInForce}
-# (needs a limit price, needs a stop price) of each order type
-_PRICES_NEEDED = {
-    OrderType.MARKET: (False, False),
-    OrderType.LIMIT: (True, False),
-    OrderType.STOP: (False, True),
-    OrderType.STOP_LIMIT: (True, True),
-}
-
-
-def _check_prices(order_type: OrderType, limit: float | None, stop: float | None) -> None:
-    needs = _PRICES_NEEDED[order_type]
-    if not needs[0] and not needs[1] and limit is None and stop is None:
-        return  # a market order without prices: nothing to check
-    for name, value, needed in (("limit_price", limit, needs[0]), ("stop_price", stop, needs[1])):
-        if needed and (value is None or not math.isfinite(value) or value <= 0):
-            raise OrderError(f"a {order_type.value} order needs a positive {name}")
-        if not needed and value is not None:
-            raise OrderError(f"a {order_type.value} order takes no {name}")
