@@ -153,18 +153,30 @@ class EveryQuarterHour(Strategy):
         ctx.order(symbol, -held if held else 10)
 
 
-def test_the_same_fills_data_driven_replayed_and_live_on_the_emulator(sample_store, tmp_path):
+def each_kind():
+    from tests.test_alpaca_contingent import EachKind  # brackets, a replace, OCO, trailing
+
+    return EachKind()
+
+
+@pytest.mark.parametrize(
+    ("make", "fills"), [(EveryQuarterHour, 2 * 13), (each_kind, 6)], ids=["simple", "contingent"]
+)
+def test_the_same_fills_data_driven_replayed_and_live_on_the_emulator(
+    sample_store, tmp_path, make, fills
+):
     symbols = ("ALFA", "BRVO")
     day = "2025-07-03"
-    data_driven = run_backtest(config(day, day, symbols), sample_store, EveryQuarterHour())
-    replay = run_backtest(config(day, day, symbols, 2000.0), sample_store, EveryQuarterHour())
+    data_driven = run_backtest(config(day, day, symbols), sample_store, make())
+    replay = run_backtest(config(day, day, symbols, 2000.0), sample_store, make())
     live_cfg = live_config(symbols).model_copy(update={"trading_config": config().trading_config})
     live = run_against_emulator(
-        sample_store, tmp_path, et(8, 30), 3600.0, EveryQuarterHour(), config=live_cfg
+        sample_store, tmp_path, et(8, 30), 3600.0, make(), config=live_cfg
     ).result
     columns = ["time", "symbol", "side", "quantity", "price", "fee"]
     expected = data_driven.tables["fills"].select(columns)
-    assert expected.height == 2 * 13  # 14 quarter hours to 13:00, the last order expires
+    # simple: 14 quarter hours to 13:00, the last order expires
+    assert expected.height == fills
     if replay.tables["overruns"].height == 0:  # no overrun: the same sequence of work
         assert replay.tables["fills"].select(columns).equals(expected)
     assert live.tables["fills"].select(columns).equals(expected)

@@ -13,6 +13,14 @@ orders are read back and any fill not yet booked is booked at Alpaca's average p
 At the start (``reconcile``) the account's cash, positions and open orders are loaded: they are
 the engine's from the first bar, not ignored. Paper by default; real money only with an
 explicit flag.
+
+Contingent orders go as Alpaca's own: a bracket or OTO entry as one request with
+``order_class`` and its ``take_profit``/``stop_loss``, a one-cancels-other pair as one ``oco``
+request, a trailing stop as ``trailing_stop`` with ``trail_price`` or ``trail_percent``. Alpaca
+answers with the legs' ids, which are matched to the engine's legs; the legs' updates (held,
+then new once the entry fills; canceled when the other leg fills) arrive like any order's. A
+replace is Alpaca's replace request (``PATCH``), with its own client order id, so that a retry
+after an unclear failure never replaces twice.
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ from requests.exceptions import RequestException
 
 from adapters.alpaca import sdk
 from adapters.alpaca.keys import AlpacaKeys
+from adapters.alpaca.order_requests import legs_in_order, order_request
 from adapters.alpaca.wire import parse_time
 from simcore.config.models import TradingConfig
 from simcore.errors import DataError
@@ -41,6 +50,7 @@ from simcore.trading.portfolio import Portfolio
 
 # Alpaca's order statuses and trade-update events, in the engine's words
 STATUS = {
+    "held": OrderStatus.HELD,
     "new": OrderStatus.ACCEPTED,
     "accepted": OrderStatus.ACCEPTED,
     "pending_new": OrderStatus.ACCEPTED,
@@ -55,6 +65,7 @@ STATUS = {
 
 class AlpacaBroker:
     name = "alpaca"
+    supports = frozenset({"bracket", "oto", "oco", "trailing_stop"})
 
     def __init__(
         self,
@@ -186,49 +197,80 @@ class AlpacaBroker:
 
     # ------------------------------------------------------------------ orders
     def submit(self, order: Order, now_ns: int, last_price: float | None) -> None:
-        from alpaca.trading.requests import (
-            LimitOrderRequest,
-            MarketOrderRequest,
-            StopLimitOrderRequest,
-            StopOrderRequest,
-        )
-
-        common = {
-            "symbol": order.symbol,
-            "side": order.side,
-            "time_in_force": order.tif.value,
-            "client_order_id": f"simcore-{self.run_tag}-{order.id}",
-        }
-        if order.quantity is not None:
-            common["qty"] = order.quantity
-        else:
-            common["notional"] = round(order.notional, 2)
-        kind = {
-            OrderType.MARKET: (MarketOrderRequest, {}),
-            OrderType.LIMIT: (LimitOrderRequest, {"limit_price": order.limit_price}),
-            OrderType.STOP: (StopOrderRequest, {"stop_price": order.stop_price}),
-            OrderType.STOP_LIMIT: (
-                StopLimitOrderRequest,
-                {"limit_price": order.limit_price, "stop_price": order.stop_price},
-            ),
-        }[order.type]
-        request = kind[0](**common, **kind[1])
+        """One request for the order and its group (legs, or the other leg of a pair)."""
+        client_id = self._client_id(order)
+        group = self._group(order)
+        request = order_request(order, group, client_id)
         try:
-            raw = self._submit_once(request, common["client_order_id"])
+            raw = self._submit_once(lambda: self.client.submit_order(request), client_id)
         except _Refused as refused:
             self.book.rejections.append(refused.rejection(order, now_ns))
             self.book.record(order, OrderStatus.REJECTED, now_ns, "broker")
             order.reason = refused.message
+            for other in group:
+                if other.open:
+                    why = f"{order.id} of its group was rejected by the broker"
+                    self.book.record(other, OrderStatus.REJECTED, now_ns, why)
             return
+        self._take(order, raw)
+        self.book.record(order, OrderStatus.ACCEPTED, now_ns)
+        legs = legs_in_order(raw, group)
+        if len(legs) != len(group):
+            self.errors.append(f"order {order.id}: Alpaca answered {len(legs)} of its legs")
+        for other, leg_raw in zip(group, legs, strict=False):
+            self._take(other, leg_raw)
+            if other.status != OrderStatus.HELD or leg_raw.get("status") != "held":
+                self.book.record(other, OrderStatus.ACCEPTED, now_ns)
+
+    def replace(self, old: Order, new: Order, now_ns: int, last_price: float | None) -> None:
+        """Alpaca's replace request: the old order is ``replaced`` by one with Alpaca's new id
+        (a fill that raced it is booked from the updates; Alpaca then rejects the new one)."""
+        from alpaca.trading.requests import ReplaceOrderRequest
+
+        client_id = self._client_id(new)
+        terms = {"client_order_id": client_id}
+        if new.quantity is not None and new.quantity != old.quantity - old.filled_quantity:
+            terms["qty"] = new.quantity
+        for name in ("limit_price", "stop_price"):
+            if getattr(new, name) != getattr(old, name) and getattr(new, name) is not None:
+                terms[name] = getattr(new, name)
+        if new.type == OrderType.TRAILING_STOP:
+            terms["trail"] = new.trail_price if new.trail_price is not None else new.trail_percent
+        request = ReplaceOrderRequest(**terms)
+        try:
+            raw = self._submit_once(
+                lambda: self.client.replace_order_by_id(old.broker_id, request), client_id
+            )
+        except _Refused as refused:
+            self.book.rejections.append(refused.rejection(new, now_ns))
+            self.book.record(new, OrderStatus.REJECTED, now_ns, "broker")
+            new.reason = refused.message
+            return
+        self._canceling[old.id] = "replaced"
+        if old.open:
+            self.book.record(old, OrderStatus.REPLACED, now_ns, "replaced")
+        self._take(new, raw)
+        self.book.record(new, OrderStatus.ACCEPTED, now_ns)
+
+    def _client_id(self, order: Order) -> str:
+        return f"simcore-{self.run_tag}-{order.id}"
+
+    def _group(self, order: Order) -> list[Order]:
+        """The orders that go in ``order``'s request: its legs, or its pair's other leg."""
+        if order.oco_id is not None and order.parent_id is None:
+            return [self.book.orders[order.oco_id]]
+        return self.book.legs(order)
+
+    def _take(self, order: Order, raw: dict) -> None:
         order.broker_id = raw["id"]
         self._by_broker[order.broker_id] = order
-        self.book.record(order, OrderStatus.ACCEPTED, now_ns)
 
-    def _submit_once(self, request, client_id: str) -> dict:
-        """Submit; after an unclear failure, ask for the client order id before sending again."""
+    def _submit_once(self, send: Callable[[], dict], client_id: str) -> dict:
+        """Send (a submission or a replace); after an unclear failure, ask for the client
+        order id before sending again."""
         for attempt in range(self.retries + 1):
             try:
-                return self.client.submit_order(request)
+                return send()
             except APIError as exc:
                 status = exc.status_code
                 if status in (401, 403) and "buying power" not in str(exc):
@@ -331,6 +373,12 @@ class AlpacaBroker:
         # when it happened: the update's time, else the order's last change at Alpaca
         stamp = (update or {}).get("timestamp") or raw.get("updated_at")
         time_ns = parse_time(stamp) if stamp else self.now_ns()
+        if order.status == OrderStatus.HELD and raw.get("status") not in (None, "held"):
+            order.quantity = float(raw["qty"]) if raw.get("qty") else order.quantity
+            self.book.record(order, OrderStatus.ACCEPTED, time_ns, "its entry filled")
+        if order.type == OrderType.TRAILING_STOP and raw.get("stop_price"):
+            order.stop_price = float(raw["stop_price"])  # Alpaca's level, following its hwm
+            order.trail_extreme = float(raw["hwm"]) if raw.get("hwm") else order.trail_extreme
         filled = float(raw.get("filled_qty") or 0)
         if filled > order.filled_quantity:
             self._book_fill(order, filled, raw, update, time_ns)

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 
 from simcore.config.models import TradingConfig
-from simcore.trading.orders import Order, OrderBook, OrderEvent
+from simcore.trading.orders import Order, OrderBook, OrderEvent, OrderStatus
 from simcore.trading.paper import PaperBroker
 from simcore.trading.portfolio import Portfolio
 
@@ -43,6 +43,7 @@ class PaperDesk:
         self.lock = threading.Lock()
         self.clock_ns = clock_ns
         self.market_ns = 0  # the end of the last bar published
+        self.last_close: dict[str, float] = {}  # each symbol's last published close
         self._announced = 0  # order events handed to announce so far
 
     def now_ns(self) -> int:
@@ -51,10 +52,21 @@ class PaperDesk:
         clock = self.clock_ns()
         return self.market_ns if clock - self.market_ns < 2 * BAR_NS else clock
 
-    def place(self, order: Order) -> None:
-        """A new order, working from now (the caller holds the lock)."""
+    def place(self, order: Order, legs: list[Order] = ()) -> None:
+        """A new order, working from now, with its held legs (the caller holds the lock; a
+        pair's other leg is in the book already)."""
         self.book.add(order)
-        self.broker.submit(order, order.placed_ns, None)
+        for leg in legs:
+            self.book.add_leg(order, leg)
+            self.book.record(leg, OrderStatus.HELD, order.placed_ns)
+        self.broker.submit(order, order.placed_ns, self.last_close.get(order.symbol))
+        self.publish()
+
+    def replace(self, old: Order, new: Order) -> None:
+        """``new`` takes ``old``'s place in its group and works from now (the lock is held)."""
+        self.book.add(new)
+        self.book.take_place(old, new)
+        self.broker.replace(old, new, new.placed_ns, self.last_close.get(new.symbol))
         self.publish()
 
     def cancel(self, order: Order, reason: str) -> None:
@@ -65,6 +77,7 @@ class PaperDesk:
         """A bar the emulator publishes: working orders of its symbol may fill on it."""
         with self.lock:
             self.market_ns = max(self.market_ns, row["ns"] + BAR_NS)
+            self.last_close[row["symbol"]] = row["close"]
             self.broker.on_bar(
                 row["symbol"],
                 row["ns"],

@@ -188,6 +188,12 @@ class SchwabBroker:
         )
         self.book.record(order, OrderStatus.REJECTED, now_ns, "broker")
 
+    def replace(self, old: Order, new: Order, now_ns: int, last_price: float | None) -> None:
+        """A cancel, then the new order (not Schwab's replace request: a fill of the old order
+        that comes first is booked, and the new order is sent all the same)."""
+        self.cancel(old, now_ns, "replaced")
+        self.submit(new, now_ns, last_price)
+
     def cancel(self, order: Order, now_ns: int, reason: str = "") -> None:
         if not order.open or not order.broker_id:
             return

@@ -1,9 +1,11 @@
 """The trading side of the contract with the outside world: where the Trader's orders go.
 
 * ``Broker`` — what the ``Trader`` sends orders to after its risk checks: ``submit``,
-  ``cancel`` (a replace is a cancel with reason ``"replaced"`` and a new order), and
-  ``end_session`` (DAY orders end with the session). The paper broker is one (it also takes
-  ``on_bar``).
+  ``cancel``, ``replace`` (new terms: the old order ends ``replaced``, the new one works; a
+  venue with a replace request keeps it one request) and ``end_session`` (DAY orders end with
+  the session). ``supports`` names the contingent kinds it takes (``bracket``, ``oto``,
+  ``oco``, ``trailing_stop``): the Trader refuses the others before sending. The paper broker
+  is one (it also takes ``on_bar``).
 * ``AccountBroker`` — a broker of the outside world (an adapter): ``start`` loads the account
   (cash, positions, open orders: reconciliation) and listens for order updates, ``poll``
   applies them on the engine's thread, ``stop`` closes the stream.
@@ -48,6 +50,7 @@ class Broker(Protocol):
 
     def submit(self, order: Order, now_ns: int, last_price: float | None) -> None: ...
     def cancel(self, order: Order, now_ns: int, reason: str = "") -> None: ...
+    def replace(self, old: Order, new: Order, now_ns: int, last_price: float | None) -> None: ...
     def end_session(self, close_ns: int) -> None: ...
 
 

@@ -104,6 +104,10 @@ class TradingContext:
     def open_orders(self, symbol: str | None = None) -> list[Order]:
         return self.trader.book.working(symbol)
 
+    def legs(self, entry: Order) -> list[Order]:
+        """The exit legs of a bracket or OTO entry (held, working or done)."""
+        return self.trader.book.legs(entry)
+
     @property
     def cash(self) -> float:
         return self.trader.portfolio.cash

@@ -81,6 +81,11 @@ def _size_legs(
     """Every leg holds what the entry filled less what the legs closed; held legs start working
     (from ``active_from``) once there is something to hold."""
     left = whole(parent.filled_quantity - sum(leg.filled_quantity for leg in legs))
+    if left <= 0 and not parent.open:  # nothing left to close, and nothing more will come
+        for leg in legs:
+            if leg.status not in FINAL:
+                record(leg, OrderStatus.CANCELED, time_ns, "the position it closes is closed")
+        return
     for leg in legs:
         if leg.status in FINAL:
             continue
@@ -88,10 +93,6 @@ def _size_legs(
         if leg.status == OrderStatus.HELD and left > 0 and active_from is not None:
             leg.active_ns = active_from
             record(leg, OrderStatus.ACCEPTED, time_ns, f"its entry {parent.id} filled")
-    if left <= 0 and not parent.open:
-        for leg in legs:
-            if leg.status not in FINAL:
-                record(leg, OrderStatus.CANCELED, time_ns, "the position it closes is closed")
 
 
 def _size_pair(book: OrderBook, order: Order, time_ns: int, record: Record) -> None:

@@ -8,11 +8,22 @@ from __future__ import annotations
 
 import math
 
-from simcore.trading.orders import OrderType, TimeInForce
+from simcore.trading.orders import Order, OrderType, TimeInForce
 
 
 class OrderError(ValueError):
     """An order the strategy asked for does not make sense (its own mistake, not a risk rule)."""
+
+
+def require(broker: object, feature: str) -> None:
+    """Refuse, before anything is sent, what the session's broker cannot take (its
+    ``supports``: bracket, oto, oco, trailing_stop)."""
+    if feature not in getattr(broker, "supports", frozenset()):
+        name = getattr(broker, "name", type(broker).__name__)
+        raise OrderError(
+            f"{feature.replace('_', ' ')} orders are not available through the {name} "
+            'broker: the paper broker (trade_api "paper") has them'
+        )
 
 
 ORDER_TYPES = {t.value: t for t in OrderType}
@@ -90,3 +101,22 @@ def check_prices(order_type: OrderType, limit: float | None, stop: float | None)
             raise OrderError(f"a {order_type.value} order needs a positive {name}")
         if not needed and value is not None:
             raise OrderError(f"a {order_type.value} order takes no {name}")
+
+
+def take_profit_leg(order_id: str, entry: Order, side: str, limit: float) -> Order:
+    """The take-profit leg of ``entry``'s group: a limit on ``side``, sized when it works."""
+    return Order(
+        order_id, entry.symbol, side, 0.0, None, OrderType.LIMIT, limit, None, entry.tif,
+        entry.placed_ns, order_class=entry.order_class, parent_id=entry.id, leg="take_profit",
+    )  # fmt: skip
+
+
+def stop_loss_leg(
+    order_id: str, entry: Order, side: str, stop: float, limit: float | None
+) -> Order:
+    """The stop-loss leg of ``entry``'s group: a stop (a stop-limit with ``limit``)."""
+    return Order(
+        order_id, entry.symbol, side, 0.0, None,
+        OrderType.STOP if limit is None else OrderType.STOP_LIMIT, limit, stop, entry.tif,
+        entry.placed_ns, order_class=entry.order_class, parent_id=entry.id, leg="stop_loss",
+    )  # fmt: skip

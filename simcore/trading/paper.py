@@ -73,6 +73,12 @@ class PaperBroker:
         ):
             self._fill(order, last_price, now_ns, None, on_bar=False)
 
+    def replace(self, old: Order, new: Order, now_ns: int, last_price: float | None) -> None:
+        """``new`` takes ``old``'s place (the Trader has checked it): ``old`` is replaced,
+        ``new`` works from now."""
+        self.cancel(old, now_ns, "replaced")
+        self.submit(new, now_ns, last_price)
+
     def cancel(self, order: Order, now_ns: int, reason: str = "") -> None:
         if order.open:
             kind = OrderStatus.REPLACED if reason == "replaced" else OrderStatus.CANCELED

@@ -169,9 +169,9 @@ class Trader:
             else OrderClass.OTO
         )  # fmt: skip
         if order_class != OrderClass.SIMPLE:
-            self._require(order_class.value)
+            order_terms.require(self.broker, order_class.value)
         if order_type == OrderType.TRAILING_STOP:
-            self._require("trailing_stop")
+            order_terms.require(self.broker, "trailing_stop")
             if self.price(symbol) is None:
                 raise OrderError(
                     f"a trailing stop starts from the last price: {symbol} has none yet"
@@ -214,15 +214,18 @@ class Trader:
         time_in_force = order_terms.TIMES_IN_FORCE.get(tif) if isinstance(tif, str) else None
         if time_in_force is None:
             raise OrderError(f"{tif!r} is not a time in force: day, gtc or ioc")
-        self._require("oco")
+        order_terms.require(self.broker, "oco")
         side = "buy" if quantity > 0 else "sell"
         order_terms.check_exit_prices(side, take_profit, stop_loss, stop_loss_limit, None)
         first = Order(self.book.new_id(), symbol, side, whole(abs(quantity)), None,
                       OrderType.LIMIT, take_profit, None, time_in_force, self.now_ns(),
                       order_class=OrderClass.OCO, leg="take_profit")  # fmt: skip
-        second = self._stop_leg(first, side, stop_loss, stop_loss_limit)
+        second = order_terms.stop_loss_leg(
+            self.book.new_id(), first, side, stop_loss, stop_loss_limit
+        )
         second.quantity, second.parent_id = first.quantity, None
         first.oco_id, second.oco_id = second.id, first.id
+        self.book.add(first)
         self.book.add(second)
         self._submit(first)
         return first, second
@@ -241,32 +244,17 @@ class Trader:
         legs = []
         if take_profit is not None:
             legs.append(
-                Order(self.book.new_id(), entry.symbol, exit_side, 0.0, None, OrderType.LIMIT,
-                      take_profit, None, entry.tif, entry.placed_ns, order_class=entry.order_class,
-                      parent_id=entry.id, leg="take_profit")
-            )  # fmt: skip
+                order_terms.take_profit_leg(self.book.new_id(), entry, exit_side, take_profit)
+            )
         if stop_loss is not None:
-            legs.append(self._stop_leg(entry, exit_side, stop_loss, stop_loss_limit))
+            legs.append(
+                order_terms.stop_loss_leg(
+                    self.book.new_id(), entry, exit_side, stop_loss, stop_loss_limit
+                )
+            )
         if len(legs) == 2:
             legs[0].oco_id, legs[1].oco_id = legs[1].id, legs[0].id
         return legs
-
-    def _stop_leg(self, entry: Order, side: str, stop: float, limit: float | None) -> Order:
-        """The stop-loss leg of ``entry``'s group, on ``side``."""
-        return Order(
-            self.book.new_id(), entry.symbol, side, 0.0, None,
-            OrderType.STOP if limit is None else OrderType.STOP_LIMIT, limit, stop, entry.tif,
-            entry.placed_ns, order_class=entry.order_class, parent_id=entry.id, leg="stop_loss",
-        )  # fmt: skip
-
-    def _require(self, feature: str) -> None:
-        """Refuse, before anything is sent, what the session's broker cannot take."""
-        if feature not in getattr(self.broker, "supports", frozenset()):
-            name = getattr(self.broker, "name", type(self.broker).__name__)
-            raise OrderError(
-                f"{feature.replace('_', ' ')} orders are not available through the {name} "
-                'broker: the paper broker (trade_api "paper") has them'
-            )
 
     def _submit(self, order: Order, legs: list[Order] = ()) -> Order:
         """Risk checks (an entry with legs, or a pair, as one order), then the broker."""
@@ -274,7 +262,20 @@ class Trader:
         for leg in legs:
             self.book.add_leg(order, leg)
         last = self.price(order.symbol)
-        working = [o for o in self.book.working() if o.id not in (order.id, order.oco_id)]
+        if self._refused(order, last, (order.id, order.oco_id)):
+            return order
+        for leg in legs:
+            self.book.record(leg, OrderStatus.HELD, order.placed_ns)
+        self.broker.submit(order, order.placed_ns, last)
+        return order
+
+    def _refused(
+        self, order: Order, last: float | None, leave_out: tuple, group: bool = True
+    ) -> bool:
+        """The risk checks, without the working orders ``leave_out`` names: a refusal is
+        recorded on the order and (``group``) on the rest of its group: its legs, the other
+        leg of its pair."""
+        working = [o for o in self.book.working() if o.id not in leave_out]
         refused = risk.check(
             self.config,
             order,
@@ -284,22 +285,21 @@ class Trader:
             self.prices,
             order.placed_ns,
         )
-        if refused is not None:
-            self.book.rejections.append(refused)
-            self.book.record(order, OrderStatus.REJECTED, order.placed_ns, refused.rule)
-            order.reason = refused.message
-            group = self.book.legs(order)
-            if order.oco_id is not None and order.parent_id is None:
-                group.append(self.book.orders[order.oco_id])
-            for other in group:
-                if other.status not in FINAL:
-                    why = f"{order.id} of its group was rejected ({refused.rule})"
-                    self.book.record(other, OrderStatus.REJECTED, order.placed_ns, why)
-            return order
-        for leg in legs:
-            self.book.record(leg, OrderStatus.HELD, order.placed_ns)
-        self.broker.submit(order, order.placed_ns, last)
-        return order
+        if refused is None:
+            return False
+        self.book.rejections.append(refused)
+        self.book.record(order, OrderStatus.REJECTED, order.placed_ns, refused.rule)
+        order.reason = refused.message
+        if not group:
+            return True
+        others = self.book.legs(order)
+        if order.oco_id is not None and order.parent_id is None:
+            others.append(self.book.orders[order.oco_id])
+        for other in others:
+            if other.status not in FINAL:
+                why = f"{order.id} of its group was rejected ({refused.rule})"
+                self.book.record(other, OrderStatus.REJECTED, order.placed_ns, why)
+        return True
 
     def cancel(self, order_id: str) -> None:
         order = self._order(order_id)
@@ -341,15 +341,19 @@ class Trader:
         order_terms.check_prices(old.type, limit, stop)
         order_terms.check_trail(old.type, *trail)
         now = self.now_ns()
-        self.broker.cancel(old, now, "replaced")
         order = Order(
             self.book.new_id(), old.symbol, old.side, new_quantity, old.notional if new_quantity is None else None,
             old.type, limit, stop, old.tif, now, order_class=old.order_class, parent_id=old.parent_id,
             oco_id=old.oco_id, leg=old.leg, trail_price=trail[0], trail_percent=trail[1],
         )  # fmt: skip
         order.reason = f"replaces {old.id}"
+        self.book.add(order)
+        last = self.price(order.symbol)
+        if self._refused(order, last, (order.id, old.id, old.oco_id), group=False):
+            return order  # the old order (and its group) keeps working on its terms
         self.book.take_place(old, order)  # its pair and its entry's legs now name the new order
-        return self._submit(order)
+        self.broker.replace(old, order, now, last)
+        return order
 
     def target_percent(self, symbol: str, percent: float, **order_options) -> Order | None:
         """Hold ``percent`` of equity in ``symbol`` (whole shares, at the last price): one order
