@@ -31,6 +31,8 @@ class EachKind(Strategy):
     flat, ALFA bought again and an OCO pair placed under it."""
 
     subscriptions = ("1m",)
+    trailing = True
+    replace_leg = True
 
     def on_start(self, ctx):
         self.entry = None
@@ -44,7 +46,7 @@ class EachKind(Strategy):
                 self.entry = ctx.buy(
                     "ALFA", 10, take_profit=round(close + 0.4, 2), stop_loss=round(close - 0.4, 2)
                 )
-            if at == FROM + 4 * MINUTE:
+            if at == FROM + 4 * MINUTE and self.replace_leg:
                 for leg in ctx.legs(self.entry):
                     if leg.leg == "stop_loss" and leg.status == OrderStatus.ACCEPTED:
                         ctx.replace(leg.id, stop_price=round(close - 0.04, 2))
@@ -58,7 +60,7 @@ class EachKind(Strategy):
         if symbol == "BRVO":
             if at == FROM:
                 ctx.buy("BRVO", 10)
-            if at == FROM + 2 * MINUTE and ctx.position("BRVO").quantity:
+            if at == FROM + 2 * MINUTE and ctx.position("BRVO").quantity and self.trailing:
                 ctx.sell("BRVO", 10, type="trailing_stop", trail_price=0.08)
 
 

@@ -220,9 +220,11 @@ def test_a_broker_without_contingent_orders_refuses_them_before_sending():
     desk = Desk()
     desk.trader.broker.supports = frozenset()
     desk.trader.broker.name = "alpaca"
-    with pytest.raises(OrderError, match="bracket orders are not available through the alpaca"):
+    with pytest.raises(
+        OrderError, match="A bracket order is not available through the alpaca broker"
+    ):
         desk.trader.order("AAA", 10, take_profit=105.0, stop_loss=95.0)
-    with pytest.raises(OrderError, match="trailing stop orders are not available"):
+    with pytest.raises(OrderError, match="A trailing stop is not available"):
         desk.trader.order("AAA", 10, type="trailing_stop", trail_price=1.0)
 
 

@@ -65,7 +65,7 @@ STATUS = {
 
 class AlpacaBroker:
     name = "alpaca"
-    supports = frozenset({"bracket", "oto", "oco", "trailing_stop"})
+    supports = frozenset({"bracket", "oto", "oco", "trailing_stop", "replace_leg"})
 
     def __init__(
         self,

@@ -3,8 +3,8 @@ positions and the account.
 
 The engine's ``Trader`` checks every order against ``trading_config`` first; this broker then
 places it in the account schwab-py names by its hash. Schwab has no order-update stream here
-and no client order ids: ``poll`` reads the working orders back every ``poll_seconds`` and books
-each new execution leg at its own quantity, price and time. A placement whose answer was lost
+and no client order ids: ``poll`` reads the working orders back every ``poll_seconds`` of
+session time and books each new execution leg at its own quantity, price and time. A placement whose answer was lost
 (5xx, 429, a dropped connection) is looked up among the account's orders before it is sent
 again, by symbol, instruction, quantity and entry time, so that a retry is never a second order.
 At the start the cash, positions and working orders are loaded (reconciliation). Day orders
@@ -14,6 +14,7 @@ still working at the close are canceled and recorded expired, as in a backtest.
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -22,6 +23,7 @@ import httpx
 from schwab.client import Client
 
 from adapters.schwab.credentials import LOGIN_FLOW
+from adapters.schwab.orders import DURATIONS, TYPES, leaves, order_spec
 from simcore.config.models import TradingConfig
 from simcore.errors import DataError
 from simcore.providers import CredentialsRejected
@@ -30,22 +32,20 @@ from simcore.trading.orders import (
     Order,
     OrderBook,
     OrderStatus,
-    OrderType,
     Rejection,
     TimeInForce,
 )
 from simcore.trading.portfolio import Portfolio
 
-TYPES = {OrderType.MARKET: "MARKET", OrderType.LIMIT: "LIMIT", OrderType.STOP: "STOP",
-         OrderType.STOP_LIMIT: "STOP_LIMIT"}  # fmt: skip
-DURATIONS = {TimeInForce.DAY: "DAY", TimeInForce.GTC: "GOOD_TILL_CANCEL",
-             TimeInForce.IOC: "IMMEDIATE_OR_CANCEL"}  # fmt: skip
 CLOSED = {"CANCELED": OrderStatus.CANCELED, "EXPIRED": OrderStatus.EXPIRED,
           "REJECTED": OrderStatus.REJECTED, "REPLACED": OrderStatus.REPLACED}  # fmt: skip
 
 
 class SchwabBroker:
     name = "schwab"
+    # TRIGGER and OCO strategies. Refused before sending: trailing stops (Schwab's are not
+    # sent from here) and replacing a leg (a cancel and a new order would leave its group)
+    supports = frozenset({"bracket", "oto", "oco"})
 
     def __init__(
         self,
@@ -68,7 +68,8 @@ class SchwabBroker:
         self._by_schwab: dict[int, Order] = {}
         self._legs: dict[str, int] = {}  # order id -> execution legs booked
         self._closing: dict[str, int] = {}
-        self._last_poll = 0.0
+        self._replacing: set[str] = set()  # canceled to be replaced: REPLACED then
+        self._last_poll = -math.inf  # session seconds of the last poll
         self.errors: list[str] = []
 
     # ------------------------------------------------------------------ lifecycle
@@ -93,9 +94,11 @@ class SchwabBroker:
             p.quantity = float(held["longQuantity"]) - float(held["shortQuantity"])
             p.average_price = float(held["averagePrice"])
         orders = self._json(self.client.get_orders_for_account(self.account_hash))
-        for raw in orders:
+        for raw in [leaf for top in orders for leaf in leaves(top)]:
             if raw["status"] not in ("WORKING", "PENDING_ACTIVATION", "QUEUED", "ACCEPTED"):
                 continue
+            if int(raw["orderId"]) in self._by_schwab:
+                continue  # listed both alone and inside its strategy
             leg = raw["orderLegCollection"][0]
             order = Order(
                 self.book.new_id(), leg["instrument"]["symbol"],
@@ -116,32 +119,52 @@ class SchwabBroker:
 
     # ------------------------------------------------------------------ orders
     def submit(self, order: Order, now_ns: int, last_price: float | None) -> None:
-        spec = {
-            "orderType": TYPES[order.type],
-            "session": "NORMAL",
-            "duration": DURATIONS[order.tif],
-            "orderStrategyType": "SINGLE",
-            "orderLegCollection": [{
-                "instruction": "BUY" if order.side == "buy" else "SELL",
-                "quantity": order.quantity,
-                "instrument": {"symbol": order.symbol, "assetType": "EQUITY"},
-            }],
-        }  # fmt: skip
-        if order.limit_price is not None:
-            spec["price"] = order.limit_price
-        if order.stop_price is not None:
-            spec["stopPrice"] = order.stop_price
+        """One placement for the order and its group (legs, or its pair's other order); the
+        orders inside are matched to the engine's from Schwab's view of the placement."""
+        group = self._group(order)
         if order.quantity is None:
-            self._refuse(order, now_ns, 0, "Schwab orders are in shares: notional is not sent")
+            self._refuse(
+                order, group, now_ns, 0, "Schwab orders are in shares: notional is not sent"
+            )
             return
+        number = self._place(order, group, now_ns)
+        if number is None:
+            return
+        pair = order.parent_id is None and order.oco_id is not None
+        if not group:
+            self._take(order, number)
+        else:
+            raw = self._json(self.client.get_order(number, self.account_hash))
+            inside = list(leaves(raw))
+            ours = ([order] if pair else []) + group
+            if not pair:
+                self._take(order, number)
+                inside = inside[1:]
+            for mine, theirs in zip(ours, inside, strict=False):
+                self._take(mine, int(theirs["orderId"]))
+        self.book.record(order, OrderStatus.ACCEPTED, now_ns)
+        if pair:
+            self.book.record(group[0], OrderStatus.ACCEPTED, now_ns)
+
+    def _group(self, order: Order) -> list[Order]:
+        if order.parent_id is None and order.oco_id is not None:
+            return [self.book.orders[order.oco_id]]
+        return self.book.legs(order)
+
+    def _take(self, order: Order, number: int) -> None:
+        order.broker_id = str(number)
+        self._by_schwab[number] = order
+
+    def _place(self, order: Order, group: list[Order], now_ns: int) -> int | None:
+        """Place the spec; after an unclear failure, look for it before placing again."""
+        spec = order_spec(order, group)
         for attempt in range(self.retries + 1):
             try:
                 response = self.client.place_order(self.account_hash, spec)
             except httpx.HTTPError:
                 response = None
             if response is not None and response.status_code in (200, 201):
-                number = int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
-                break
+                return int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
             if response is not None and response.status_code in (401, 403):
                 raise CredentialsRejected(
                     f"Schwab refused the token ({response.status_code}): {LOGIN_FLOW}"
@@ -151,18 +174,13 @@ class SchwabBroker:
                 and 400 <= response.status_code < 500
                 and response.status_code != 429
             ):
-                self._refuse(order, now_ns, response.status_code, response.text[:200])
-                return
+                self._refuse(order, group, now_ns, response.status_code, response.text[:200])
+                return None
             taken = self._placed_since(order)
             if taken is not None:
-                number = taken
-                break
+                return taken
             self.sleep(min(10.0, 0.5 * 2**attempt))
-        else:
-            raise DataError(f"Schwab did not take order {order.id} after {self.retries} retries")
-        order.broker_id = str(number)
-        self._by_schwab[number] = order
-        self.book.record(order, OrderStatus.ACCEPTED, now_ns)
+        raise DataError(f"Schwab did not take order {order.id} after {self.retries} retries")
 
     def _placed_since(self, order: Order) -> int | None:
         """An order of the account entered for this one whose answer was lost, if any."""
@@ -171,22 +189,31 @@ class SchwabBroker:
         except (DataError, httpx.HTTPError):
             return None
         for raw in orders:
-            leg = raw["orderLegCollection"][0]
+            first = next(leaves(raw), None)  # an OCO pair: its first order
+            if first is None:
+                continue
+            leg = first["orderLegCollection"][0]
             if (
                 int(raw["orderId"]) not in self._by_schwab
                 and leg["instrument"]["symbol"] == order.symbol
                 and leg["instruction"].startswith("BUY" if order.side == "buy" else "SELL")
-                and float(raw["quantity"]) == order.quantity
+                and float(first["quantity"]) == order.quantity
             ):
                 return int(raw["orderId"])
         return None
 
-    def _refuse(self, order: Order, now_ns: int, status: int, message: str) -> None:
+    def _refuse(
+        self, order: Order, group: list[Order], now_ns: int, status: int, message: str
+    ) -> None:
         order.reason = message
         self.book.rejections.append(
             Rejection(order.id, order.symbol, now_ns, "broker", 0.0, float(status), message)
         )
         self.book.record(order, OrderStatus.REJECTED, now_ns, "broker")
+        for other in group:
+            if other.open:
+                why = f"{order.id} of its group was rejected by the broker"
+                self.book.record(other, OrderStatus.REJECTED, now_ns, why)
 
     def replace(self, old: Order, new: Order, now_ns: int, last_price: float | None) -> None:
         """A cancel, then the new order (not Schwab's replace request: a fill of the old order
@@ -202,6 +229,8 @@ class SchwabBroker:
         except httpx.HTTPError as exc:
             self.errors.append(f"cancel {order.id}: {exc}")
             return
+        if reason == "replaced":
+            self._replacing.add(order.id)
         self._refresh(order)  # a fill that came first is booked first
         if order.open:
             kind = OrderStatus.REPLACED if reason == "replaced" else OrderStatus.CANCELED
@@ -219,9 +248,10 @@ class SchwabBroker:
 
     # ------------------------------------------------------------------ updates
     def poll(self, force: bool = False) -> None:
-        """Read the working orders back (every ``poll_seconds``): new execution legs are
-        booked as fills, closed orders recorded."""
-        now = time.monotonic()
+        """Read the working orders back (every ``poll_seconds`` of session time: a rehearsal
+        at 150 times the clock asks as often per session minute as a live session): new
+        execution legs are booked as fills, closed orders recorded."""
+        now = self.now_ns() / 1e9
         if not force and now - self._last_poll < self.poll_seconds:
             return
         self._last_poll = now
@@ -236,14 +266,30 @@ class SchwabBroker:
             self.errors.append(f"order {order.id}: {exc}")
             return
         self._book_legs(order, raw)
+        self._wake_legs(order, raw)
         closed = CLOSED.get(raw["status"])
         if closed is not None and order.open:
-            if closed == OrderStatus.CANCELED and order.id in self._closing:
+            if closed == OrderStatus.CANCELED and order.id in self._replacing:
+                self.book.record(order, OrderStatus.REPLACED, self.now_ns(), "replaced")
+            elif closed == OrderStatus.CANCELED and order.id in self._closing:
                 self.book.record(
                     order, OrderStatus.EXPIRED, self._closing[order.id], "the session closed"
                 )
             else:
                 self.book.record(order, closed, self.now_ns(), raw["status"].lower())
+
+    def _wake_legs(self, entry: Order, raw: dict) -> None:
+        """Legs Schwab has started working since the entry filled: working in the engine too,
+        from the entry's last fill, for the quantity Schwab gives them."""
+        for child in list(leaves(raw))[1:]:
+            leg = self._by_schwab.get(int(child["orderId"]))
+            if leg is None or leg.status != OrderStatus.HELD:
+                continue
+            if child["status"] != "AWAITING_PARENT_ORDER":
+                leg.quantity = float(child["quantity"])
+                filled_at = [f.time_ns for f in self.book.fills if f.order_id == entry.id]
+                when = filled_at[-1] if filled_at else self.now_ns()
+                self.book.record(leg, OrderStatus.ACCEPTED, when, f"its entry {entry.id} filled")
 
     def _book_legs(self, order: Order, raw: dict) -> None:
         legs = [

@@ -15,14 +15,24 @@ class OrderError(ValueError):
     """An order the strategy asked for does not make sense (its own mistake, not a risk rule)."""
 
 
+FEATURES = {  # what a broker's ``supports`` may name, as a refusal says it
+    "bracket": "a bracket order",
+    "oto": "an OTO order",
+    "oco": "an OCO pair",
+    "trailing_stop": "a trailing stop",
+    "replace_leg": "replacing a leg of a bracket, OTO or OCO group",
+}
+
+
 def require(broker: object, feature: str) -> None:
-    """Refuse, before anything is sent, what the session's broker cannot take (its
-    ``supports``: bracket, oto, oco, trailing_stop)."""
+    """Refuse, before anything is sent, what the session's broker cannot do (its
+    ``supports`` names what it can: ``FEATURES``)."""
     if feature not in getattr(broker, "supports", frozenset()):
         name = getattr(broker, "name", type(broker).__name__)
+        what = FEATURES[feature]
         raise OrderError(
-            f"{feature.replace('_', ' ')} orders are not available through the {name} "
-            'broker: the paper broker (trade_api "paper") has them'
+            f"{what[0].upper()}{what[1:]} is not available through the {name} broker: the "
+            'paper broker (trade_api "paper") and Alpaca have it'
         )
 
 

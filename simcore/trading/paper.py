@@ -46,7 +46,7 @@ ENDED_UNFILLED = frozenset({OrderStatus.CANCELED, OrderStatus.EXPIRED, OrderStat
 class PaperBroker:
     name = "paper"
     # the order classes and types beyond simple market/limit/stop orders that it takes
-    supports = frozenset({"bracket", "oto", "oco", "trailing_stop"})
+    supports = frozenset({"bracket", "oto", "oco", "trailing_stop", "replace_leg"})
 
     def __init__(self, config: TradingConfig, book: OrderBook, portfolio: Portfolio):
         self.config = config

@@ -321,6 +321,8 @@ class Trader:
         old = self._order(order_id)
         if not old.open:
             raise OrderError(f"order {order_id} is {old.status.value}: nothing to replace")
+        if old.parent_id is not None or old.oco_id is not None:
+            order_terms.require(self.broker, "replace_leg")
         if old.status == OrderStatus.HELD:
             raise OrderError(
                 f"order {order_id} is held until its entry {old.parent_id} fills: replace it "
