@@ -33,6 +33,7 @@ ENGINES = {
     "backtrader": "benchmarks.engines.backtrader_engine",
     "polars-limit": "benchmarks.engines.polars_limit",
     "simcore-orders": "benchmarks.engines.simcore_orders",
+    "simcore-brackets": "benchmarks.engines.simcore_brackets",
 }
 
 

@@ -105,12 +105,19 @@ def test_an_entry_that_ends_unfilled_cancels_its_legs():
     assert take.reason == f"its entry {entry.id} was expired unfilled"
 
 
-def test_a_rejected_entry_rejects_its_legs():
+def test_a_refused_bracket_is_refused_whole_and_its_legs_never_made():
     desk = Desk()
     entry = desk.trader.order("AAA", 1000, take_profit=105.0, stop_loss=95.0)  # 100,000 > 10,000
-    take, stop = legs(desk, entry)
-    assert statuses(desk, entry, take, stop) == ["rejected", "rejected", "rejected"]
-    assert take.reason == f"{entry.id} of its group was rejected (max_per_trade)"
+    assert (entry.status, entry.order_class) == ("rejected", "bracket")
+    assert desk.trader.book.rejections[-1].rule == "max_per_trade"
+    assert desk.trader.book.legs(entry) == [] and list(desk.trader.book.orders) == [entry.id]
+
+
+def test_a_refused_oco_pair_rejects_both_legs():
+    desk = Desk()
+    take, stop = desk.trader.oco("AAA", 1000, take_profit=95.0, stop_loss=105.0)  # a buy pair
+    assert statuses(desk, take, stop) == ["rejected", "rejected"]
+    assert stop.reason == f"{take.id} of its group was rejected (max_per_trade)"
 
 
 def test_a_bracket_is_checked_once_as_its_entry():

@@ -171,6 +171,8 @@ class OrderBook:
     rejections: list[Rejection] = field(default_factory=list)
     _open: dict[str, Order] = field(default_factory=dict)  # the working orders, by id
     _legs: dict[str, list[str]] = field(default_factory=dict)  # an entry's legs, by its id
+    _by_symbol: dict[str, dict[str, Order]] = field(default_factory=dict)  # working, per symbol
+    _committing: dict[str, Order] = field(default_factory=dict)  # working, not legs
     _next: int = 1
 
     def new_id(self) -> str:
@@ -186,10 +188,18 @@ class OrderBook:
         order.status = kind
         if detail:
             order.reason = detail
-        if kind in FINAL or kind == OrderStatus.HELD:
-            self._open.pop(order.id, None)
-        else:
+        if kind in FINAL or kind is OrderStatus.HELD:
+            if self._open.pop(order.id, None) is not None:
+                of_symbol = self._by_symbol[order.symbol]
+                del of_symbol[order.id]
+                if not of_symbol:
+                    del self._by_symbol[order.symbol]
+                self._committing.pop(order.id, None)
+        elif order.id not in self._open:
             self._open[order.id] = order
+            self._by_symbol.setdefault(order.symbol, {})[order.id] = order
+            if order.parent_id is None:
+                self._committing[order.id] = order
         self.events.append(
             OrderEvent(order.id, order.symbol, kind.value, time_ns, order.filled_quantity, detail)
         )
@@ -203,11 +213,25 @@ class OrderBook:
         return len(self._open)
 
     def working(self, symbol: str | None = None) -> list[Order]:
-        return [o for o in self._open.values() if symbol is None or o.symbol == symbol]
+        """The working orders (of ``symbol``), in the order they started working."""
+        if symbol is None:
+            return list(self._open.values())
+        of_symbol = self._by_symbol.get(symbol)
+        return list(of_symbol.values()) if of_symbol else []
+
+    def working_symbols(self):
+        """The symbols with a working order."""
+        return self._by_symbol.keys()
+
+    def committing(self) -> list[Order]:
+        """The working orders that may commit capital: all but the legs of an entry (a leg
+        only closes what its entry opened)."""
+        return list(self._committing.values())
 
     def legs(self, parent: Order) -> list[Order]:
         """The legs of an entry order (held or working or done), in the order they were made."""
-        return [self.orders[i] for i in self._legs.get(parent.id, ())]
+        ids = self._legs.get(parent.id)
+        return [self.orders[i] for i in ids] if ids else []
 
     def add_leg(self, parent: Order, leg: Order) -> None:
         self.add(leg)

@@ -41,6 +41,9 @@ from simcore.trading.orders import (
 from simcore.trading.portfolio import Portfolio
 
 ENDED_UNFILLED = frozenset({OrderStatus.CANCELED, OrderStatus.EXPIRED, OrderStatus.REJECTED})
+# enum members as plain names: the bar loop compares them for every working order
+MARKET, LIMIT, STOP = OrderType.MARKET, OrderType.LIMIT, OrderType.STOP
+TRAILING, IOC, SIMPLE = OrderType.TRAILING_STOP, TimeInForce.IOC, OrderClass.SIMPLE
 
 
 class PaperBroker:
@@ -103,14 +106,17 @@ class PaperBroker:
     ) -> None:
         """A new bar of ``symbol``: every working order placed before it started is checked
         (the two legs of a pair together: at most one of them fills on a bar)."""
-        paired: set[str] = set()
+        paired: set[str] | None = None
         for order in self.book.working(symbol):
-            if order.active_ns > start_ns or order.id in paired or not order.open:
+            if order.active_ns > start_ns or order.status in FINAL:
                 continue  # visible (or not yet begun) when the order was placed: never fills it
+            if paired is not None and order.id in paired:
+                continue
             order.bars_seen += 1
             price = self._price(order, open_, high, low)
             other = self.book.orders[order.oco_id] if order.oco_id is not None else None
-            if other is not None and other.open and other.active_ns <= start_ns:
+            if other is not None and other.status not in FINAL and other.active_ns <= start_ns:
+                paired = paired or set()
                 paired.add(other.id)
                 other.bars_seen += 1
                 first = contingent.first_of_pair(
@@ -123,22 +129,23 @@ class PaperBroker:
                 if self.config.max_participation is not None:
                     cap = math.floor(self.config.max_participation * volume)
                 self._fill(order, price, start_ns, cap)
-            if order.type == OrderType.TRAILING_STOP and order.open:
+            if order.type is TRAILING and order.status not in FINAL:
                 contingent.follow(order, high, low)
-            if other is not None and other.type == OrderType.TRAILING_STOP and other.open:
+            if other is not None and other.type is TRAILING and other.status not in FINAL:
                 contingent.follow(other, high, low)
-            if order.open and order.tif == TimeInForce.IOC:
+            if order.tif is IOC and order.status not in FINAL:
                 self._event(order, OrderStatus.CANCELED, start_ns, "IOC: the rest was not fillable")
 
     def _price(self, order: Order, open_: float, high: float, low: float) -> float | None:
         if math.isnan(open_):
             return None
         buy = order.side == "buy"
-        if order.type == OrderType.MARKET:
+        kind = order.type
+        if kind is MARKET:
             return open_
-        if order.type == OrderType.LIMIT:
+        if kind is LIMIT:
             return _limit(buy, order.limit_price, open_, high, low)
-        if order.type in (OrderType.STOP, OrderType.TRAILING_STOP):
+        if kind is STOP or kind is TRAILING:
             return _stop(buy, order.stop_price, open_, high, low)
         # stop-limit
         if order.stop_triggered:
@@ -186,13 +193,13 @@ class PaperBroker:
             done = order.remaining(fill_price) * fill_price < 0.01  # within a cent of the notional
         kind = OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED
         self._event(order, kind, time_ns)
-        if order.order_class != OrderClass.SIMPLE:
+        if order.order_class is not SIMPLE:
             contingent.after_fill(self.book, order, time_ns, on_bar, self._event)
 
     def _event(self, order: Order, kind: OrderStatus, time_ns: int, detail: str = "") -> None:
         self.book.record(order, kind, time_ns, detail)
-        if kind in ENDED_UNFILLED:
-            contingent.after_final(self.book, order, time_ns, self._event)
+        if kind in ENDED_UNFILLED and order.order_class is not SIMPLE and order.parent_id is None:
+            contingent.after_final(self.book, order, time_ns, self._event)  # an entry's legs
 
 
 def _limit(buy: bool, limit: float, open_: float, high: float, low: float) -> float | None:

@@ -8,8 +8,9 @@ A refusal is a ``Rejection`` naming the rule, the limit and the value that broke
 rejected silently, and nothing is resized.
 
 Contingent orders are checked as a group: a bracket or OTO as its entry (its legs only close
-what the entry opens), a one-cancels-other pair as its first leg; of a working pair only one
-leg counts towards what is pending or exposed, since only one of them can fill.
+what the entry opens, so they commit no capital and count towards no exposure), a
+one-cancels-other pair as its first leg; of a working pair only one leg counts towards what
+is pending or exposed, since only one of them can fill.
 """
 
 from __future__ import annotations
@@ -49,14 +50,16 @@ def check(
     order: Order,
     price: float | None,
     portfolio: Portfolio,
-    working: list[Order],
+    own: list[Order],
+    committing: list[Order],
     prices: Callable[[], dict[str, float]],
     now_ns: int,
 ) -> Rejection | None:
-    """None when ``order`` passes every rule; else the first rule it breaks. ``prices`` gives
-    the last price of every symbol held or working, asked only when the exposure is checked."""
-
-    working = counted(working)
+    """None when ``order`` passes every rule; else the first rule it breaks. ``own``: the
+    working orders of its symbol; ``committing``: the working orders that may commit capital
+    (not legs); ``prices`` gives the last price of every symbol held or working, asked only
+    when the exposure is checked."""
+    own, committing = counted(own), counted(committing)
 
     def refuse(rule: str, limit: float, value: float, message: str) -> Rejection:
         return Rejection(order.id, order.symbol, now_ns, rule, limit, value, message)
@@ -68,7 +71,7 @@ def check(
     quantity = order.quantity if order.quantity is not None else order.notional / price
     value = quantity * price
     held = portfolio.quantity(order.symbol)
-    pending = sum(o.sign * o.remaining(price) for o in working if o.symbol == order.symbol)
+    pending = sum(o.sign * o.remaining(price) for o in own)
     after = held + pending + order.sign * quantity
     if abs(after) <= abs(held + pending) and after * (held + pending) >= 0:
         return None  # it only reduces the position (no capital committed): always allowed
@@ -89,7 +92,7 @@ def check(
             f"max_per_symbol {config.max_per_symbol:,.2f}",
         )
     if held + pending == 0:
-        holding = portfolio.holding.union(o.symbol for o in working)
+        holding = portfolio.holding.union(o.symbol for o in committing)
         if len(holding) >= config.max_open_positions:
             return refuse(
                 "max_open_positions",
@@ -100,9 +103,9 @@ def check(
             )
     prices_now = prices()
     exposure = portfolio.gross_exposure(prices_now)
-    for o in working:
-        own = prices_now.get(o.symbol, price)
-        exposure += abs(o.remaining(own)) * own
+    for o in committing:
+        at = prices_now.get(o.symbol, price)
+        exposure += abs(o.remaining(at)) * at
     exposure += value
     if exposure > config.max_buying_power:
         return refuse(

@@ -37,6 +37,8 @@ from simcore.trading.orders import (
 )
 from simcore.trading.portfolio import Portfolio
 
+BAR_FIELDS = ("open", "high", "low", "close", "volume")
+
 
 class Trader:
     def __init__(
@@ -82,7 +84,7 @@ class Trader:
     def prices(self) -> dict[str, float]:
         """The last price of every symbol with an open position or a working order."""
         out = {}
-        symbols = set(self.portfolio.open_positions()) | {o.symbol for o in self.book.working()}
+        symbols = set(self.portfolio.open_positions()).union(self.book.working_symbols())
         if self._prices_of is None:
             for symbol in sorted(symbols):
                 price = self.price(symbol)
@@ -111,7 +113,7 @@ class Trader:
         """What ``max_buying_power`` still allows: the limit less positions and open orders."""
         prices = self.prices()
         used = self.portfolio.gross_exposure(prices)
-        for order in risk.counted(self.book.working()):
+        for order in risk.counted(self.book.committing()):
             price = self.price(order.symbol) or 0.0
             used += abs(order.remaining(price)) * price if price else 0.0
         return max(0.0, self.config.max_buying_power - used)
@@ -191,8 +193,15 @@ class Trader:
             trail_price=trail_price,
             trail_percent=trail_percent,
         )
-        legs = self._exit_legs(order, take_profit, stop_loss, stop_loss_limit) if exits else []
-        return self._submit(order, legs)
+        if not exits:
+            return self._submit(order)
+        exit_side = "sell" if order.side == "buy" else "buy"
+        reference = order.limit_price or order.stop_price or self.price(order.symbol)
+        order_terms.check_exit_prices(exit_side, take_profit, stop_loss, stop_loss_limit, reference)
+        return self._submit(
+            order,
+            lambda: self._exit_legs(order, exit_side, take_profit, stop_loss, stop_loss_limit),
+        )
 
     def oco(
         self,
@@ -233,14 +242,13 @@ class Trader:
     def _exit_legs(
         self,
         entry: Order,
+        exit_side: str,
         take_profit: float | None,
         stop_loss: float | None,
         stop_loss_limit: float | None,
     ) -> list[Order]:
-        """The held exit legs of an entry: opposite side, sized when the entry fills."""
-        reference = entry.limit_price or entry.stop_price or self.price(entry.symbol)
-        exit_side = "sell" if entry.side == "buy" else "buy"
-        order_terms.check_exit_prices(exit_side, take_profit, stop_loss, stop_loss_limit, reference)
+        """The exit legs of an entry that passed the risk checks: held, on ``exit_side``,
+        sized when the entry fills."""
         legs = []
         if take_profit is not None:
             legs.append(
@@ -256,15 +264,15 @@ class Trader:
             legs[0].oco_id, legs[1].oco_id = legs[1].id, legs[0].id
         return legs
 
-    def _submit(self, order: Order, legs: list[Order] = ()) -> Order:
-        """Risk checks (an entry with legs, or a pair, as one order), then the broker."""
+    def _submit(self, order: Order, make_legs: Callable[[], list[Order]] | None = None) -> Order:
+        """Risk checks (an entry as its group, a pair as one order), then its legs (an entry
+        refused has none: the whole bracket is refused), then the broker."""
         self.book.add(order)
-        for leg in legs:
-            self.book.add_leg(order, leg)
         last = self.price(order.symbol)
         if self._refused(order, last, (order.id, order.oco_id)):
             return order
-        for leg in legs:
+        for leg in make_legs() if make_legs is not None else ():
+            self.book.add_leg(order, leg)
             self.book.record(leg, OrderStatus.HELD, order.placed_ns)
         self.broker.submit(order, order.placed_ns, last)
         return order
@@ -275,13 +283,15 @@ class Trader:
         """The risk checks, without the working orders ``leave_out`` names: a refusal is
         recorded on the order and (``group``) on the rest of its group: its legs, the other
         leg of its pair."""
-        working = [o for o in self.book.working() if o.id not in leave_out]
+        own = [o for o in self.book.working(order.symbol) if o.id not in leave_out]
+        committing = [o for o in self.book.committing() if o.id not in leave_out]
         refused = risk.check(
             self.config,
             order,
             risk.reference_price(order, last),
             self.portfolio,
-            working,
+            own,
+            committing,
             self.prices,
             order.placed_ns,
         )
@@ -383,7 +393,7 @@ class Trader:
         when the broker fills elsewhere, as a live one does)."""
         if getattr(self.broker, "on_bar", None) is None:
             return set()
-        return {o.symbol for o in self.book.working()}
+        return set(self.book.working_symbols())
 
     def on_bars(self, symbols: list[str], start_ns: int, values: dict) -> None:
         """New base bars (one slot) of ``symbols`` (those of ``symbols_to_check``): the broker
@@ -391,16 +401,10 @@ class Trader:
         on_bar = getattr(self.broker, "on_bar", None)
         if on_bar is None:
             return
-        for i, symbol in enumerate(symbols):
-            on_bar(
-                symbol,
-                start_ns,
-                values["open"][i],
-                values["high"][i],
-                values["low"][i],
-                values["close"][i],
-                values["volume"][i],
-            )
+        # as Python floats: the broker compares them one by one (NumPy scalars are slower)
+        columns = [np.asarray(values[f]).tolist() for f in BAR_FIELDS]
+        for symbol, o, h, lo, c, v in zip(symbols, *columns, strict=True):
+            on_bar(symbol, start_ns, o, h, lo, c, v)
 
     def apply_corporate_actions(self, day, actions: list[tuple[str, str, float]]) -> None:
         """Raw prices: a split multiplies the shares held and working and divides their prices;
