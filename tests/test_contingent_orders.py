@@ -308,3 +308,16 @@ def test_property_no_leg_fills_on_or_before_its_entry_and_no_fill_outside_its_ba
             size = (book.orders[order.parent_id].filled_quantity if order.parent_id
                     else max(order.quantity + other.filled_quantity, 0))  # fmt: skip
             assert order.filled_quantity + other.filled_quantity <= size + 1e-9
+
+
+def test_a_bar_no_working_order_reacts_to_is_passed_over_but_a_triggered_stop_limit_is_not():
+    desk = Desk()
+    desk.trader.order("AAA", 10)
+    desk.bar("AAA", 0, 100, 100, 100, 100)
+    order = desk.trader.order("AAA", -10, type="stop_limit", stop_price=95.0, limit_price=94.5)
+    desk.bar("AAA", MINUTE, 97, 98, 96, 97)  # inside the band (above 95): passed over
+    assert order.bars_seen == 0
+    desk.bar("AAA", 2 * MINUTE, 96, 96.2, 94.8, 95)  # the stop triggers, not at the open
+    assert order.stop_triggered and desk.fills()[-1][0] != order.id
+    desk.bar("AAA", 3 * MINUTE, 96, 96.5, 95.5, 96)  # above the stop: now a sell limit at 94.5
+    assert desk.fills()[-1] == (order.id, 10.0, 96.0)

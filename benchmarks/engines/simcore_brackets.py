@@ -26,7 +26,7 @@ class SmaCrossBracketTrader(SmaCrossTrader):
                 close = float(closes[j])
                 ctx.buy(symbol, self.shares, take_profit=round(close * 1.01, 2),
                         stop_loss=round(close * 0.99, 2))  # fmt: skip
-            elif after[j] != 1:
+            elif after[j] != 1 and held:  # out, with its legs canceled
                 ctx.flatten(symbol)
 
 

@@ -237,6 +237,14 @@ class AnalysisEngine:
             # those with a bar in this slot, in symbol order
             grid = self.session_data.streamed(base).grid
             present = rows[grid.present[rows, slot]]
+            if present.size:  # the bars an order may react to (the others: inside its band)
+                present = present[
+                    trader.reacting(
+                        present,
+                        grid.values["low"][present, slot],
+                        grid.values["high"][present, slot],
+                    )
+                ]
             if present.size:
                 values = {f: grid.values[f][present, slot] for f in COLUMNS[1:]}
                 trader.on_bars(

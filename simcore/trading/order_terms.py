@@ -7,8 +7,9 @@ that is a ``Rejection``, ``simcore.trading.risk``).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
-from simcore.trading.orders import Order, OrderType, TimeInForce
+from simcore.trading.orders import Order, OrderClass, OrderType, TimeInForce
 
 
 class OrderError(ValueError):
@@ -130,3 +131,43 @@ def stop_loss_leg(
         OrderType.STOP if limit is None else OrderType.STOP_LIMIT, limit, stop, entry.tif,
         entry.placed_ns, order_class=entry.order_class, parent_id=entry.id, leg="stop_loss",
     )  # fmt: skip
+
+
+def exit_legs(
+    new_id: Callable[[], str],
+    entry: Order,
+    exit_side: str,
+    take_profit: float | None,
+    stop_loss: float | None,
+    stop_loss_limit: float | None,
+) -> list[Order]:
+    """An entry's exit legs on ``exit_side`` (two: one cancels the other), sized later."""
+    legs = []
+    if take_profit is not None:
+        legs.append(take_profit_leg(new_id(), entry, exit_side, take_profit))
+    if stop_loss is not None:
+        legs.append(stop_loss_leg(new_id(), entry, exit_side, stop_loss, stop_loss_limit))
+    if len(legs) == 2:
+        legs[0].oco_id, legs[1].oco_id = legs[1].id, legs[0].id
+    return legs
+
+
+def oco_pair(
+    new_id: Callable[[], str],
+    symbol: str,
+    side: str,
+    quantity: float,
+    take_profit: float,
+    stop_loss: float,
+    stop_loss_limit: float | None,
+    tif: TimeInForce,
+    now_ns: int,
+) -> tuple[Order, Order]:
+    """A one-cancels-other pair with no entry: a limit at ``take_profit`` and a stop at
+    ``stop_loss``, both of ``quantity``, linked."""
+    first = Order(new_id(), symbol, side, quantity, None, OrderType.LIMIT, take_profit, None, tif,
+                  now_ns, order_class=OrderClass.OCO, leg="take_profit")  # fmt: skip
+    second = stop_loss_leg(new_id(), first, side, stop_loss, stop_loss_limit)
+    second.quantity, second.parent_id = quantity, None
+    first.oco_id, second.oco_id = second.id, first.id
+    return first, second

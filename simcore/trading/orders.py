@@ -63,7 +63,7 @@ FINAL = frozenset(
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class Order:
     id: str
     symbol: str
@@ -173,6 +173,7 @@ class OrderBook:
     _legs: dict[str, list[str]] = field(default_factory=dict)  # an entry's legs, by its id
     _by_symbol: dict[str, dict[str, Order]] = field(default_factory=dict)  # working, per symbol
     _committing: dict[str, Order] = field(default_factory=dict)  # working, not legs
+    dirty: set[str] = field(default_factory=set)  # symbols whose working orders changed
     _next: int = 1
 
     def new_id(self) -> str:
@@ -188,6 +189,7 @@ class OrderBook:
         order.status = kind
         if detail:
             order.reason = detail
+        self.dirty.add(order.symbol)  # touched()
         if kind in FINAL or kind is OrderStatus.HELD:
             if self._open.pop(order.id, None) is not None:
                 of_symbol = self._by_symbol[order.symbol]
@@ -218,6 +220,11 @@ class OrderBook:
             return list(self._open.values())
         of_symbol = self._by_symbol.get(symbol)
         return list(of_symbol.values()) if of_symbol else []
+
+    def touched(self, symbol: str) -> None:
+        """Something about ``symbol``'s working orders changed (a status, a price): what was
+        worked out from them is out of date (``dirty``, until its reader clears it)."""
+        self.dirty.add(symbol)
 
     def working_symbols(self):
         """The symbols with a working order."""

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from simcore.config.models import TradingConfig
 from simcore.trading import contingent
 from simcore.trading.fees import order_fee
@@ -41,6 +43,7 @@ from simcore.trading.orders import (
 from simcore.trading.portfolio import Portfolio
 
 ENDED_UNFILLED = frozenset({OrderStatus.CANCELED, OrderStatus.EXPIRED, OrderStatus.REJECTED})
+NO_BAND = (-math.inf, math.inf)  # no working order: no bar to react to
 # enum members as plain names: the bar loop compares them for every working order
 MARKET, LIMIT, STOP = OrderType.MARKET, OrderType.LIMIT, OrderType.STOP
 TRAILING, IOC, SIMPLE = OrderType.TRAILING_STOP, TimeInForce.IOC, OrderClass.SIMPLE
@@ -55,6 +58,9 @@ class PaperBroker:
         self.config = config
         self.book = book
         self.portfolio = portfolio
+        self._bands: dict[str, tuple[float, float]] = {}  # see _band; kept fresh from book.dirty
+        self._rows: dict[str, int] = {}
+        self._low_side = self._high_side = np.empty(0)
 
     # ------------------------------------------------------------------ orders
     def submit(self, order: Order, now_ns: int, last_price: float | None) -> None:
@@ -105,7 +111,13 @@ class PaperBroker:
         volume: float,
     ) -> None:
         """A new bar of ``symbol``: every working order placed before it started is checked
-        (the two legs of a pair together: at most one of them fills on a bar)."""
+        (the two legs of a pair together: at most one of them fills on a bar). A bar inside
+        the band no working order of the symbol reacts to is passed over at once."""
+        if self.book.dirty:
+            self._refresh_bands()
+        low_side, high_side = self._bands.get(symbol, NO_BAND)
+        if low_side < low and high < high_side:
+            return
         paired: set[str] | None = None
         for order in self.book.working(symbol):
             if order.active_ns > start_ns or order.status in FINAL:
@@ -136,6 +148,47 @@ class PaperBroker:
             if order.tif is IOC and order.status not in FINAL:
                 self._event(order, OrderStatus.CANCELED, start_ns, "IOC: the rest was not fillable")
 
+    def watch(self, symbols: tuple[str, ...]) -> None:
+        """The session's symbols, in the engine's order: ``reacting`` takes their rows."""
+        self._rows = {s: i for i, s in enumerate(symbols)}
+        self._low_side = np.full(len(symbols), -math.inf)
+        self._high_side = np.full(len(symbols), math.inf)
+        self.book.dirty.update(self.book.working_symbols())
+
+    def reacting(self, rows: np.ndarray, lows: np.ndarray, highs: np.ndarray) -> np.ndarray:
+        """Which of these bars (of the symbols at ``rows``) a working order may react to: the
+        others lie inside their symbol's band, and ``on_bar`` would pass them over."""
+        if self.book.dirty:
+            self._refresh_bands()
+        return ~((self._low_side[rows] < lows) & (highs < self._high_side[rows]))
+
+    def _refresh_bands(self) -> None:
+        for symbol in self.book.dirty:
+            band = self._band(symbol)
+            self._bands[symbol] = band
+            row = self._rows.get(symbol)
+            if row is not None:
+                self._low_side[row], self._high_side[row] = band
+        self.book.dirty.clear()
+
+    def _band(self, symbol: str) -> tuple[float, float]:
+        """The prices between which no working order of ``symbol`` can fill: above the
+        highest level a low must reach (a sell stop, a buy limit) and below the lowest a high
+        must reach (a sell limit, a buy stop). A market order, a trailing stop (its level
+        moves with each bar), a triggered stop-limit or an IOC order: no band (every bar)."""
+        low_side, high_side = -math.inf, math.inf
+        for order in self.book.working(symbol):
+            kind, buy = order.type, order.side == "buy"
+            if kind is MARKET or kind is TRAILING or order.tif is IOC or order.stop_triggered:
+                low_side, high_side = math.inf, -math.inf
+                break
+            level = order.limit_price if kind is LIMIT else order.stop_price
+            if (kind is LIMIT) == buy:  # a buy limit or a sell stop (-limit): the low reaches it
+                low_side = max(low_side, level)
+            else:
+                high_side = min(high_side, level)
+        return low_side, high_side
+
     def _price(self, order: Order, open_: float, high: float, low: float) -> float | None:
         if math.isnan(open_):
             return None
@@ -154,6 +207,7 @@ class PaperBroker:
         if trigger is None:
             return None
         order.stop_triggered = True
+        self.book.touched(order.symbol)  # it works as a limit now: every bar
         at_open = trigger == open_
         if at_open and (open_ <= order.limit_price if buy else open_ >= order.limit_price):
             return open_

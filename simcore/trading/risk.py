@@ -33,8 +33,11 @@ def reference_price(order: Order, last_price: float | None) -> float | None:
 def counted(working: list[Order]) -> list[Order]:
     """The working orders as they commit capital: the second leg of a working pair is left
     out (only one of them can fill)."""
-    if not any(o.oco_id is not None for o in working):
-        return working
+    for order in working:
+        if order.oco_id is not None:
+            break
+    else:
+        return working  # no pair: the common case, with one pass
     seen: set[str] = set()
     out = []
     for order in working:

@@ -38,6 +38,7 @@ from simcore.trading.orders import (
 from simcore.trading.portfolio import Portfolio
 
 BAR_FIELDS = ("open", "high", "low", "close", "volume")
+TRAILING = OrderType.TRAILING_STOP
 
 
 class Trader:
@@ -62,6 +63,8 @@ class Trader:
         self.book = OrderBook()
         self.portfolio = Portfolio(cash=config.max_buying_power)
         self.broker = (broker_factory or PaperBroker)(config, self.book, self.portfolio)
+        if hasattr(self.broker, "watch"):
+            self.broker.watch(symbols)
         self.symbol_index = {s: i for i, s in enumerate(symbols)}
         # the close each symbol's last session ended with (NaN: none yet)
         self.last_closes = np.full(len(symbols), np.nan)
@@ -156,7 +159,8 @@ class Trader:
             except ValueError as exc:
                 raise OrderError(str(exc)) from None
         order_terms.check_prices(order_type, limit_price, stop_price)
-        order_terms.check_trail(order_type, trail_price, trail_percent)
+        if trail_price is not None or trail_percent is not None or order_type is TRAILING:
+            order_terms.check_trail(order_type, trail_price, trail_percent)
         if notional is not None and order_type != OrderType.MARKET:
             raise OrderError("a notional order is a market order (its size is set by its fill)")
         exits = take_profit is not None or stop_loss is not None
@@ -200,7 +204,9 @@ class Trader:
         order_terms.check_exit_prices(exit_side, take_profit, stop_loss, stop_loss_limit, reference)
         return self._submit(
             order,
-            lambda: self._exit_legs(order, exit_side, take_profit, stop_loss, stop_loss_limit),
+            lambda: order_terms.exit_legs(
+                self.book.new_id, order, exit_side, take_profit, stop_loss, stop_loss_limit
+            ),
         )
 
     def oco(
@@ -226,50 +232,21 @@ class Trader:
         order_terms.require(self.broker, "oco")
         side = "buy" if quantity > 0 else "sell"
         order_terms.check_exit_prices(side, take_profit, stop_loss, stop_loss_limit, None)
-        first = Order(self.book.new_id(), symbol, side, whole(abs(quantity)), None,
-                      OrderType.LIMIT, take_profit, None, time_in_force, self.now_ns(),
-                      order_class=OrderClass.OCO, leg="take_profit")  # fmt: skip
-        second = order_terms.stop_loss_leg(
-            self.book.new_id(), first, side, stop_loss, stop_loss_limit
-        )
-        second.quantity, second.parent_id = first.quantity, None
-        first.oco_id, second.oco_id = second.id, first.id
+        first, second = order_terms.oco_pair(
+            self.book.new_id, symbol, side, whole(abs(quantity)), take_profit, stop_loss,
+            stop_loss_limit, time_in_force, self.now_ns(),
+        )  # fmt: skip
         self.book.add(first)
         self.book.add(second)
         self._submit(first)
         return first, second
-
-    def _exit_legs(
-        self,
-        entry: Order,
-        exit_side: str,
-        take_profit: float | None,
-        stop_loss: float | None,
-        stop_loss_limit: float | None,
-    ) -> list[Order]:
-        """The exit legs of an entry that passed the risk checks: held, on ``exit_side``,
-        sized when the entry fills."""
-        legs = []
-        if take_profit is not None:
-            legs.append(
-                order_terms.take_profit_leg(self.book.new_id(), entry, exit_side, take_profit)
-            )
-        if stop_loss is not None:
-            legs.append(
-                order_terms.stop_loss_leg(
-                    self.book.new_id(), entry, exit_side, stop_loss, stop_loss_limit
-                )
-            )
-        if len(legs) == 2:
-            legs[0].oco_id, legs[1].oco_id = legs[1].id, legs[0].id
-        return legs
 
     def _submit(self, order: Order, make_legs: Callable[[], list[Order]] | None = None) -> Order:
         """Risk checks (an entry as its group, a pair as one order), then its legs (an entry
         refused has none: the whole bracket is refused), then the broker."""
         self.book.add(order)
         last = self.price(order.symbol)
-        if self._refused(order, last, (order.id, order.oco_id)):
+        if self._refused(order, last, ()):  # new: neither it nor its pair works yet
             return order
         for leg in make_legs() if make_legs is not None else ():
             self.book.add_leg(order, leg)
@@ -280,11 +257,14 @@ class Trader:
     def _refused(
         self, order: Order, last: float | None, leave_out: tuple, group: bool = True
     ) -> bool:
-        """The risk checks, without the working orders ``leave_out`` names: a refusal is
+        """The risk checks, without the working orders ``leave_out`` names (those a
+        replacement takes the place of): a refusal is
         recorded on the order and (``group``) on the rest of its group: its legs, the other
         leg of its pair."""
-        own = [o for o in self.book.working(order.symbol) if o.id not in leave_out]
-        committing = [o for o in self.book.committing() if o.id not in leave_out]
+        own, committing = self.book.working(order.symbol), self.book.committing()
+        if leave_out:
+            own = [o for o in own if o.id not in leave_out]
+            committing = [o for o in committing if o.id not in leave_out]
         refused = risk.check(
             self.config,
             order,
@@ -395,6 +375,12 @@ class Trader:
             return set()
         return set(self.book.working_symbols())
 
+    def reacting(self, rows: np.ndarray, lows: np.ndarray, highs: np.ndarray) -> np.ndarray:
+        """Which bars (of the symbols at ``rows``, in ``symbols``' order) the broker's working
+        orders may react to (all, for a broker that cannot tell)."""
+        reacting = getattr(self.broker, "reacting", None)
+        return reacting(rows, lows, highs) if reacting else np.ones(len(rows), dtype=bool)
+
     def on_bars(self, symbols: list[str], start_ns: int, values: dict) -> None:
         """New base bars (one slot) of ``symbols`` (those of ``symbols_to_check``): the broker
         checks their working orders against them."""
@@ -417,6 +403,7 @@ class Trader:
                 self.portfolio.split(symbol, value)
                 for order in self.book.working(symbol):
                     order.split(value)
+                self.book.touched(symbol)
                 self.last_closes[self.symbol_index[symbol]] = (
                     self.last_close(symbol) or 0.0
                 ) / value
