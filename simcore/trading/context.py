@@ -44,22 +44,11 @@ class TradingContext:
             take_profit=take_profit, stop_loss=stop_loss, stop_loss_limit=stop_loss_limit,
         )  # fmt: skip
 
-    def oco(
-        self,
-        symbol: str,
-        quantity: float,
-        *,
-        take_profit: float,
-        stop_loss: float,
-        stop_loss_limit: float | None = None,
-        tif: str = "day",
-    ) -> tuple[Order, Order]:
+    def oco(self, symbol: str, quantity: float, **exits) -> tuple[Order, Order]:
         """Two exits at once, ``quantity`` shares each (negative sells): a limit at
-        ``take_profit``, a stop at ``stop_loss``; the fill of one cancels the other."""
-        return self.trader.oco(
-            symbol, quantity, take_profit=take_profit, stop_loss=stop_loss,
-            stop_loss_limit=stop_loss_limit, tif=tif,
-        )  # fmt: skip
+        ``take_profit``, a stop at ``stop_loss`` (``stop_loss_limit``: a stop-limit), ``tif``;
+        the fill of one cancels the other (``Trader.oco``)."""
+        return self.trader.oco(symbol, quantity, **exits)
 
     def buy(self, symbol: str, quantity: float | None = None, **options) -> Order:
         if quantity is not None:
