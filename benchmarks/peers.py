@@ -34,6 +34,7 @@ ENGINES = {
     "polars-limit": "benchmarks.engines.polars_limit",
     "simcore-orders": "benchmarks.engines.simcore_orders",
     "simcore-brackets": "benchmarks.engines.simcore_brackets",
+    "simcore-brackets-wide": "benchmarks.engines.simcore_brackets_wide",
 }
 
 

@@ -14,18 +14,22 @@ from simcore.strategies.sma_cross import SmaCrossTrader
 
 
 class SmaCrossBracketTrader(SmaCrossTrader):
+    width = 0.01  # the legs' distance from the entry's close, as a fraction of it
+
     def on_bars(self, ctx, interval: str, symbols: np.ndarray) -> None:
         before = self.side[symbols].copy()
         super(SmaCrossTrader, self).on_bars(ctx, interval, symbols)  # the crosses, no orders
         after = self.side[symbols]
-        closes = ctx.last_bars(interval, symbols, ("close",))["close"]
+        closes = None  # fetched at the first entry
         for j in np.flatnonzero((before >= 0) & (after != before)).tolist():
             symbol = ctx.symbols[symbols[j]]
             held = ctx.position(symbol).quantity
             if after[j] == 1 and not held:
+                if closes is None:
+                    closes = ctx.last_bars(interval, symbols, ("close",))["close"]
                 close = float(closes[j])
-                ctx.buy(symbol, self.shares, take_profit=round(close * 1.01, 2),
-                        stop_loss=round(close * 0.99, 2))  # fmt: skip
+                ctx.buy(symbol, self.shares, take_profit=round(close * (1 + self.width), 2),
+                        stop_loss=round(close * (1 - self.width), 2))  # fmt: skip
             elif after[j] != 1 and held:  # out, with its legs canceled
                 ctx.flatten(symbol)
 

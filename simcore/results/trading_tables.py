@@ -146,12 +146,13 @@ def trading_tables(
     trader: Trader, positions: list[tuple], marks: StreamedMarks
 ) -> dict[str, pl.DataFrame]:
     book = trader.book
+    # the enums' ``_value_``, their plain attribute: ``value`` is a property, slow over many rows
     orders = _frame(
         [
-            (o.id, o.symbol, o.side, o.quantity, o.notional, o.type.value, o.limit_price,
-             o.stop_price, o.tif.value, o.placed_ns, o.status.value, o.filled_quantity,
+            (o.id, o.symbol, o.side, o.quantity, o.notional, o.type._value_, o.limit_price,
+             o.stop_price, o.tif._value_, o.placed_ns, o.status._value_, o.filled_quantity,
              o.average_fill_price if o.filled_quantity else None, o.fees, o.reason,
-             o.order_class.value, o.parent_id, o.oco_id, o.leg or None, o.trail_price,
+             o.order_class._value_, o.parent_id, o.oco_id, o.leg or None, o.trail_price,
              o.trail_percent)
             for o in book.orders.values()
         ],

@@ -202,8 +202,8 @@ class OrderBook:
             self._by_symbol.setdefault(order.symbol, {})[order.id] = order
             if order.parent_id is None:
                 self._committing[order.id] = order
-        self.events.append(
-            OrderEvent(order.id, order.symbol, kind.value, time_ns, order.filled_quantity, detail)
+        self.events.append(  # ``_value_``: the enum's plain attribute (``value`` is a slow property)
+            OrderEvent(order.id, order.symbol, kind._value_, time_ns, order.filled_quantity, detail)
         )
 
     @property

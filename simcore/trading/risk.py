@@ -95,13 +95,14 @@ def check(
             f"max_per_symbol {config.max_per_symbol:,.2f}",
         )
     if held + pending == 0:
-        holding = portfolio.holding.union(o.symbol for o in committing)
-        if len(holding) >= config.max_open_positions:
+        held_symbols = portfolio.holding
+        opened = len(held_symbols) + len({o.symbol for o in committing} - held_symbols)
+        if opened >= config.max_open_positions:
             return refuse(
                 "max_open_positions",
                 config.max_open_positions,
-                len(holding) + 1,
-                f"it would open position {len(holding) + 1} with {len(holding)} open or pending, "
+                opened + 1,
+                f"it would open position {opened + 1} with {opened} open or pending, "
                 f"max_open_positions is {config.max_open_positions}",
             )
     prices_now = prices()

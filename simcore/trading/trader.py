@@ -175,7 +175,7 @@ class Trader:
             else OrderClass.OTO
         )  # fmt: skip
         if order_class != OrderClass.SIMPLE:
-            order_terms.require(self.broker, order_class.value)
+            order_terms.require(self.broker, order_class)  # a StrEnum: its own value
         if order_type == OrderType.TRAILING_STOP:
             order_terms.require(self.broker, "trailing_stop")
             if self.price(symbol) is None:
