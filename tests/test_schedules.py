@@ -107,17 +107,22 @@ def test_an_order_from_a_schedule_fills_on_the_next_bar(sample_store, day, close
 def test_replayed_against_the_clock_schedules_run_at_the_same_virtual_times(sample_store):
     data_driven, replayed = Clockwork(), Clockwork()
     run_backtest(config("2025-07-03", "2025-07-03", ("ALFA",)), sample_store, data_driven)
-    run_backtest(
+    replay = run_backtest(
         config("2025-07-03", "2025-07-03", ("ALFA",), speed=20_000.0), sample_store, replayed
     )
-    # the same schedules at the same releases, seeing the same bars (which never varies); the
-    # clock a callback reads may have moved on by then on a loaded machine, never back
-    assert [(name, seen) for name, _, seen in replayed.ran] == [
-        (name, seen) for name, _, seen in data_driven.ran
-    ]
     assert len(data_driven.ran) == 5
-    for (_, replay_at, _), (_, data_at, _) in zip(replayed.ran, data_driven.ran, strict=True):
-        assert replay_at >= data_at  # "YYYY-MM-DD HH:MM": never earlier
+    assert [name for name, _, _ in replayed.ran] == [name for name, _, _ in data_driven.ran]
+    kept_up = replay.tables["overruns"].is_empty()
+    for (_, replay_at, replay_seen), (_, data_at, data_seen) in zip(
+        replayed.ran, data_driven.ran, strict=True
+    ):
+        # the clock a callback reads may have moved on (1 session minute = 3 ms of wall
+        # clock here), never back ("YYYY-MM-DD HH:MM")
+        assert replay_at >= data_at
+        if kept_up:  # the same release: the same bars seen
+            assert replay_seen == data_seen
+        else:  # overran (a loaded machine): it may see bars that arrived meanwhile, not fewer
+            assert replay_seen >= data_seen
 
 
 @pytest.mark.parametrize(
