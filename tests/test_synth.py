@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date, time
 
 import polars as pl
+import pytest
 from polars.testing import assert_frame_equal
 
 from simcore.store.parquet import BARS_1D, BARS_1M, BARS_1S, QUOTES, ParquetStore
 from simcore.store.sample import SAMPLE_SPEC, ensure_sample
 from simcore.store.schema import ohlcv_aggregations
-from simcore.store.synth import SynthSpec, generate, write_synthetic
+from simcore.store.synth import SynthSpec, block_size, generate, write_synthetic
 from simcore.time import TimeManager
 
 SPEC = SynthSpec(
@@ -115,7 +116,7 @@ def test_gaps_and_bad_rows_are_injected_and_counted(tmp_path, tm: TimeManager):
         "missing_value": 2,
         "negative_volume": 2,
     }
-    kept = minute.clean.height
+    kept = minute.rows_kept
     assert 0.9 * 5 * 390 < kept < 0.99 * 5 * 390  # about 5% of 1,950 minutes missing
 
 
@@ -128,3 +129,30 @@ def test_bundled_sample_is_generated_once_with_the_configs_symbols(tmp_path):
     assert summary[("bars 1d", "ALFA")].first.date() <= date(2024, 7, 1)  # a year of history
     size = sum(p.stat().st_size for p in store.root.rglob("*.parquet"))
     assert size < 5_000_000
+
+
+@pytest.mark.parametrize("block_rows", [1, 3 * 390 * 4])
+def test_a_synth_in_blocks_writes_the_store_of_one_in_a_single_block(tmp_path, tm, block_rows):
+    """The generator's memory is a block's; the store it writes is the same whatever the
+    blocks: the same files, byte for byte, and the same report."""
+    spec = SynthSpec(
+        ("AAA", "BBB", "CCC", "DDD", "EEE"), date(2025, 7, 7), date(2025, 7, 10),
+        daily_start=date(2025, 6, 2), seed=4, gap_rate=0.02, bad_rows=4, quotes=True,
+    )  # fmt: skip
+    assert block_size(spec, tm, block_rows) < len(spec.symbols)
+    whole = write_synthetic(ParquetStore(tmp_path / "whole"), spec, tm, block_rows=10**9)
+    blocks = write_synthetic(ParquetStore(tmp_path / "blocks"), spec, tm, block_rows=block_rows)
+
+    def files(root):
+        return {p.relative_to(root): p.read_bytes() for p in sorted(root.rglob("*.parquet"))}
+
+    assert files(tmp_path / "whole") == files(tmp_path / "blocks")
+    assert len(blocks.parts) == len(whole.parts) == 3  # one per dataset, the blocks folded in
+    for a, b in zip(whole.parts, blocks.parts, strict=True):
+        assert (a.clean.dataset, a.clean.rows_read, a.clean.rows_kept, a.written) == (
+            b.clean.dataset, b.clean.rows_read, b.clean.rows_kept, b.written
+        )  # fmt: skip
+        assert a.clean.rejected_by_reason == b.clean.rejected_by_reason
+        assert b.clean.clean.is_empty()  # the clean rows are in the store, not in the report
+    assert whole.rejected_rows.equals(blocks.rejected_rows)
+    assert whole.rejected_by_reason()["duplicate"] == 5  # bad rows there to be compared

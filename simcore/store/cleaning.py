@@ -8,7 +8,7 @@ row. Intraday rows outside the regular session are kept and flagged ``extended``
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import polars as pl
@@ -87,6 +87,33 @@ class CleanResult:
     @property
     def rows_rejected(self) -> int:
         return self.rejected.height
+
+    @property
+    def rows_kept(self) -> int:
+        return self.rows_read - self.rows_rejected
+
+    def counts_only(self) -> CleanResult:
+        """The same result without its clean rows (once they are in the store, a report of a
+        long import keeps counts, not the data)."""
+        return replace(self, clean=self.clean.clear())
+
+    def merged(self, other: CleanResult) -> CleanResult:
+        """This batch's counts and rejected rows followed by ``other``'s (the same dataset);
+        without the clean rows."""
+        reasons = dict(self.rejected_by_reason)
+        for reason, count in other.rejected_by_reason.items():
+            reasons[reason] = reasons.get(reason, 0) + count
+        suspects = [f for f in (self.suspect_volume, other.suspect_volume) if f is not None]
+        return CleanResult(
+            self.dataset,
+            self.clean.clear(),
+            pl.concat([self.rejected, other.rejected], how="diagonal"),
+            self.rows_read + other.rows_read,
+            reasons,
+            self.reordered + other.reordered,
+            self.extended + other.extended,
+            pl.concat(suspects, how="diagonal") if suspects else None,
+        )
 
     def check_accounting(self) -> None:
         """Every row read is either clean or rejected: nothing lost silently."""

@@ -32,27 +32,51 @@ class ImportPart:
     clean: CleanResult
     written: WriteResult
 
+    def merged(self, other: ImportPart) -> ImportPart:
+        w, o = self.written, other.written
+        written = WriteResult(
+            w.rows_written + o.rows_written,
+            w.rows_replaced + o.rows_replaced,
+            w.files + o.files,
+            w.damaged_replaced + o.damaged_replaced,
+        )
+        return ImportPart(self.clean.merged(other.clean), written)
+
 
 @dataclass
 class ImportReport:
+    """What an import did, one part per dataset. An import in blocks (a symbol or a batch at a
+    time) adds a part per block, and the report folds it into its dataset's: the counts add up
+    and the rejected rows are kept; the clean rows are not (they are in the store), so a
+    report's memory does not grow with the import."""
+
     source: str
     parts: list[ImportPart] = field(default_factory=list)
-    rejected_rows: pl.DataFrame | None = None
     factor_rows: int = 0  # split and dividend factors imported (LEAN's factor files)
     factor_symbols: int = 0
 
     def add(self, part: ImportPart) -> None:
+        part = ImportPart(part.clean.counts_only(), part.written)
+        for i, same in enumerate(self.parts):
+            if same.clean.dataset == part.clean.dataset:
+                self.parts[i] = same.merged(part)
+                return
         self.parts.append(part)
-        rejected = part.clean.rejected.with_columns(
-            pl.lit(part.clean.dataset.label).alias("dataset")
-        ).select("dataset", "reason", pl.all().exclude("dataset", "reason"))
-        rejected = rejected.with_columns(pl.col(pl.Datetime).dt.to_string())
-        rejected = rejected.with_columns(pl.all().cast(pl.String))
-        self.rejected_rows = (
-            rejected
-            if self.rejected_rows is None
-            else pl.concat([self.rejected_rows, rejected], how="diagonal")
-        )
+
+    @property
+    def rejected_rows(self) -> pl.DataFrame | None:
+        """Every rejected row, dataset by dataset, its values as text with ``dataset`` and
+        ``reason`` first (None when nothing was imported)."""
+        if not self.parts:
+            return None
+        frames = []
+        for part in self.parts:
+            rejected = part.clean.rejected.with_columns(
+                pl.lit(part.clean.dataset.label).alias("dataset")
+            ).select("dataset", "reason", pl.all().exclude("dataset", "reason"))
+            rejected = rejected.with_columns(pl.col(pl.Datetime).dt.to_string())
+            frames.append(rejected.with_columns(pl.all().cast(pl.String)))
+        return pl.concat(frames, how="diagonal")
 
     @property
     def rows_read(self) -> int:

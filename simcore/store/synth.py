@@ -17,6 +17,7 @@ and a CRC of the symbol name (never Python's ``hash``).
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -30,6 +31,7 @@ from simcore.store.schema import ohlcv_aggregations
 from simcore.time import TimeManager
 
 MINUTE_NS = 60_000_000_000
+BLOCK_ROWS = 2_000_000  # rows generated and imported at once (about 150 MB of bars)
 BAD_ROW_KINDS = ("nan_close", "negative_volume", "high_below_low", "duplicate")
 
 
@@ -249,9 +251,20 @@ def _inject_bad_rows(spec: SynthSpec, symbol: str, bars: pl.DataFrame) -> pl.Dat
     return pl.concat([bars, pl.DataFrame(bad, schema=bars.schema)]).sort("timestamp")
 
 
-def generate(spec: SynthSpec, tm: TimeManager) -> dict[Dataset, pl.DataFrame]:
-    """Frames per dataset, not yet cleaned (bad rows included when asked for)."""
-    minute_frames, daily_frames, quote_frames, second_frames = [], [], [], []
+def block_size(spec: SynthSpec, tm: TimeManager, block_rows: int = BLOCK_ROWS) -> int:
+    """How many symbols one block holds: as many as keep it under ``block_rows`` rows of all
+    its datasets (at least one: a symbol's second bars are its own block)."""
+    days = tm.trading_days(spec.minute_start, spec.minute_end)
+    rows_per_symbol = max(1, len(days) * 390 * (1 + spec.quotes + 60 * spec.seconds))
+    return max(1, block_rows // rows_per_symbol)
+
+
+def generate_blocks(
+    spec: SynthSpec, tm: TimeManager, block_rows: int = BLOCK_ROWS
+) -> Iterator[dict[Dataset, pl.DataFrame]]:
+    """Frames per dataset, not yet cleaned (bad rows included when asked for), a block of
+    symbols at a time: the symbols in the spec's order, each drawn from its own seeded streams,
+    so the blocks together are the whole spec's data whatever their size."""
     if not tm.trading_days(spec.minute_start, spec.minute_end):
         raise DataError(
             f"no {tm.calendar_name} trading day from {spec.minute_start} to {spec.minute_end}: "
@@ -263,32 +276,51 @@ def generate(spec: SynthSpec, tm: TimeManager) -> dict[Dataset, pl.DataFrame]:
         if spec.daily_start
         else []
     )
-    for symbol in spec.symbols:
-        price, vol, minute_volume = _symbol_profile(spec, symbol)
-        history, price = _daily_history(spec, symbol, history_days, price, vol, minute_volume, tm)
-        bars = _minute_bars(spec, symbol, price, vol, minute_volume, tm)
-        if not history.is_empty():
-            daily_frames.append(history)
-        daily_frames.append(_daily_from_minutes(bars, tm))
-        if spec.quotes:
-            quote_frames.append(_quotes(spec, symbol, bars))
-        if spec.seconds:
-            second_frames.append(_second_bars(spec, symbol, bars))
-        minute_frames.append(_inject_bad_rows(spec, symbol, bars))
-    out = {
-        BARS_1M: pl.concat(minute_frames),
-        BARS_1D: pl.concat(daily_frames, how="diagonal"),
+    size = block_size(spec, tm, block_rows)
+    for first in range(0, len(spec.symbols), size):
+        minute_frames, daily_frames, quote_frames, second_frames = [], [], [], []
+        for symbol in spec.symbols[first : first + size]:
+            price, vol, minute_volume = _symbol_profile(spec, symbol)
+            history, price = _daily_history(
+                spec, symbol, history_days, price, vol, minute_volume, tm
+            )
+            bars = _minute_bars(spec, symbol, price, vol, minute_volume, tm)
+            if not history.is_empty():
+                daily_frames.append(history)
+            daily_frames.append(_daily_from_minutes(bars, tm))
+            if spec.quotes:
+                quote_frames.append(_quotes(spec, symbol, bars))
+            if spec.seconds:
+                second_frames.append(_second_bars(spec, symbol, bars))
+            minute_frames.append(_inject_bad_rows(spec, symbol, bars))
+        block = {
+            BARS_1M: pl.concat(minute_frames),
+            BARS_1D: pl.concat(daily_frames, how="diagonal"),
+        }
+        if quote_frames:
+            block[QUOTES] = pl.concat(quote_frames)
+        if second_frames:
+            block[BARS_1S] = pl.concat(second_frames)
+        yield block
+
+
+def generate(spec: SynthSpec, tm: TimeManager) -> dict[Dataset, pl.DataFrame]:
+    """The whole spec's frames at once (a small spec's: ``write_synthetic`` goes by blocks)."""
+    blocks = list(generate_blocks(spec, tm))
+    return {
+        dataset: pl.concat([block[dataset] for block in blocks], how="diagonal")
+        for dataset in blocks[0]
     }
-    if quote_frames:
-        out[QUOTES] = pl.concat(quote_frames)
-    if second_frames:
-        out[BARS_1S] = pl.concat(second_frames)
-    return out
 
 
-def write_synthetic(store: ParquetStore, spec: SynthSpec, tm: TimeManager) -> ImportReport:
-    """Generate ``spec`` and import it into ``store`` through the cleaner."""
+def write_synthetic(
+    store: ParquetStore, spec: SynthSpec, tm: TimeManager, block_rows: int = BLOCK_ROWS
+) -> ImportReport:
+    """Generate ``spec`` and import it into ``store`` through the cleaner, a block of symbols
+    at a time: its memory is a block's, whatever the number of symbols. Each symbol's files
+    hold its rows only, so the store is the same whatever the blocks."""
     report = ImportReport(f"synthetic(seed={spec.seed})")
-    for dataset, frame in generate(spec, tm).items():
-        report.add(import_frame(store, dataset, frame, tm))
+    for block in generate_blocks(spec, tm, block_rows):
+        for dataset, frame in block.items():
+            report.add(import_frame(store, dataset, frame, tm))
     return report
