@@ -374,25 +374,30 @@ def import_lean(
     root = find_lean_root(path)
     wanted = {s.upper() for s in symbols} if symbols else None
     report = ImportReport(str(root))
-    batches: dict[Dataset, list[pl.DataFrame]] = {}
 
+    minute_files: list[tuple[str, list[Path]]] = []  # per symbol, its minute zips
     minute_root = root / "minute"
     for folder in sorted(minute_root.iterdir()) if minute_root.is_dir() else []:
         symbol = folder.name.upper()
         if not folder.is_dir() or (wanted and symbol not in wanted):
             continue
-        for file in sorted(folder.glob("*.zip")):
-            if not include_quotes and file.name.endswith("_quote.zip"):
-                continue
-            dataset, frame = read_lean_minute(file, symbol, tm)
-            batches.setdefault(dataset, []).append(frame)
-
+        files = [
+            file
+            for file in sorted(folder.glob("*.zip"))
+            if include_quotes or not file.name.endswith("_quote.zip")
+        ]
+        if files:
+            minute_files.append((symbol, files))
     daily_root = root / "daily"
-    if include_daily and daily_root.is_dir():
-        for file in sorted(daily_root.glob("*.zip")):
-            symbol = file.stem.upper()
-            if not wanted or symbol in wanted:
-                batches.setdefault(BARS_1D, []).append(read_lean_daily(file, symbol, tm))
+    daily_files = [
+        (file.stem.upper(), file)
+        for file in (
+            sorted(daily_root.glob("*.zip")) if include_daily and daily_root.is_dir() else []
+        )
+        if not wanted or file.stem.upper() in wanted
+    ]
+    if not minute_files and not daily_files:
+        raise DataError(f"{root}: no LEAN files for {sorted(wanted) if wanted else 'any symbol'}")
 
     factor_root = root / "factor_files"
     factors = []
@@ -403,10 +408,17 @@ def import_lean(
     if factors:
         report.factor_rows = write_factors(store, pl.concat(factors))
         report.factor_symbols = len(factors)
-    if not batches:
-        raise DataError(f"{root}: no LEAN files for {sorted(wanted) if wanted else 'any symbol'}")
-    for dataset in (BARS_1M, QUOTES, BARS_1D):
-        if dataset in batches:
-            frame = pl.concat(batches[dataset], how="vertical")
-            report.add(import_frame(store, dataset, frame, tm))
+    # a symbol at a time: the import's memory is one symbol's minutes, not the tree's
+    for symbol, files in minute_files:
+        batches: dict[Dataset, list[pl.DataFrame]] = {}
+        for file in files:
+            dataset, frame = read_lean_minute(file, symbol, tm)
+            batches.setdefault(dataset, []).append(frame)
+        for dataset in (BARS_1M, QUOTES):
+            if dataset in batches:
+                frame = pl.concat(batches[dataset], how="vertical")
+                report.add(import_frame(store, dataset, frame, tm))
+    if daily_files:  # small (a row a day): in one go
+        frame = pl.concat([read_lean_daily(file, symbol, tm) for symbol, file in daily_files])
+        report.add(import_frame(store, BARS_1D, frame, tm))
     return report
