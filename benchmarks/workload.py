@@ -56,31 +56,47 @@ def session_config(
 ) -> SessionConfig:
     """The benchmark session: the workload's 20 days (or ``dates``), data-driven, one
     trailing-history entry (interval, trailing days) reloaded before every session."""
+    return SessionConfig.model_validate(
+        session_config_json(
+            symbol_names, streams=streams, history=history, prefetch_days=prefetch_days,
+            name=name, dates=dates,
+        )
+    )  # fmt: skip
+
+
+def session_config_json(
+    symbol_names: list[str],
+    *,
+    streams: tuple[str, ...] = ("1m", "5m", "15m"),
+    history: tuple[str, int] | None = ("1d", 10),
+    prefetch_days: int = 20,
+    name: str = "benchmark",
+    dates: tuple[date, date] = (START, END),
+) -> dict:
+    """``session_config`` as the JSON a config file holds (for a run of ``simcore backtest``)."""
     data_config: dict = {"symbols": symbol_names, "streams": list(streams)}
     if history is not None:
         interval, days = history
         data_config["historical"] = {
             "data": [{"trailing_days": days, "intervals": [interval], "apply_to": "all"}]
         }
-    return SessionConfig.model_validate(
-        {
-            "session_name": name,
-            "backtest_config": {
-                "start_date": dates[0].isoformat(),
-                "end_date": dates[1].isoformat(),
-                "speed_multiplier": 0.0,
-                "prefetch_days": prefetch_days,
-            },
-            "session_data_config": data_config,
-            "trading_config": {
-                "max_buying_power": 1e6,
-                "max_per_trade": 1e4,
-                "max_per_symbol": 1e5,
-                "max_open_positions": 10,
-            },
-            "api_config": {"data_api": "local", "trade_api": "paper"},
-        }
-    )
+    return {
+        "session_name": name,
+        "backtest_config": {
+            "start_date": dates[0].isoformat(),
+            "end_date": dates[1].isoformat(),
+            "speed_multiplier": 0.0,
+            "prefetch_days": prefetch_days,
+        },
+        "session_data_config": data_config,
+        "trading_config": {
+            "max_buying_power": 1e6,
+            "max_per_trade": 1e4,
+            "max_per_symbol": 1e5,
+            "max_open_positions": 10,
+        },
+        "api_config": {"data_api": "local", "trade_api": "paper"},
+    }
 
 
 # ---------------------------------------------------------------------------- the daily workload
