@@ -18,6 +18,8 @@ import polars as pl
 
 from simcore.errors import UserError
 
+DIGEST_SLICE = 1 << 20  # rows of a text column hashed at once (memory: a slice's, not a table's)
+
 
 def frame_digest(frame: pl.DataFrame) -> str:
     """SHA-256 over a frame's schema and values, column by column."""
@@ -31,10 +33,16 @@ def frame_digest(frame: pl.DataFrame) -> str:
         elif isinstance(dtype, pl.Datetime | pl.Date):
             digest.update(series.to_physical().fill_null(0).to_numpy().tobytes())
             digest.update(series.is_null().to_numpy().tobytes())
-        else:
-            digest.update(
-                "\x1f".join("\x00" if v is None else str(v) for v in series.to_list()).encode()
-            )
+        else:  # the values as text joined by \x1f, a null as \x00: fed a slice at a time
+            for start in range(0, max(len(series), 1), DIGEST_SLICE):
+                part = series.slice(start, DIGEST_SLICE)
+                if start:
+                    digest.update(b"\x1f")
+                if dtype == pl.String:  # joined in Polars, without a Python string per value
+                    text = part.fill_null("\x00").str.join("\x1f").item()
+                else:
+                    text = "\x1f".join("\x00" if v is None else str(v) for v in part.to_list())
+                digest.update(text.encode())
     return digest.hexdigest()
 
 
