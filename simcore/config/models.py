@@ -80,6 +80,9 @@ class BacktestConfig(ConfigModel):
     prefetch_days: int = Field(1, strict=True, ge=1)
     # the run's warnings fail it (exit 1): for CI, as `simcore backtest --strict`
     strict: StrictBool = False
+    # what bars.parquet holds: every bar ("all"), the derived ones only ("derived", the
+    # streamed ones are named by their store files), or "auto": all up to a size
+    record_bars: Literal["auto", "all", "derived"] = "auto"
 
     @field_validator("start_date", "end_date", mode="before")
     @classmethod

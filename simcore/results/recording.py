@@ -12,6 +12,7 @@ import polars as pl
 
 from simcore.engine.bars import COLUMNS
 from simcore.engine.session_data import SessionData
+from simcore.engine.session_days import SESSION_SECONDS, interval_seconds
 from simcore.results.trading_tables import StreamedMarks
 
 BAR_SCHEMA = {
@@ -69,21 +70,41 @@ def _round6(values: np.ndarray) -> np.ndarray:
     return np.array([round(float(v), 6) for v in distinct], dtype=np.float64)[inverse]
 
 
+STREAMED_BARS_COPIED_UP_TO = 5_000_000  # "auto": a run copies at most this many streamed bars
+
+
+def copies_streamed_bars(rule: str, symbols: int, sessions: int, base: str | None) -> bool:
+    """Whether ``bars.parquet`` holds the streamed bars besides the derived ones. The streamed
+    bars are the store's rows (adjusted as the summary's ``price_adjustment`` says), so at
+    scale a copy of them is the input twice: ``all`` copies them always, ``derived`` never
+    (``store_files`` names the files they are in, with their digests), and ``auto`` while the
+    run would copy at most ``STREAMED_BARS_COPIED_UP_TO`` of them, estimated before the first
+    session as symbols x sessions x a full session's bars of the base interval (5M: about a
+    month of 250 symbols' minutes; a year of 20)."""
+    if rule != "auto":
+        return rule == "all"
+    per_session = SESSION_SECONDS // interval_seconds(base) if base else 0
+    return symbols * sessions * max(per_session, 1) <= STREAMED_BARS_COPIED_UP_TO
+
+
 @dataclass
 class BacktestRecorder:
-    """Collects each session's results before session_data is cleared for the next one."""
+    """Collects each session's results before session_data is cleared for the next one.
+    With ``copy_streamed`` False, a streamed chunk keeps only its times and closes (what the
+    equity is marked at), and ``bars_frame`` holds the derived bars only."""
 
     symbols: tuple[str, ...] = ()
     chunks: list[_BarChunk] = field(default_factory=list)
     quality: list[_QualityChunk] = field(default_factory=list)
     gaps: list[dict[str, object]] = field(default_factory=list)
     positions: list[tuple] = field(default_factory=list)  # the account at each session's end
+    copy_streamed: bool = True
 
     def copy(self) -> BacktestRecorder:
         """A recorder holding what this one holds, to record more into without touching it."""
         return BacktestRecorder(
             self.symbols, list(self.chunks), list(self.quality), list(self.gaps),
-            list(self.positions),
+            list(self.positions), self.copy_streamed,
         )  # fmt: skip
 
     def record_account(self, day: date, trader, session_data: SessionData) -> None:
@@ -109,6 +130,8 @@ class BacktestRecorder:
                 columns = {
                     name: bars.values[name][:, : bars.revealed][delivered] for name in COLUMNS[1:]
                 }
+            if source == "STREAMED" and not self.copy_streamed:  # what marks the equity
+                columns = {"close": columns["close"]}
             columns["timestamp"] = bars.label_ns[slots]
             times = bars.label_ns[: bars.revealed][delivered.any(axis=0)]
             self.chunks.append(_BarChunk(day, interval, source, rows, columns, times))
@@ -205,11 +228,13 @@ class BacktestRecorder:
         return StreamedMarks(times, closes)
 
     def bars_frame(self) -> pl.DataFrame:
-        """Every recorded bar in one frame, built from the chunks in one go."""
-        if not self.chunks:
+        """Every recorded bar in one frame (the streamed ones only when they are copied),
+        built from the chunks in one go."""
+        chunks = [c for c in self.chunks if self.copy_streamed or c.source != "STREAMED"]
+        if not chunks:
             return pl.DataFrame(schema=BAR_SCHEMA)
-        sizes = [len(c.symbol_index) for c in self.chunks]
-        chunk_of_row = pl.Series(np.repeat(np.arange(len(self.chunks)), sizes))
+        sizes = [len(c.symbol_index) for c in chunks]
+        chunk_of_row = pl.Series(np.repeat(np.arange(len(chunks)), sizes))
 
         def per_chunk(values: list, dtype: pl.DataType) -> pl.Series:
             return pl.Series(values, dtype=dtype).gather(chunk_of_row)
@@ -217,16 +242,16 @@ class BacktestRecorder:
         symbols = pl.Series(list(self.symbols), dtype=pl.String)
         frame = pl.DataFrame(
             {
-                "session_date": per_chunk([c.day for c in self.chunks], pl.Date),
+                "session_date": per_chunk([c.day for c in chunks], pl.Date),
                 "symbol": symbols.gather(
-                    pl.Series(np.concatenate([c.symbol_index for c in self.chunks]))
+                    pl.Series(np.concatenate([c.symbol_index for c in chunks]))
                 ),
-                "interval": per_chunk([c.interval for c in self.chunks], pl.String),
-                "source": per_chunk([c.source for c in self.chunks], pl.String),
-                "timestamp": _chunked([c.columns["timestamp"] for c in self.chunks]).cast(
+                "interval": per_chunk([c.interval for c in chunks], pl.String),
+                "source": per_chunk([c.source for c in chunks], pl.String),
+                "timestamp": _chunked([c.columns["timestamp"] for c in chunks]).cast(
                     pl.Datetime("ns", "UTC")
                 ),
-                **{name: _chunked([c.columns[name] for c in self.chunks]) for name in COLUMNS[1:]},
+                **{name: _chunked([c.columns[name] for c in chunks]) for name in COLUMNS[1:]},
             }
         )
         return frame

@@ -4,12 +4,15 @@ bars, quality, gaps, signals and overruns (the trading tables are ``trading_tabl
 
 from __future__ import annotations
 
-from datetime import date
+import hashlib
+from datetime import date, datetime
 
 import numpy as np
 import polars as pl
 
 from simcore.results.recording import BacktestRecorder
+from simcore.store.factors import factor_file
+from simcore.store.parquet import Dataset, ParquetStore
 
 
 def indicator_frame(
@@ -49,6 +52,44 @@ def indicator_frame(
         "value": pl.Float64,
     }
     return pl.concat(frames) if frames else pl.DataFrame(schema=schema)
+
+
+STORE_FILES_SCHEMA = {
+    "dataset": pl.String,
+    "symbol": pl.String,
+    "file": pl.String,
+    "sha256": pl.String,
+}
+
+
+def store_files_frame(
+    store: ParquetStore,
+    base: str | None,
+    symbols: tuple[str, ...],
+    start: datetime | None,
+    end: datetime | None,
+    factors: bool = False,
+) -> pl.DataFrame:
+    """The store's files of ``base`` bars of ``symbols`` whose period overlaps [start, end),
+    and (``factors``) their factor files: dataset, symbol, file (relative to the store's
+    root, so the same on every machine) and the SHA-256 of its bytes."""
+    rows = []
+    if base is not None and base not in ("quotes", "ticks"):
+        dataset = Dataset("bars", base)
+        for symbol in symbols:
+            for path in store.files(dataset, symbol, start, end):
+                rows.append((dataset.label, symbol, path))
+    if factors:
+        for symbol in symbols:
+            path = factor_file(store, symbol)
+            if path.is_file():
+                rows.append(("factors", symbol, path))
+    out = []
+    for dataset_label, symbol, path in rows:
+        with open(path, "rb") as handle:
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()
+        out.append((dataset_label, symbol, path.relative_to(store.root).as_posix(), digest))
+    return pl.DataFrame(out, schema=STORE_FILES_SCHEMA, orient="row")
 
 
 def build_tables(

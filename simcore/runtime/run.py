@@ -20,10 +20,10 @@ from simcore.engine.coordinator import FeedFactory
 from simcore.engine.metrics import PerformanceMetrics
 from simcore.engine.requirements import strategy_name
 from simcore.results.checks import run_warnings
-from simcore.results.recording import BacktestRecorder
+from simcore.results.recording import BacktestRecorder, copies_streamed_bars
 from simcore.results.returns import benchmark_closes, benchmark_statistics, returns_table
 from simcore.results.statistics import Statistics, statistics
-from simcore.results.tables import build_tables
+from simcore.results.tables import build_tables, store_files_frame
 from simcore.results.trading_tables import trading_tables
 from simcore.results.writing import prepare_out_dir, write_outputs
 from simcore.runtime.system import SystemManager
@@ -75,10 +75,15 @@ def run_session(
     recorder = BacktestRecorder()
     recorded: set[date] = set()
 
-    def session_ended(day: date) -> None:
+    def record(into: BacktestRecorder, day: date) -> None:
         c = system.components
-        recorder.record_session(day, c.session_data, c.coordinator.plan, c.quality)
-        recorder.record_account(day, c.engine.trader, c.session_data)
+        if not recorded and into is recorder:  # before the first session's bars: decided once
+            recorder.copy_streamed = _copies_streamed_bars(config, c.coordinator)
+        into.record_session(day, c.session_data, c.coordinator.plan, c.quality)
+        into.record_account(day, c.engine.trader, c.session_data)
+
+    def session_ended(day: date) -> None:
+        record(recorder, day)
         recorded.add(day)
         if hooks.session_ended is not None:
             hooks.session_ended(day, system)
@@ -90,10 +95,8 @@ def run_session(
         write replaces them). The runtime calls it with the pipeline quiet."""
         if out_dir is None:
             return
-        c = system.components
         snapshot = recorder.copy()
-        snapshot.record_session(day, c.session_data, c.coordinator.plan, c.quality)
-        snapshot.record_account(day, c.engine.trader, c.session_data)
+        record(snapshot, day)
         interim = _results(system, strategy, snapshot, None, hooks, "running", source)
         metrics = interim.metrics.as_dict()
         if hooks.metrics is not None:
@@ -117,8 +120,7 @@ def run_session(
         c = system.components
         session = c.coordinator.session
         if session is not None and session.date not in recorded:
-            recorder.record_session(session.date, c.session_data, c.coordinator.plan, c.quality)
-            recorder.record_account(session.date, c.engine.trader, c.session_data)
+            record(recorder, session.date)
             if hooks.session_ended is not None:
                 hooks.session_ended(session.date, system)
     try:
@@ -156,6 +158,8 @@ def _results(
     tables |= trading_tables(trader, recorder.positions, recorder.streamed_marks())
     if hooks.tables is not None:
         tables |= hooks.tables(system)
+    if not recorder.copy_streamed and source is not None:  # where the streamed bars are
+        tables["store_files"] = _store_files(source, config, c.coordinator)
     start = trader.config.max_buying_power
     symbol = config.session_data_config.benchmark
     closes = _benchmark_closes(source, symbol, c.coordinator) if symbol else None
@@ -174,6 +178,7 @@ def _results(
         "symbols": list(config.session_data_config.symbols),
         "bars_streamed": recorder.bar_count("STREAMED"),
         "bars_generated": recorder.bar_count("GENERATED"),
+        "bars_recorded": "all" if recorder.copy_streamed else "derived",
         "signals": tables["signals"].height,
         "bars_outside_session": c.coordinator.feed.bars_outside_session,
         "strategy": strategy_name(strategy),
@@ -208,6 +213,35 @@ def _results(
         first_line = str(failure).splitlines()[0] if str(failure) else ""
         summary["error"] = f"{type(failure).__name__}: {first_line}"
     return RunResult(tables, None, c.metrics, summary, runtime, stats)
+
+
+def _copies_streamed_bars(config, coordinator) -> bool:
+    """``backtest_config.record_bars`` applied to this run (a live session copies them all:
+    its bars are nowhere else)."""
+    if coordinator.live_mode or config.backtest_config is None:
+        return True
+    bases = coordinator.plan.bases if coordinator.plan is not None else ()
+    return copies_streamed_bars(
+        config.backtest_config.record_bars,
+        len(coordinator.symbols),
+        len(coordinator.days),
+        bases[0] if bases else None,
+    )
+
+
+def _store_files(source, config, coordinator) -> pl.DataFrame:
+    """The store's files that hold the run's streamed bars (and the factor files that adjust
+    them), with their SHA-256: ``bars.parquet`` names its input instead of copying it."""
+    bases = coordinator.plan.bases if coordinator.plan is not None else ()
+    if not coordinator.days or not bases:
+        return store_files_frame(source.store, None, (), None, None)
+    start, end = coordinator.tm.get_session_boundary_times(
+        coordinator.days[0], coordinator.days[-1]
+    )
+    adjusted = config.session_data_config.price_adjustment != "raw"
+    return store_files_frame(
+        source.store, bases[0], coordinator.symbols, start, end, factors=adjusted
+    )
 
 
 def _extended_bars(source, coordinator) -> dict[str, int]:

@@ -44,6 +44,11 @@ def factors_dir(store: ParquetStore) -> Path:
     return store.root / "factors"
 
 
+def factor_file(store: ParquetStore, symbol: str) -> Path:
+    """Where ``symbol``'s factors are (the file may not exist: no splits or dividends known)."""
+    return factors_dir(store) / f"{symbol_folder(symbol)}.parquet"
+
+
 def read_lean_factor_file(text: str, symbol: str) -> pl.DataFrame:
     try:
         frame = pl.read_csv(
@@ -68,13 +73,13 @@ def write_factors(store: ParquetStore, frame: pl.DataFrame) -> int:
     for (symbol,), part in frame.group_by("symbol", maintain_order=True):
         atomic_write(
             part.select(list(FACTOR_SCHEMA)).sort("date"),
-            factors_dir(store) / f"{symbol_folder(str(symbol))}.parquet",
+            factor_file(store, str(symbol)),
         )
     return frame.height
 
 
 def read_factors(store: ParquetStore, symbols: Iterable[str]) -> pl.DataFrame:
-    paths = [factors_dir(store) / f"{symbol_folder(s)}.parquet" for s in symbols]
+    paths = [factor_file(store, s) for s in symbols]
     paths = [p for p in paths if p.exists()]
     if not paths:
         return pl.DataFrame(schema=FACTOR_SCHEMA)

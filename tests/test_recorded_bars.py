@@ -1,0 +1,75 @@
+"""What ``bars.parquet`` holds (``backtest_config.record_bars``): every bar, or the derived ones
+with the store's files named in ``store_files``, by a rule decided before the first session."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from simcore.app.backtest import resolve_strategy, run_backtest
+from simcore.config import load_config
+from simcore.results.recording import STREAMED_BARS_COPIED_UP_TO, copies_streamed_bars
+from simcore.store.parquet import BARS_1M, ParquetStore
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run(store: ParquetStore, folder: Path, rule: str):
+    config = load_config(REPO / "configs" / "example_backtest.json")
+    backtest = config.backtest_config.model_copy(update={"record_bars": rule})
+    config = config.model_copy(update={"backtest_config": backtest})
+    return run_backtest(config, store, resolve_strategy(config, None), folder)
+
+
+def test_derived_bars_leave_the_streamed_ones_in_the_store_and_name_its_files(
+    sample_store: ParquetStore, tmp_path: Path
+):
+    every = run(sample_store, tmp_path / "all", "all")
+    derived = run(sample_store, tmp_path / "derived", "derived")
+    assert (every.summary["bars_recorded"], derived.summary["bars_recorded"]) == ("all", "derived")
+    assert every.summary["bars_streamed"] == derived.summary["bars_streamed"] > 0
+    bars = every.tables["bars"]
+    assert bars.filter(pl.col("source") == "STREAMED").height == every.summary["bars_streamed"]
+    assert derived.tables["bars"].equals(bars.filter(pl.col("source") == "GENERATED"))
+    manifests = [
+        json.loads((tmp_path / f / "manifest.json").read_text()) for f in ("all", "derived")
+    ]
+    for table in ("equity", "fills", "orders", "positions", "returns", "quality", "signals"):
+        # the streamed bars still mark the equity and feed the strategy: the same run
+        assert manifests[0]["tables"][table] == manifests[1]["tables"][table], table
+    assert "store_files" not in manifests[0]["tables"]
+
+    files = derived.tables["store_files"]
+    config_symbols = tuple(every.summary["symbols"])
+    minute_files = files.filter(pl.col("dataset") == "bars 1m")
+    assert minute_files["symbol"].unique(maintain_order=True).to_list() == list(config_symbols)
+    for row in files.iter_rows(named=True):
+        content = (sample_store.root / row["file"]).read_bytes()
+        assert hashlib.sha256(content).hexdigest() == row["sha256"]
+    streamed = sample_store.read(BARS_1M, list(config_symbols))
+    assert streamed.height >= every.summary["bars_streamed"]  # the files hold every streamed bar
+
+
+@pytest.mark.parametrize(
+    ("rule", "symbols", "sessions", "base", "copies"),
+    [
+        ("auto", 250, 21, "1m", True),  # a month of 250 symbols' minutes: 2.0M bars
+        ("auto", 1000, 62, "1m", False),  # a quarter of 1,000: 24M
+        ("auto", 3000, 252, "1d", True),  # daily bars: one a session
+        ("auto", 1, 252, "1s", False),  # 23,400 seconds a session: 5.9M
+        ("all", 3000, 252, "1m", True),
+        ("derived", 1, 1, "1m", False),
+    ],
+)
+def test_the_rule_copies_the_streamed_bars_up_to_a_size(rule, symbols, sessions, base, copies):
+    assert copies_streamed_bars(rule, symbols, sessions, base) is copies
+
+
+def test_auto_copies_up_to_the_limit_exactly():
+    at_limit = STREAMED_BARS_COPIED_UP_TO // 390
+    assert copies_streamed_bars("auto", at_limit, 1, "1m")
+    assert not copies_streamed_bars("auto", at_limit + 1, 1, "1m")
