@@ -29,15 +29,17 @@ def run_warnings(
     tables: dict[str, pl.DataFrame],
     bars_outside_session: int,
     extended_bars: dict[str, int],
+    streamed_symbols: set[str],
 ) -> list[str]:
-    """Every warning of a run, in a fixed order (they are part of its deterministic outputs)."""
+    """Every warning of a run, in a fixed order (they are part of its deterministic outputs).
+    ``streamed_symbols``: those with a streamed bar (``bars`` may not hold them)."""
     warnings: list[str] = []
     if config.mode == "backtest" and days:
         warnings += days_chosen(config, time_manager, days)
     quality = tables["quality"].filter(~pl.col("interval").str.starts_with("historical"))
     streamed = set(tables["marking"].filter(pl.col("mark") == "STREAMED")["stream"])
     base = quality.filter(pl.col("interval").is_in(sorted(streamed - {"quotes", "ticks"})))
-    silent = _symbols_without_bars(tables["bars"], config.session_data_config.symbols)
+    silent = [s for s in config.session_data_config.symbols if s not in streamed_symbols]
     if silent:
         warnings.append(
             f"{_names(silent)} streamed no bar in the regular session of any day of the run: "
@@ -91,12 +93,6 @@ def days_chosen(config: SessionConfig, tm: TimeManager, days: list[date]) -> lis
                 f"{'starts' if field == 'start_date' else 'ends'} on the next one, {chosen}"
             )
     return notes
-
-
-def _symbols_without_bars(bars: pl.DataFrame, symbols) -> list[str]:
-    """Symbols of which no bar was streamed, in config order."""
-    streamed = set(bars.filter(pl.col("source") == "STREAMED")["symbol"].unique())
-    return [s for s in symbols if s not in streamed]
 
 
 def _names(symbols: list[str]) -> str:

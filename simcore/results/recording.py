@@ -39,6 +39,7 @@ class _BarChunk:
     symbol_index: np.ndarray
     columns: dict[str, np.ndarray]
     times: np.ndarray  # the times that have a bar of any symbol, in order
+    bars: int  # how many were delivered (a streamed chunk not copied keeps fewer rows)
 
 
 @dataclass
@@ -99,18 +100,44 @@ class BacktestRecorder:
     gaps: list[dict[str, object]] = field(default_factory=list)
     positions: list[tuple] = field(default_factory=list)  # the account at each session's end
     copy_streamed: bool = True
+    # the fills and corporate actions of the sessions recorded so far
+    _fills_seen: int = 0
+    _actions_seen: int = 0
+    _streamed_rows: set[int] = field(default_factory=set)  # symbols (rows) with a streamed bar
 
     def copy(self) -> BacktestRecorder:
         """A recorder holding what this one holds, to record more into without touching it."""
         return BacktestRecorder(
             self.symbols, list(self.chunks), list(self.quality), list(self.gaps),
-            list(self.positions), self.copy_streamed,
+            list(self.positions), self.copy_streamed, self._fills_seen, self._actions_seen,
+            set(self._streamed_rows),
         )  # fmt: skip
 
     def record_account(self, day: date, trader, session_data: SessionData) -> None:
         from simcore.results.trading_tables import position_rows
 
         self.positions.extend(position_rows(day, trader, session_data.last_closes()))
+        if not self.copy_streamed:
+            self._keep_marks_of_held(day, trader)
+
+    def _keep_marks_of_held(self, day: date, trader) -> None:
+        """Drop the session's streamed closes of the symbols the account did not hold in it.
+        Equity marks a close only while its symbol is held, and a symbol held at some time of
+        the session is held at its end or was filled (or split) in it: a position changes by
+        nothing else. A close from an earlier session that it needs (no bar yet today) is
+        kept in that session, which it ended holding."""
+        fills, actions = trader.book.fills, trader.corporate_actions
+        keep = set(trader.portfolio.holding)
+        keep.update(f.symbol for f in fills[self._fills_seen :])
+        keep.update(a[2] for a in actions[self._actions_seen :])
+        self._fills_seen, self._actions_seen = len(fills), len(actions)
+        row_of = {s: i for i, s in enumerate(self.symbols)}
+        wanted = np.array(sorted(row_of[s] for s in keep if s in row_of), dtype=np.int64)
+        for chunk in self.chunks:
+            if chunk.day == day and chunk.source == "STREAMED":
+                rows = np.isin(chunk.symbol_index, wanted)
+                chunk.symbol_index = chunk.symbol_index[rows]
+                chunk.columns = {name: values[rows] for name, values in chunk.columns.items()}
 
     def record_session(self, day: date, session_data: SessionData, plan, quality_manager) -> None:
         self.symbols = session_data.symbols
@@ -134,7 +161,9 @@ class BacktestRecorder:
                 columns = {"close": columns["close"]}
             columns["timestamp"] = bars.label_ns[slots]
             times = bars.label_ns[: bars.revealed][delivered.any(axis=0)]
-            self.chunks.append(_BarChunk(day, interval, source, rows, columns, times))
+            self.chunks.append(_BarChunk(day, interval, source, rows, columns, times, rows.size))
+            if source == "STREAMED":
+                self._streamed_rows.update(np.unique(rows).tolist())
         for interval, rows, percent in quality_manager.quality_arrays():
             self.quality.append(_QualityChunk(day, interval, rows, _round6(percent)))
         for interval, percent in session_data.historical_qualities().items():
@@ -177,9 +206,13 @@ class BacktestRecorder:
             }
         )
 
+    def streamed_symbols(self) -> set[str]:
+        """The symbols with a streamed bar in some session."""
+        return {self.symbols[i] for i in self._streamed_rows}
+
     def bar_count(self, source: str) -> int:
         """How many bars of ``source`` (STREAMED or GENERATED) were recorded."""
-        return sum(len(c.symbol_index) for c in self.chunks if c.source == source)
+        return sum(c.bars for c in self.chunks if c.source == source)
 
     def streamed_marks(self) -> StreamedMarks:
         """The streamed bars' times and closes that equity is marked at, from the chunks (not

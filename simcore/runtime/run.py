@@ -199,6 +199,7 @@ def _results(
             tables,
             c.coordinator.feed.bars_outside_session,
             _extended_bars(source, c.coordinator),
+            recorder.streamed_symbols(),
         ),
     }
     summary["warnings"] += c.engine.ctx.scheduler.notes  # schedules a session could not run
