@@ -8,6 +8,7 @@ table. Update with ``pytest --snapshot-update`` only after reading the diff.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 from pathlib import Path
 
@@ -98,3 +99,33 @@ def test_a_digest_is_the_same_whatever_the_slices_it_is_taken_in(values, numbers
             "\x1f".join("\x00" if v is None else str(v) for v in frame[name].to_list()).encode()
         )
     assert whole == expected.hexdigest()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.one_of(st.none(), st.text(max_size=3)),
+            st.one_of(st.none(), st.floats(allow_nan=False, width=64)),
+            st.one_of(st.none(), st.integers(0, 2**40)),
+        ),
+        max_size=15,
+    ),
+    cuts=st.lists(st.integers(0, 15), max_size=4),
+)
+def test_a_table_written_in_parts_has_the_digest_of_the_whole(tmp_path_factory, rows, cuts):
+    """A run's bars written a session at a time: the manifest's digest is read from the parts,
+    a column at a time, and must be the digest of the table they make (empty parts too)."""
+    schema = pl.Schema({"text": pl.String, "price": pl.Float64, "time": pl.Datetime("ns", "UTC")})
+    whole = pl.DataFrame(rows, schema=schema, orient="row")
+    folder = tmp_path_factory.mktemp("parts")
+    bounds = [0, *sorted(min(c, whole.height) for c in cuts), whole.height]
+    paths = []
+    for number, (lo, hi) in enumerate(itertools.pairwise(bounds)):
+        paths.append(folder / f"part-{number}.parquet")
+        whole.slice(lo, hi - lo).write_parquet(paths[-1])
+    parted = writing.PartedTable(tuple(paths), schema)
+    assert parted.height == whole.height
+    assert parted.digest() == frame_digest(whole)
+    parted.write(folder / "out.parquet")
+    assert pl.read_parquet(folder / "out.parquet").equals(whole)

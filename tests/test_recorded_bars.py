@@ -14,6 +14,8 @@ from simcore.app.backtest import resolve_strategy, run_backtest
 from simcore.config import load_config
 from simcore.engine.analysis import Strategy
 from simcore.results.recording import STREAMED_BARS_COPIED_UP_TO, copies_streamed_bars
+from simcore.results.writing import frame_digest
+from simcore.runtime.run import SPILL_FOLDER
 from simcore.store.parquet import BARS_1M, ParquetStore
 
 REPO = Path(__file__).resolve().parents[1]
@@ -35,10 +37,19 @@ def test_derived_bars_leave_the_streamed_ones_in_the_store_and_name_its_files(
     assert every.summary["bars_streamed"] == derived.summary["bars_streamed"] > 0
     bars = every.tables["bars"]
     assert bars.filter(pl.col("source") == "STREAMED").height == every.summary["bars_streamed"]
-    assert derived.tables["bars"].equals(bars.filter(pl.col("source") == "GENERATED"))
+    # written a session at a time as the run went, never held whole: read from bars.parquet
+    assert isinstance(derived.tables["bars"], pl.LazyFrame)
+    assert derived.tables["signals"].collect().equals(every.tables["signals"])  # spilled too
+    assert every.tables["signals"].height > 0
+    assert not (tmp_path / "derived" / SPILL_FOLDER).exists()  # the parts went
+    written = derived.tables["bars"].collect()
+    assert written.equals(bars.filter(pl.col("source") == "GENERATED"))
     manifests = [
         json.loads((tmp_path / f / "manifest.json").read_text()) for f in ("all", "derived")
     ]
+    assert manifests[1]["tables"]["bars"] == {
+        "file": "bars.parquet", "rows": written.height, "sha256": frame_digest(written)
+    }  # fmt: skip
     for table in ("equity", "fills", "orders", "positions", "returns", "quality", "signals"):
         # the streamed bars still mark the equity and feed the strategy: the same run
         assert manifests[0]["tables"][table] == manifests[1]["tables"][table], table
@@ -84,7 +95,6 @@ def test_a_run_holding_overnight_marks_the_same_equity_without_the_streamed_bars
     from datetime import date
 
     from simcore.config import SessionConfig
-    from simcore.results.writing import frame_digest
     from simcore.store.synth import SynthSpec, write_synthetic
     from simcore.strategies.sma_cross import SmaCrossTrader
     from simcore.time import TimeManager

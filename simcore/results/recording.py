@@ -4,8 +4,10 @@ the results are built (``simcore.results.tables``)."""
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -14,6 +16,7 @@ from simcore.engine.bars import COLUMNS
 from simcore.engine.session_data import SessionData
 from simcore.engine.session_days import SESSION_SECONDS, interval_seconds
 from simcore.results.trading_tables import StreamedMarks
+from simcore.results.writing import PartedTable
 
 BAR_SCHEMA = {
     "session_date": pl.Date,
@@ -27,6 +30,24 @@ BAR_SCHEMA = {
     "close": pl.Float64,
     "volume": pl.Float64,
 }
+
+
+SIGNAL_SCHEMA = {
+    "time": pl.Datetime("ns", "UTC"),
+    "symbol": pl.String,
+    "side": pl.String,
+    "reason": pl.String,
+    "values": pl.String,
+}
+
+
+def signals_frame(signals: list) -> pl.DataFrame:
+    """The strategy's signals (``ctx.signal``) as a table."""
+    return pl.DataFrame(
+        [(s.time_ns, s.symbol, s.side, s.reason, s.values) for s in signals],
+        schema={**SIGNAL_SCHEMA, "time": pl.Int64},
+        orient="row",
+    ).with_columns(pl.col("time").cast(pl.Datetime("ns", "UTC")))
 
 
 @dataclass
@@ -100,17 +121,24 @@ class BacktestRecorder:
     gaps: list[dict[str, object]] = field(default_factory=list)
     positions: list[tuple] = field(default_factory=list)  # the account at each session's end
     copy_streamed: bool = True
+    # where the bars of each session are written as it ends, when they are not copied
+    # (``copy_streamed`` False): the recorder then holds a session's bars, not the run's
+    spill_dir: Path | None = None
     # the fills and corporate actions of the sessions recorded so far
     _fills_seen: int = 0
     _actions_seen: int = 0
     _streamed_rows: set[int] = field(default_factory=set)  # symbols (rows) with a streamed bar
+    _parts: list[Path] = field(default_factory=list)  # the spilled sessions' bars, in order
+    _spilled_bars: int = 0  # derived bars in the parts
+    _signal_parts: list[Path] = field(default_factory=list)  # the spilled sessions' signals
 
     def copy(self) -> BacktestRecorder:
         """A recorder holding what this one holds, to record more into without touching it."""
         return BacktestRecorder(
             self.symbols, list(self.chunks), list(self.quality), list(self.gaps),
-            list(self.positions), self.copy_streamed, self._fills_seen, self._actions_seen,
-            set(self._streamed_rows),
+            list(self.positions), self.copy_streamed, None, self._fills_seen,
+            self._actions_seen, set(self._streamed_rows), list(self._parts), self._spilled_bars,
+            list(self._signal_parts),
         )  # fmt: skip
 
     def record_account(self, day: date, trader, session_data: SessionData) -> None:
@@ -164,6 +192,8 @@ class BacktestRecorder:
             self.chunks.append(_BarChunk(day, interval, source, rows, columns, times, rows.size))
             if source == "STREAMED":
                 self._streamed_rows.update(np.unique(rows).tolist())
+        if self.spills:
+            self._spill(day)
         for interval, rows, percent in quality_manager.quality_arrays():
             self.quality.append(_QualityChunk(day, interval, rows, _round6(percent)))
         for interval, percent in session_data.historical_qualities().items():
@@ -206,13 +236,62 @@ class BacktestRecorder:
             }
         )
 
+    @property
+    def spills(self) -> bool:
+        """Whether each session's bars and signals go to disk as it ends."""
+        return self.spill_dir is not None and not self.copy_streamed
+
+    def _part(self, kind: str, parts: list[Path], frame: pl.DataFrame) -> None:
+        assert self.spill_dir is not None
+        if not self._parts and not self._signal_parts:  # this run's parts only (an earlier
+            shutil.rmtree(self.spill_dir, ignore_errors=True)  # killed run's are stale)
+            self.spill_dir.mkdir(parents=True)
+        path = self.spill_dir / f"{kind}-{len(parts):05d}.parquet"
+        frame.write_parquet(path, compression="lz4")
+        parts.append(path)
+
+    def _spill(self, day: date) -> None:
+        """Write ``day``'s derived bars as the next part and let go of them."""
+        chunks = [c for c in self.chunks if c.day == day and c.source != "STREAMED"]
+        if not chunks:
+            return
+        self._part("bars", self._parts, self._frame(chunks))
+        self._spilled_bars += sum(c.bars for c in chunks)
+        self.chunks = [c for c in self.chunks if not (c.day == day and c.source != "STREAMED")]
+
+    def record_signals(self, signals: list) -> None:
+        """When spilling: the signals so far (a session's) to the next part, and the list
+        emptied (the strategy's context keeps appending to it)."""
+        if self.spills and signals:
+            self._part("signals", self._signal_parts, signals_frame(signals))
+            signals.clear()
+
+    def bars_table(self) -> pl.DataFrame | PartedTable:
+        """Every recorded bar: a frame, or the parts written as the sessions ended."""
+        if self._parts:
+            return PartedTable(tuple(self._parts), pl.Schema(BAR_SCHEMA))
+        return self.bars_frame()
+
+    def signals_table(self, signals: list) -> pl.DataFrame | PartedTable:
+        """Every signal: a frame of ``signals``, or the parts and then ``signals``' rest."""
+        if not self._signal_parts:
+            return signals_frame(signals)
+        self.record_signals(signals)
+        return PartedTable(tuple(self._signal_parts), pl.Schema(SIGNAL_SCHEMA))
+
+    def remove_parts(self) -> None:
+        """Once the tables are written, the parts they were made of go."""
+        if self.spill_dir is not None and (self._parts or self._signal_parts):
+            shutil.rmtree(self.spill_dir, ignore_errors=True)
+
     def streamed_symbols(self) -> set[str]:
         """The symbols with a streamed bar in some session."""
         return {self.symbols[i] for i in self._streamed_rows}
 
     def bar_count(self, source: str) -> int:
         """How many bars of ``source`` (STREAMED or GENERATED) were recorded."""
-        return sum(c.bars for c in self.chunks if c.source == source)
+        spilled = self._spilled_bars if source == "GENERATED" else 0
+        return spilled + sum(c.bars for c in self.chunks if c.source == source)
 
     def streamed_marks(self) -> StreamedMarks:
         """The streamed bars' times and closes that equity is marked at, from the chunks (not
@@ -263,7 +342,9 @@ class BacktestRecorder:
     def bars_frame(self) -> pl.DataFrame:
         """Every recorded bar in one frame (the streamed ones only when they are copied),
         built from the chunks in one go."""
-        chunks = [c for c in self.chunks if self.copy_streamed or c.source != "STREAMED"]
+        return self._frame([c for c in self.chunks if self.copy_streamed or c.source != "STREAMED"])
+
+    def _frame(self, chunks: list[_BarChunk]) -> pl.DataFrame:
         if not chunks:
             return pl.DataFrame(schema=BAR_SCHEMA)
         sizes = [len(c.symbol_index) for c in chunks]

@@ -98,7 +98,7 @@ def build_tables(
     """Every deterministic output table, in an order that never depends on timing."""
     # Already in a canonical order, as recorded: session, streamed then derived intervals from
     # the shortest, symbols in config order, time. No sort needed.
-    bars = recorder.bars_frame()
+    bars = recorder.bars_table()
     marking = pl.DataFrame(
         coordinator.plan.as_rows(),
         schema={
@@ -149,25 +149,7 @@ def build_tables(
         .drop("start_ns", "end_ns")
         .sort("session_date", "symbol", "start")
     )
-    signals = pl.DataFrame(
-        [
-            {
-                "time": s.time_ns,
-                "symbol": s.symbol,
-                "side": s.side,
-                "reason": s.reason,
-                "values": s.values,
-            }
-            for s in engine.ctx.signals
-        ],
-        schema={
-            "time": pl.Int64,
-            "symbol": pl.String,
-            "side": pl.String,
-            "reason": pl.String,
-            "values": pl.String,
-        },
-    ).with_columns(pl.col("time").cast(pl.Datetime("ns", "UTC")))
+    signals = recorder.signals_table(engine.ctx.signals)
     overrun_table = pl.DataFrame(
         [(o.time_ns, o.link, o.busy, o.lag_ms) for o in overruns or ()],
         schema={"time": pl.Int64, "link": pl.String, "busy": pl.String, "lag_ms": pl.Float64},

@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -23,27 +25,65 @@ DIGEST_SLICE = 1 << 20  # rows of a text column hashed at once (memory: a slice'
 
 def frame_digest(frame: pl.DataFrame) -> str:
     """SHA-256 over a frame's schema and values, column by column."""
+    return _digest(frame.schema, lambda name: iter((frame[name],)))
+
+
+def _digest(schema: pl.Schema, pieces: Callable[[str], Iterator[pl.Series]]) -> str:
+    """The digest of a table given as pieces of each column, end to end (``pieces(name)``: a
+    fresh iterator over them): a column's values, then (numbers and times) its null mask."""
     digest = hashlib.sha256()
-    for name, dtype in frame.schema.items():
+    for name, dtype in schema.items():
         digest.update(f"{name}:{dtype}\n".encode())
-        series = frame[name]
-        if dtype.is_numeric() or dtype == pl.Boolean:
-            digest.update(series.fill_null(0).to_numpy().tobytes())
-            digest.update(series.is_null().to_numpy().tobytes())
-        elif isinstance(dtype, pl.Datetime | pl.Date):
-            digest.update(series.to_physical().fill_null(0).to_numpy().tobytes())
-            digest.update(series.is_null().to_numpy().tobytes())
-        else:  # the values as text joined by \x1f, a null as \x00: fed a slice at a time
-            for start in range(0, max(len(series), 1), DIGEST_SLICE):
+        if dtype.is_numeric() or dtype == pl.Boolean or isinstance(dtype, pl.Datetime | pl.Date):
+            for series in pieces(name):
+                values = series.to_physical() if dtype.is_temporal() else series
+                digest.update(values.fill_null(0).to_numpy().tobytes())
+            for series in pieces(name):
+                digest.update(series.is_null().to_numpy().tobytes())
+            continue
+        # the values as text joined by \x1f, a null as \x00: fed a slice at a time
+        first = True
+        for series in pieces(name):
+            for start in range(0, len(series), DIGEST_SLICE):
                 part = series.slice(start, DIGEST_SLICE)
-                if start:
+                if not first:
                     digest.update(b"\x1f")
+                first = False
                 if dtype == pl.String:  # joined in Polars, without a Python string per value
                     text = part.fill_null("\x00").str.join("\x1f").item()
                 else:
                     text = "\x1f".join("\x00" if v is None else str(v) for v in part.to_list())
                 digest.update(text.encode())
     return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class PartedTable:
+    """A table written a part at a time (a session's bars per file, as a run goes), never
+    held whole: its height and digest are read from the parts a column at a time, and it is
+    written out by streaming them. The digest is the one ``frame_digest`` gives the parts
+    end to end."""
+
+    paths: tuple[Path, ...]
+    schema: pl.Schema
+
+    @property
+    def height(self) -> int:
+        return sum(pl.scan_parquet(p).select(pl.len()).collect().item() for p in self.paths)
+
+    def digest(self) -> str:
+        def pieces(name: str) -> Iterator[pl.Series]:
+            return (pl.read_parquet(p, columns=[name])[name] for p in self.paths)
+
+        return _digest(self.schema, pieces)
+
+    def lazy(self) -> pl.LazyFrame:
+        if not self.paths:
+            return pl.LazyFrame(schema=self.schema)
+        return pl.scan_parquet(list(self.paths))
+
+    def write(self, path: Path) -> None:
+        self.lazy().sink_parquet(path, compression="zstd")
 
 
 def prepare_out_dir(out_dir: Path) -> None:
@@ -60,7 +100,7 @@ def prepare_out_dir(out_dir: Path) -> None:
 
 def write_outputs(
     out_dir: Path,
-    tables: dict[str, pl.DataFrame],
+    tables: dict[str, pl.DataFrame | PartedTable],
     summary: dict[str, object],
     metrics: dict[str, object] | None = None,
 ) -> dict[str, object]:
@@ -72,13 +112,13 @@ def write_outputs(
     """
     prepare_out_dir(out_dir)
     manifest: dict[str, object] = {"summary": summary, "tables": {}}
-    staged: dict[str, bytes | pl.DataFrame] = {}
+    staged: dict[str, bytes | pl.DataFrame | PartedTable] = {}
     for name, frame in tables.items():
         staged[f"{name}.parquet"] = frame
         manifest["tables"][name] = {  # type: ignore[index]
             "file": f"{name}.parquet",
             "rows": frame.height,
-            "sha256": frame_digest(frame),
+            "sha256": frame.digest() if isinstance(frame, PartedTable) else frame_digest(frame),
         }
     if metrics is not None:
         staged["metrics.json"] = (json.dumps(metrics, indent=2) + "\n").encode()
@@ -92,11 +132,13 @@ def write_outputs(
     return manifest
 
 
-def _write_staged(out_dir: Path, staged: dict[str, bytes | pl.DataFrame]) -> None:
+def _write_staged(out_dir: Path, staged: dict[str, bytes | pl.DataFrame | PartedTable]) -> None:
     aside = {name: out_dir / f".{name}.{os.getpid()}.partial" for name in staged}
     try:
         for name, content in staged.items():
-            if isinstance(content, pl.DataFrame):
+            if isinstance(content, PartedTable):
+                content.write(aside[name])
+            elif isinstance(content, pl.DataFrame):
                 content.write_parquet(aside[name], compression="zstd")
             else:
                 aside[name].write_bytes(content)

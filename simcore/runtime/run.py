@@ -25,13 +25,20 @@ from simcore.results.returns import benchmark_closes, benchmark_statistics, retu
 from simcore.results.statistics import Statistics, statistics
 from simcore.results.tables import build_tables, store_files_frame
 from simcore.results.trading_tables import trading_tables
-from simcore.results.writing import prepare_out_dir, write_outputs
+from simcore.results.writing import PartedTable, prepare_out_dir, write_outputs
 from simcore.runtime.system import SystemManager
 from simcore.store.parquet import ParquetStore
+
+SPILL_FOLDER = ".bars-parts"  # a run's bars, a session a file, until bars.parquet is written
 
 
 @dataclass
 class RunResult:
+    """What a run produced. ``tables["bars"]`` and ``tables["signals"]`` are LazyFrames over
+    the written files when the run wrote them a session at a time as it went
+    (``bars_recorded`` derived, with an ``out_dir``): they were never held whole. Every other
+    table is a DataFrame."""
+
     tables: dict[str, pl.DataFrame]
     manifest: dict[str, object] | None
     metrics: PerformanceMetrics
@@ -72,7 +79,7 @@ def run_session(
     hooks = hooks or RunHooks()
     if out_dir is not None:
         prepare_out_dir(out_dir)
-    recorder = BacktestRecorder()
+    recorder = BacktestRecorder(spill_dir=out_dir / SPILL_FOLDER if out_dir is not None else None)
     recorded: set[date] = set()
 
     def record(into: BacktestRecorder, day: date) -> None:
@@ -81,6 +88,7 @@ def run_session(
             recorder.copy_streamed = _copies_streamed_bars(config, c.coordinator)
         into.record_session(day, c.session_data, c.coordinator.plan, c.quality)
         into.record_account(day, c.engine.trader, c.session_data)
+        into.record_signals(c.engine.ctx.signals)
 
     def session_ended(day: date) -> None:
         record(recorder, day)
@@ -135,6 +143,10 @@ def run_session(
         if hooks.metrics is not None:
             metrics |= hooks.metrics(system)
         result.manifest = write_outputs(out_dir, result.tables, result.summary, metrics)
+        for name, table in result.tables.items():
+            if isinstance(table, PartedTable):  # written as the run went: read from there on
+                result.tables[name] = pl.scan_parquet(out_dir / f"{name}.parquet")
+        recorder.remove_parts()
     if failure is not None:
         if out_dir is not None:
             failure.add_note(f"what the run produced up to then is in {out_dir}")

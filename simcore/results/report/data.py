@@ -26,6 +26,7 @@ from simcore.time import TimeManager
 
 MAX_POINTS = 4_000  # equity and drawdown points
 MAX_BARS = 1_500  # price bars of one symbol, at most
+BARS_AT_ONCE = 1_000_000  # bars read at once to draw the symbols' prices
 MAX_MARKS = 2_000  # fills, signals or orders of one symbol, at most
 PAGE_POINTS = 200_000  # per-symbol points of the whole page, about: many symbols get fewer each
 MIN_PER_SYMBOL = 100
@@ -160,31 +161,38 @@ def symbol_series(run: RunFiles) -> dict[str, dict[str, object]]:
     tz = run.timezone
     budget = per_symbol_budget(len(symbols), MAX_BARS)
     if interval is not None:
+        bars = run.tables["bars"].filter(pl.col("interval") == interval)
+        rows = bars.select(pl.len()).collect().item()
+        # a batch of symbols at a time, of about BARS_AT_ONCE bars: the page's memory is a
+        # batch's, not the run's (a year of 3,000 symbols' 5m bars is 59M)
+        step = max(1, BARS_AT_ONCE * len(symbols) // max(rows, 1))
         row = pl.int_range(pl.len()).over("symbol")
         size = (pl.len().over("symbol") / budget).ceil().cast(pl.Int64)
-        cut = (
-            run.tables["bars"]
-            .filter(pl.col("interval") == interval)
-            .select("symbol", local_ms("timestamp", tz), "open", "high", "low", "close")
-            .sort("symbol", "timestamp")
-            .with_columns((row // size).alias("bucket"), size.alias("size"))
-            .group_by("symbol", "bucket", maintain_order=True)
-            .agg(
-                pl.col("size").first(),
-                pl.col("timestamp").first(),
-                pl.col("open").first().round(4),
-                pl.col("high").max().round(4),
-                pl.col("low").min().round(4),
-                pl.col("close").last().round(4),
+        for first in range(0, len(symbols), step):
+            cut = (
+                bars.filter(pl.col("symbol").is_in(symbols[first : first + step]))
+                .select("symbol", local_ms("timestamp", tz), "open", "high", "low", "close")
+                .sort("symbol", "timestamp")
+                .with_columns((row // size).alias("bucket"), size.alias("size"))
+                .group_by("symbol", "bucket", maintain_order=True)
+                .agg(
+                    pl.col("size").first(),
+                    pl.col("timestamp").first(),
+                    pl.col("open").first().round(4),
+                    pl.col("high").max().round(4),
+                    pl.col("low").min().round(4),
+                    pl.col("close").last().round(4),
+                )
+                .collect()
             )
-            .collect()
-        )
-        for (symbol,), group in cut.group_by("symbol", maintain_order=True):
-            merged = int(group["size"][0])
-            out.setdefault(symbol, {})["bars"] = {
-                "interval": interval if merged == 1 else f"{interval} x{merged}",
-                **{c: group[c].to_list() for c in ("timestamp", "open", "high", "low", "close")},
-            }
+            for (symbol,), group in cut.group_by("symbol", maintain_order=True):
+                merged = int(group["size"][0])
+                out.setdefault(symbol, {})["bars"] = {
+                    "interval": interval if merged == 1 else f"{interval} x{merged}",
+                    **{
+                        c: group[c].to_list() for c in ("timestamp", "open", "high", "low", "close")
+                    },
+                }
     marks = per_symbol_budget(len(symbols), MAX_MARKS)
     for name, time_column, columns in (
         ("fills", "time", ("side", "quantity", "price")),
