@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from simcore.time import TimeManager
 
 MAX_POINTS = 4_000  # equity and drawdown points
 MAX_BARS = 1_500  # price bars of one symbol, at most
-BARS_AT_ONCE = 1_000_000  # bars read at once to draw the symbols' prices
+ROWS_AT_ONCE = 2_000_000  # rows of a table read at once to draw the symbols' series
 MAX_MARKS = 2_000  # fills, signals or orders of one symbol, at most
 PAGE_POINTS = 200_000  # per-symbol points of the whole page, about: many symbols get fewer each
 MIN_PER_SYMBOL = 100
@@ -161,18 +162,14 @@ def symbol_series(run: RunFiles) -> dict[str, dict[str, object]]:
     tz = run.timezone
     budget = per_symbol_budget(len(symbols), MAX_BARS)
     if interval is not None:
-        bars = run.tables["bars"].filter(pl.col("interval") == interval)
-        rows = bars.select(pl.len()).collect().item()
-        # a batch of symbols at a time, of about BARS_AT_ONCE bars: the page's memory is a
-        # batch's, not the run's (a year of 3,000 symbols' 5m bars is 59M)
-        step = max(1, BARS_AT_ONCE * len(symbols) // max(rows, 1))
+        # the table holds a symbol's bars of an interval in time order (by session, then
+        # symbol, then time): a bar's place among its symbol's is its place in the table
         row = pl.int_range(pl.len()).over("symbol")
         size = (pl.len().over("symbol") / budget).ceil().cast(pl.Int64)
-        for first in range(0, len(symbols), step):
+        bars = run.tables["bars"].filter(pl.col("interval") == interval)
+        for batch in _symbol_batches(bars, symbols):
             cut = (
-                bars.filter(pl.col("symbol").is_in(symbols[first : first + step]))
-                .select("symbol", local_ms("timestamp", tz), "open", "high", "low", "close")
-                .sort("symbol", "timestamp")
+                batch.select("symbol", local_ms("timestamp", tz), "open", "high", "low", "close")
                 .with_columns((row // size).alias("bucket"), size.alias("size"))
                 .group_by("symbol", "bucket", maintain_order=True)
                 .agg(
@@ -203,18 +200,27 @@ def symbol_series(run: RunFiles) -> dict[str, dict[str, object]]:
         if lazy is None:
             continue
         step = (pl.len().over("symbol") / marks).ceil().cast(pl.Int64)
-        frame = (
-            lazy.select("symbol", local_ms(time_column, tz), *columns)
-            .sort("symbol", time_column)
-            .with_columns(pl.len().over("symbol").alias("total"))
-            .filter(pl.int_range(pl.len()).over("symbol") % step == 0)
-            .collect()
-        )
-        for (symbol,), group in frame.group_by("symbol", maintain_order=True):
-            shown = {c: group[c].to_list() for c in group.columns[1:-1]}
-            shown["total"] = int(group["total"][0])
-            out.setdefault(symbol, {})[name] = shown
+        for batch in _symbol_batches(lazy, symbols):  # in time order, as written
+            frame = (
+                batch.select("symbol", local_ms(time_column, tz), *columns)
+                .with_columns(pl.len().over("symbol").alias("total"))
+                .filter(pl.int_range(pl.len()).over("symbol") % step == 0)
+                .collect()
+            )
+            for (symbol,), group in frame.group_by("symbol", maintain_order=True):
+                shown = {c: group[c].to_list() for c in group.columns[1:-1]}
+                shown["total"] = int(group["total"][0])
+                out.setdefault(symbol, {})[name] = shown
     return out
+
+
+def _symbol_batches(table: pl.LazyFrame, symbols: list[str]) -> Iterator[pl.LazyFrame]:
+    """``table``'s rows a batch of symbols at a time, of about ``ROWS_AT_ONCE`` rows: the
+    page's memory is a batch's, not the run's (a year of 3,000 symbols' 5m bars is 59M)."""
+    rows = table.select(pl.len()).collect().item()
+    step = max(1, ROWS_AT_ONCE * len(symbols) // max(rows, 1))
+    for first in range(0, max(len(symbols), 1), step):
+        yield table.filter(pl.col("symbol").is_in(symbols[first : first + step]))
 
 
 def quality_matrix(run: RunFiles) -> dict[str, list]:
