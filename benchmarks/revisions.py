@@ -3,6 +3,7 @@
     python -m benchmarks.revisions be8ea5f              # W10 and W100, 5 rounds
     python -m benchmarks.revisions HEAD~3 --workloads 100 --rounds 7
     python -m benchmarks.revisions 5917625 --workloads 100 --orders   # trading, with brackets
+    python -m benchmarks.revisions 5917625 --daily --workloads 500      # D500, daily bars
 
 The revision is checked out into a temporary git worktree; each round runs, in fresh
 processes and alternating, the revision's ``benchmarks.engines.simcore_engine``, this
@@ -13,7 +14,8 @@ same answers (bars and crosses): a change of speed that changes the outputs is n
 ``--orders`` compares the trading path instead: the revision's and this checkout's
 ``simcore_orders`` (market orders at each cross), and this checkout's ``simcore_brackets``
 (a bracket on each entry) and ``simcore_brackets_wide`` (legs that seldom fill), each timed
-against the revision's market orders.
+against the revision's market orders. ``--daily`` runs the daily workload (D<N>, 2,366
+sessions of 1d bars) instead, against its Polars limit.
 """
 
 from __future__ import annotations
@@ -32,6 +34,10 @@ REPO = Path(__file__).resolve().parents[1]
 SIMCORE = "benchmarks.engines.simcore_engine"
 LIMIT = "benchmarks.engines.polars_limit"
 ORDERS = "benchmarks.engines.simcore_orders"
+DAILY, DAILY_LIMIT = (
+    "benchmarks.engines.daily.simcore_daily",
+    "benchmarks.engines.daily.polars_daily",
+)
 BRACKETS = {
     "brackets": "benchmarks.engines.simcore_brackets",
     "wide brackets": "benchmarks.engines.simcore_brackets_wide",
@@ -47,6 +53,7 @@ def main() -> None:
     parser.add_argument(
         "--orders", action="store_true", help="the trading path: market orders and brackets"
     )
+    parser.add_argument("--daily", action="store_true", help="the daily workload, D<N>")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         other = Path(tmp) / "revision"
@@ -66,13 +73,14 @@ def main() -> None:
         )
         try:
             for count in args.workloads:
-                store = workload.make(count, args.data or Path(tmp))
-                engine = ORDERS if args.orders else SIMCORE
+                make = workload.make_daily if args.daily else workload.make
+                store = make(count, args.data or Path(tmp))
+                engine = DAILY if args.daily else ORDERS if args.orders else SIMCORE
                 sides = {args.revision: (other, engine), "this": (REPO, engine)}
                 if args.orders:
                     sides.update({name: (REPO, module) for name, module in BRACKETS.items()})
                 else:
-                    sides["limit"] = (REPO, LIMIT)
+                    sides["limit"] = (REPO, DAILY_LIMIT if args.daily else LIMIT)
                 rates: dict[str, list[float]] = {name: [] for name in sides}
                 answers: dict[str, dict] = {}
                 for _ in range(args.rounds):
@@ -83,7 +91,12 @@ def main() -> None:
                             k: result.get(k) for k in ("bars_5m", "bars_15m", "crosses", "fills")
                             if k in result
                         }  # fmt: skip
-                print(f"W{count}: {count} symbols x 20 days, {args.rounds} rounds")
+                name = (
+                    f"D{count}: {count} symbols x 2,366 days"
+                    if args.daily
+                    else (f"W{count}: {count} symbols x 20 days")
+                )
+                print(f"{name}, {args.rounds} rounds")
                 for name, values in rates.items():
                     print(
                         f"  {name:>12}: {statistics.median(values):>12,.0f} bars/s "
