@@ -5,12 +5,18 @@ peak resident memory of each command's process, and the size of what they wrote.
     python -m benchmarks.universe --symbols 1000 --sessions 21 62     # a month, a quarter
     python -m benchmarks.universe --symbols 3000 --sessions 252 --data /big/disk
     python -m benchmarks.universe --symbols 1000 --sessions 62 --orders   # SmaCrossTrader
+    python -m benchmarks.universe --symbols 3000 --sessions 5 --peers nautilus polars-limit
 
 The task is the peers' (``SmaCrossCounter``: streams 1m/5m/15m, 10 days of 1d history,
 ``prefetch_days`` 5); ``--orders`` trades it (``SmaCrossTrader``). The sessions are the last S
 of the calendar up to 2025-06-30; the daily history starts 30 days before the first. Each
 command runs in its own process, as a user runs it; its peak RSS is the kernel's (``wait4``),
 as ``/usr/bin/time -v`` reports it. A store already made (same N and S) is reused.
+
+``--peers`` also runs the peers benchmark's engines (``benchmarks.peers``) on the same store,
+each in a fresh process timed from reading the data to the answer, with the time of a year
+(252 sessions) extrapolated from theirs; simcore's figure to set beside them is its engine's
+``engine_s`` (its end-to-end time also writes the results and the report).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from benchmarks.peers import ENGINES, run_once
 from benchmarks.workload import session_config_json
 from simcore.time import TimeManager
 
@@ -57,7 +64,7 @@ def sessions(count: int) -> list[date]:
     return days[-count:]
 
 
-def run(symbols: int, session_count: int, folder: Path, orders: bool) -> dict:
+def run(symbols: int, session_count: int, folder: Path, orders: bool, peers: list[str]) -> dict:
     days = sessions(session_count)
     store = folder / f"u{symbols}x{session_count}"
     row = {"symbols": symbols, "sessions": session_count, "bars_1m": symbols * session_count * 390}
@@ -86,6 +93,15 @@ def run(symbols: int, session_count: int, folder: Path, orders: bool) -> dict:
         "results_mb": folder_mb(out),
         "engine_s": metrics["backtest"]["total_seconds"],
     }
+    for peer in peers:
+        result, peak = run_once(ENGINES[peer], store, symbols)
+        row[peer] = {
+            "seconds": result["seconds"],
+            "peak_mb": peak,
+            "bars_per_s": result["bars"] / result["seconds"],
+            "year_s": result["seconds"] * 252 / session_count,
+            "crosses": result.get("crosses"),
+        }
     return row
 
 
@@ -95,13 +111,17 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, nargs="*", default=[21, 62])
     parser.add_argument("--orders", action="store_true", help="trade: SmaCrossTrader")
     parser.add_argument("--data", type=Path, default=None, help="keep the stores here")
+    parser.add_argument(
+        "--peers", nargs="*", default=[], choices=["nautilus", "backtrader", "polars-limit"]
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.data or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
         for symbols in args.symbols:
             for count in args.sessions:
-                print(json.dumps(run(symbols, count, folder, args.orders)), flush=True)
+                row = run(symbols, count, folder, args.orders, args.peers)
+                print(json.dumps(row), flush=True)
 
 
 if __name__ == "__main__":
