@@ -45,23 +45,11 @@ def minute_bars(root: Path, count: int) -> pl.DataFrame:
     )
 
 
-def session_config(
-    symbol_names: list[str],
-    *,
-    streams: tuple[str, ...] = ("1m", "5m", "15m"),
-    history: tuple[str, int] | None = ("1d", 10),
-    prefetch_days: int = 20,
-    name: str = "benchmark",
-    dates: tuple[date, date] = (START, END),
-) -> SessionConfig:
+def session_config(symbol_names: list[str], **options) -> SessionConfig:
     """The benchmark session: the workload's 20 days (or ``dates``), data-driven, one
-    trailing-history entry (interval, trailing days) reloaded before every session."""
-    return SessionConfig.model_validate(
-        session_config_json(
-            symbol_names, streams=streams, history=history, prefetch_days=prefetch_days,
-            name=name, dates=dates,
-        )
-    )  # fmt: skip
+    trailing-history entry (interval, trailing days) reloaded before every session (the
+    ``options`` of ``session_config_json``)."""
+    return SessionConfig.model_validate(session_config_json(symbol_names, **options))
 
 
 def session_config_json(
