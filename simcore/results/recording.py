@@ -176,22 +176,18 @@ class BacktestRecorder:
                 continue
             rows, slots = bars.revealed_rows()  # by symbol, then time: what was delivered
             delivered = bars.present[:, : bars.revealed]  # the same cells, as a mask (faster)
+            # a streamed chunk not copied keeps what marks the equity only
+            names = ("close",) if source == "STREAMED" and not self.copy_streamed else COLUMNS[1:]
             if rows.size == delivered.size:  # every cell, by symbol then time: a view where the
                 # session's columns are contiguous (no bar is written after its session ends)
-                columns = {
-                    name: bars.values[name][:, : bars.revealed].ravel() for name in COLUMNS[1:]
-                }
+                columns = {name: bars.values[name][:, : bars.revealed].ravel() for name in names}
             else:
-                columns = {
-                    name: bars.values[name][:, : bars.revealed][delivered] for name in COLUMNS[1:]
-                }
-            if source == "STREAMED" and not self.copy_streamed:  # what marks the equity
-                columns = {"close": columns["close"]}
+                columns = {name: bars.values[name][:, : bars.revealed][delivered] for name in names}
             columns["timestamp"] = bars.label_ns[slots]
             times = bars.label_ns[: bars.revealed][delivered.any(axis=0)]
             self.chunks.append(_BarChunk(day, interval, source, rows, columns, times, rows.size))
-            if source == "STREAMED":
-                self._streamed_rows.update(np.unique(rows).tolist())
+            if source == "STREAMED":  # the symbols (rows of the mask) with a bar
+                self._streamed_rows.update(np.flatnonzero(delivered.any(axis=1)).tolist())
         if self.spills:
             self._spill(day)
         for interval, rows, percent in quality_manager.quality_arrays():
