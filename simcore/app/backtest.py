@@ -64,6 +64,7 @@ def run_backtest(
     runtime: str | None = None,
     env: Mapping[str, str | None] | None = None,
     strict: bool | None = None,
+    resume: bool = False,
 ) -> RunResult:
     """Run a backtest and return (and write, with ``out_dir``) its results.
 
@@ -72,6 +73,10 @@ def run_backtest(
     environment variables the provider reads (its endpoints, say). When the run fails (a
     strategy error, a component's exception), what it produced up to the failure is still
     written, with ``summary.status`` saying it failed and why, and the error is re-raised.
+
+    With ``resume``, the run continues from the checkpoint its earlier, killed or
+    interrupted, run left in ``out_dir`` (``simcore.runtime.checkpoint``): its outputs are
+    the same as an uninterrupted run's.
 
     A run in which no symbol streamed a bar is a ``NoBarsError`` (the results are written
     first, to look at); with ``strict`` (default: ``backtest_config.strict``) so is a run
@@ -83,7 +88,9 @@ def run_backtest(
         prepare_out_dir(out_dir)
     system = SystemManager(config)
     source = data_source(config, store, system.get_time_manager(), provider_env(env))
-    result = run_session(system, store, strategy, source, out_dir, on_session_end, runtime)
+    result = run_session(
+        system, store, strategy, source, out_dir, on_session_end, runtime, resume=resume
+    )
     summary = result.summary
     where = f" (the results are in {out_dir})" if out_dir is not None else ""
     if summary["trading_days"] and not summary["bars_streamed"]:

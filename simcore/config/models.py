@@ -83,6 +83,8 @@ class BacktestConfig(ConfigModel):
     # what bars.parquet holds: every bar ("all"), the derived ones only ("derived", the
     # streamed ones are named by their store files), or "auto": all up to a size
     record_bars: Literal["auto", "all", "derived"] = "auto"
+    # a data-driven run with an --out folder checkpoints between sessions, for --resume
+    checkpoints: StrictBool = True
 
     @field_validator("start_date", "end_date", mode="before")
     @classmethod

@@ -153,7 +153,11 @@ class AnalysisEngine:
         # the broker (in a backtest it is the clock; live, the clock is a little later)
         self.data_ns = 0
         if trader is not None:
-            trader.now_ns = lambda: self.data_ns
+            trader.now_ns = self.data_time  # a method, not a lambda: a checkpoint pickles it
+
+    def data_time(self) -> int:
+        """The time of the data the strategy is reacting to (UTC ns)."""
+        return self.data_ns
 
     def start(self) -> None:
         try:

@@ -76,6 +76,8 @@ class SessionCoordinator:
         self.warmup = HistoryWarmup(config, time_manager, source, session_data, self._holds)
         self.plan: StreamPlan | None = None
         self.days: list[date] = []
+        # a resumed backtest: the sessions up to this one ran before (simcore.runtime.checkpoint)
+        self.resumed_after: date | None = None
         self.session: TradingSession | None = None
         self._close_ns = 0  # the session's close, UTC ns
         self.active = False
@@ -131,6 +133,13 @@ class SessionCoordinator:
         days = SessionDays(self.days, bt.prefetch_days if bt else 1, self.live_mode)
         self.warmup.plan(days)
         self.feed.start(self.plan, days)
+
+    @property
+    def days_to_run(self) -> list[date]:
+        """The sessions this run streams: every day, or those after a resumed checkpoint's."""
+        if self.resumed_after is None:
+            return self.days
+        return [d for d in self.days if d > self.resumed_after]
 
     def _holds(self, symbol: str) -> set[str]:
         """What the source holds for ``symbol``: as at the start in a backtest; asked again

@@ -68,6 +68,7 @@ class PerformanceMetrics:
     fetched: dict[str, int] | None = None  # what a provider-backed run fetched
     kind: str = "Backtest"  # "Live" for a live session: the report's summary heading
     sessions: list[dict[str, object]] = field(default_factory=list)  # per session: its timings
+    resumed_after: str | None = None  # a resumed backtest: the session its checkpoint followed
 
     def record_clock_driven(self, speed: float, lags_ms: list[float], overruns: list) -> None:
         """A wall-clock run's figures: how late each release came, and the overruns per link."""
@@ -123,6 +124,8 @@ class PerformanceMetrics:
             "sessions": self.sessions,
             **({"clock_driven": self.clock_driven} if self.clock_driven else {}),
             **({"fetched": self.fetched} if self.fetched else {}),
+            # timings then count from the resume; the sessions before it ran in the first run
+            **({"resumed_after": self.resumed_after} if self.resumed_after else {}),
             "report": self.report(),
         }
 

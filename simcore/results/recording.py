@@ -124,6 +124,9 @@ class BacktestRecorder:
     # where the bars of each session are written as it ends, when they are not copied
     # (``copy_streamed`` False): the recorder then holds a session's bars, not the run's
     spill_dir: Path | None = None
+    # the copied streamed bars go to the parts too (a backtest that checkpoints: what a
+    # checkpoint holds is then the account's marks, not the run's bars)
+    spill_copies: bool = False
     # the fills and corporate actions of the sessions recorded so far
     _fills_seen: int = 0
     _actions_seen: int = 0
@@ -136,7 +139,7 @@ class BacktestRecorder:
         """A recorder holding what this one holds, to record more into without touching it."""
         return BacktestRecorder(
             self.symbols, list(self.chunks), list(self.quality), list(self.gaps),
-            list(self.positions), self.copy_streamed, None, self._fills_seen,
+            list(self.positions), self.copy_streamed, None, False, self._fills_seen,
             self._actions_seen, set(self._streamed_rows), list(self._parts), self._spilled_bars,
             list(self._signal_parts),
         )  # fmt: skip
@@ -145,7 +148,7 @@ class BacktestRecorder:
         from simcore.results.trading_tables import position_rows
 
         self.positions.extend(position_rows(day, trader, session_data.last_closes()))
-        if not self.copy_streamed:
+        if self.spills or not self.copy_streamed:  # keep only what marks equity
             self._keep_marks_of_held(day, trader)
 
     def _keep_marks_of_held(self, day: date, trader) -> None:
@@ -235,7 +238,7 @@ class BacktestRecorder:
     @property
     def spills(self) -> bool:
         """Whether each session's bars and signals go to disk as it ends."""
-        return self.spill_dir is not None and not self.copy_streamed
+        return self.spill_dir is not None and (not self.copy_streamed or self.spill_copies)
 
     def _part(self, kind: str, parts: list[Path], frame: pl.DataFrame) -> None:
         assert self.spill_dir is not None
@@ -247,12 +250,17 @@ class BacktestRecorder:
         parts.append(path)
 
     def _spill(self, day: date) -> None:
-        """Write ``day``'s derived bars as the next part and let go of them."""
-        chunks = [c for c in self.chunks if c.day == day and c.source != "STREAMED"]
-        if not chunks:
+        """Write ``day``'s bars (derived, and streamed when copied) as the next part and let go
+        of them; a streamed chunk keeps its times and closes (what equity is marked at)."""
+        today = [c for c in self.chunks if c.day == day]
+        written = [c for c in today if c.source != "STREAMED" or self.copy_streamed]
+        if not written:
             return
-        self._part("bars", self._parts, self._frame(chunks))
-        self._spilled_bars += sum(c.bars for c in chunks)
+        self._part("bars", self._parts, self._frame(written))
+        self._spilled_bars += sum(c.bars for c in written if c.source != "STREAMED")
+        for chunk in today:
+            if chunk.source == "STREAMED":
+                chunk.columns = {k: chunk.columns[k] for k in ("timestamp", "close")}
         self.chunks = [c for c in self.chunks if not (c.day == day and c.source != "STREAMED")]
 
     def record_signals(self, signals: list) -> None:
@@ -264,16 +272,32 @@ class BacktestRecorder:
 
     def bars_table(self) -> pl.DataFrame | PartedTable:
         """Every recorded bar: a frame, or the parts written as the sessions ended."""
-        if self._parts:
+        if self.spills:
             return PartedTable(tuple(self._parts), pl.Schema(BAR_SCHEMA))
         return self.bars_frame()
 
     def signals_table(self, signals: list) -> pl.DataFrame | PartedTable:
         """Every signal: a frame of ``signals``, or the parts and then ``signals``' rest."""
-        if not self._signal_parts:
+        if not self.spills:
             return signals_frame(signals)
         self.record_signals(signals)
         return PartedTable(tuple(self._signal_parts), pl.Schema(SIGNAL_SCHEMA))
+
+    @property
+    def parts(self) -> list[Path]:
+        """The parts written so far (bars, then signals)."""
+        return self._parts + self._signal_parts
+
+    def resume_in(self, spill_dir: Path) -> None:
+        """Continue a checkpointed recording whose parts are in ``spill_dir``: the parts it
+        names stay, any other (a session after the checkpoint, written again) goes."""
+        self.spill_dir = spill_dir
+        self._parts = [spill_dir / p.name for p in self._parts]
+        self._signal_parts = [spill_dir / p.name for p in self._signal_parts]
+        own = set(self.parts)
+        for path in spill_dir.glob("*") if spill_dir.is_dir() else ():
+            if path not in own:
+                path.unlink()
 
     def remove_parts(self) -> None:
         """Once the tables are written, the parts they were made of go."""

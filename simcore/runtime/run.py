@@ -26,6 +26,8 @@ from simcore.results.statistics import Statistics, statistics
 from simcore.results.tables import build_tables, store_files_frame
 from simcore.results.trading_tables import trading_tables
 from simcore.results.writing import PartedTable, prepare_out_dir, write_outputs
+from simcore.runtime.checkpoint import CarriedState, CheckpointError, Checkpoints, fingerprint
+from simcore.runtime.checkpoint import environment as checkpoint_environment
 from simcore.runtime.system import SystemManager
 from simcore.store.parquet import ParquetStore
 
@@ -35,9 +37,9 @@ SPILL_FOLDER = ".bars-parts"  # a run's bars, a session a file, until bars.parqu
 @dataclass
 class RunResult:
     """What a run produced. ``tables["bars"]`` and ``tables["signals"]`` are LazyFrames over
-    the written files when the run wrote them a session at a time as it went
-    (``bars_recorded`` derived, with an ``out_dir``): they were never held whole. Every other
-    table is a DataFrame."""
+    the written files when the run recorded the derived bars only (``bars_recorded``
+    derived, with an ``out_dir``): they were written a session at a time as it went and never
+    held whole. Every other table is a DataFrame."""
 
     tables: dict[str, pl.DataFrame]
     manifest: dict[str, object] | None
@@ -74,13 +76,52 @@ def run_session(
     broker_factory=None,
     feed: FeedFactory | None = None,
     sessions: int = 1,
+    resume: bool = False,
 ) -> RunResult:
+    """Run ``system``'s session config and record it; with ``out_dir``, write the results.
+
+    A data-driven backtest with an ``out_dir`` checkpoints between sessions (unless
+    ``backtest_config.checkpoints`` is false); ``resume`` continues the run whose checkpoint
+    is in ``out_dir`` instead of starting over (``simcore.runtime.checkpoint``).
+    """
     config = system.config
     hooks = hooks or RunHooks()
     if out_dir is not None:
         prepare_out_dir(out_dir)
-    recorder = BacktestRecorder(spill_dir=out_dir / SPILL_FOLDER if out_dir is not None else None)
+    checkpoints = _checkpoints(config, strategy, out_dir, runtime, resume)
+    recorder = BacktestRecorder(
+        spill_dir=out_dir / SPILL_FOLDER if out_dir is not None else None,
+        spill_copies=checkpoints is not None,
+    )
     recorded: set[date] = set()
+    resumed_after = checkpoints.last_day() if resume else None
+
+    def carried(environment: dict[str, object]) -> CarriedState:
+        """The checkpointed state, read into this run's environment; its recorder is this
+        run's, with the parts it names (a later session's parts are written again)."""
+        nonlocal recorder
+        state = checkpoints.read(environment)
+        recorder = state.recorder
+        recorder.resume_in(out_dir / SPILL_FOLDER)
+        recorded.add(state.day)
+        return state
+
+    def checkpoint(day: date) -> None:
+        c = system.components
+        if not checkpoints.due(day == c.coordinator.days[-1]):
+            return
+        state = CarriedState(
+            day,
+            c.engine,
+            recorder,
+            c.metrics,
+            {(i, n): ind for i, pairs in c.processor.indicators.items() for n, ind in pairs},
+            c.coordinator.warmup.indicator_values,
+            c.processor.bars_generated,
+            c.coordinator.feed.bars_outside_session,
+        )
+        environment = checkpoint_environment(c.session_data, c.coordinator.tm, source)
+        checkpoints.write(state, environment, recorder.parts)
 
     def record(into: BacktestRecorder, day: date) -> None:
         c = system.components
@@ -93,6 +134,8 @@ def run_session(
     def session_ended(day: date) -> None:
         record(recorder, day)
         recorded.add(day)
+        if checkpoints is not None:
+            checkpoint(day)
         if hooks.session_ended is not None:
             hooks.session_ended(day, system)
         if on_session_end is not None:
@@ -117,7 +160,16 @@ def run_session(
     failure: BaseException | None = None
     try:
         with store.reading(config.session_data_config.symbols):
-            system.start(strategy, source, session_ended, runtime, feed, broker_factory, sessions)
+            system.start(
+                strategy,
+                source,
+                session_ended,
+                runtime,
+                feed,
+                broker_factory,
+                sessions,
+                carried if resumed_after is not None else None,
+            )
     except BaseException as exc:
         failure = exc
         if system.components is None or not system.components.coordinator.days:
@@ -144,14 +196,46 @@ def run_session(
             metrics |= hooks.metrics(system)
         result.manifest = write_outputs(out_dir, result.tables, result.summary, metrics)
         for name, table in result.tables.items():
-            if isinstance(table, PartedTable):  # written as the run went: read from there on
-                result.tables[name] = pl.scan_parquet(out_dir / f"{name}.parquet")
-        recorder.remove_parts()
+            if isinstance(table, PartedTable):  # written as the run went: read from there on,
+                written = pl.scan_parquet(out_dir / f"{name}.parquet")  # whole when the run
+                result.tables[name] = written.collect() if recorder.copy_streamed else written
+        if result.summary["status"] == "complete":  # a failed or interrupted run may resume
+            if checkpoints is not None:
+                checkpoints.remove()
+            recorder.remove_parts()
     if failure is not None:
         if out_dir is not None:
             failure.add_note(f"what the run produced up to then is in {out_dir}")
         raise failure
     return result
+
+
+def _checkpoints(config, strategy, out_dir, runtime, resume: bool) -> Checkpoints | None:
+    """Where this run's checkpoints go: a data-driven backtest writing to ``out_dir``, unless
+    ``backtest_config.checkpoints`` is false. A run that does not resume starts without the
+    checkpoint of an earlier run in the same folder."""
+    bt = config.backtest_config
+    can = (
+        out_dir is not None
+        and config.mode == "backtest"
+        and bt.speed_multiplier == 0
+        and not callable(runtime)
+    )
+    if resume and not can:
+        raise CheckpointError(
+            "--resume continues a data-driven backtest (speed_multiplier 0) written to an "
+            "--out folder; a replay against the clock or a live session starts over"
+        )
+    if resume and not bt.checkpoints:
+        raise CheckpointError(
+            "--resume: backtest_config.checkpoints is false, so the run wrote no checkpoint"
+        )
+    if not can or not bt.checkpoints:
+        return None
+    checkpoints = Checkpoints(out_dir, fingerprint(config, strategy))
+    if not resume:
+        checkpoints.remove()
+    return checkpoints
 
 
 def _results(

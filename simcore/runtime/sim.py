@@ -123,7 +123,7 @@ class SimRuntime:
         self.env: simpy.Environment | None = None
 
     def run(self) -> None:
-        days = self.coordinator.days
+        days = self.coordinator.days_to_run
         if not days:
             return
         first_open = self.coordinator.tm.get_trading_session(days[0]).regular_open
@@ -181,7 +181,7 @@ class SimRuntime:
     # ------------------------------------------------------------------ processes
     def _coordinator(self, out: Link):
         env, c, p = self.env, self.coordinator, self.pipeline
-        for day in c.days:
+        for day in c.days_to_run:
             session = p.begin_session(day)
             yield env.timeout(c.tm.current_time_ns() - env.now)
             for event in c.feed.events(p.stop_times()):

@@ -28,6 +28,8 @@ from simcore.engine.quality import DataQualityManager
 from simcore.engine.requirements import StrategyMismatch, strategy_name
 from simcore.engine.session_data import SessionData
 from simcore.errors import UserError
+from simcore.runtime import checkpoint
+from simcore.runtime.checkpoint import CarriedState
 from simcore.runtime.sim import SimRuntime
 from simcore.runtime.steps import Pipeline
 from simcore.runtime.threads import ThreadRuntime
@@ -102,6 +104,7 @@ class SystemManager:
         feed: FeedFactory | None = None,
         broker_factory: Callable | None = None,
         sessions: int = 1,
+        resume: Callable[[dict[str, object]], CarriedState] | None = None,
     ) -> Components:
         """Build the components in the design's launch order and run the session loop.
 
@@ -112,6 +115,10 @@ class SystemManager:
         queue by default, the intake of a provider's feed in a live session (``sessions`` of
         them). The components are kept in ``self.components`` before the run starts, so that a
         caller can record what a failed or interrupted run produced.
+
+        ``resume``: a backtest that continues from a checkpoint (``simcore.runtime.checkpoint``)
+        is given the run's environment and returns the state carried into the next session;
+        the sessions up to the checkpoint's are not run again, nor is ``on_start``.
         """
         config = self._config
         live = config.mode == "live"
@@ -129,19 +136,26 @@ class SystemManager:
             )
         requirements.check_config_fits(config, strategy, repr(config.session_name))
         tm = self._time_manager
-        metrics = PerformanceMetrics(kind="Live" if live else "Backtest")
-        metrics.backtest_started = metrics.clock()
         data_cfg = config.session_data_config
         session_data = SessionData(tm.current_time_ns, tuple(data_cfg.symbols))
-        trader = Trader(
-            config.trading_config,
-            tuple(data_cfg.symbols),
-            tm.current_time_ns,
-            session_data.last_close,
-            broker_factory,
-            session_data.last_closes,
-        )
-        engine = AnalysisEngine(session_data, tm, strategy, trader)
+        carried = None
+        if resume is not None:
+            carried = resume(checkpoint.environment(session_data, tm, source))
+            metrics, engine = carried.metrics, carried.engine
+            metrics.resumed_after = carried.day.isoformat()
+            trader = engine.trader
+        else:
+            metrics = PerformanceMetrics(kind="Live" if live else "Backtest")
+            trader = Trader(
+                config.trading_config,
+                tuple(data_cfg.symbols),
+                tm.current_time_ns,
+                session_data.last_close,
+                broker_factory,
+                session_data.last_closes,
+            )
+            engine = AnalysisEngine(session_data, tm, strategy, trader)
+        metrics.backtest_started = metrics.clock()
         # where the session's bars come from: the store's prefetched queue, unless the caller
         # brings its own (a live session: the intake of its provider's feed)
         chosen_feed = (feed or BacktestFeed)(source, session_data, metrics)
@@ -156,6 +170,8 @@ class SystemManager:
             session_data, coordinator.plan, tm, data_cfg.bar_alignment, tuple(strategy.indicators)
         )
         processor.orders_working = lambda: trader.book.any_working
+        if carried is not None:
+            _carry_over(carried, coordinator, chosen_feed, processor)
         gaps = data_cfg.gap_filler
         filler = GapFiller(gaps.max_retries, gaps.retry_interval_seconds * 10**9) if live else None
         quality = DataQualityManager(
@@ -172,7 +188,8 @@ class SystemManager:
             session_data, engine, coordinator, processor, quality, metrics, chosen
         )
         try:
-            engine.start()
+            if carried is None:  # a resumed run's strategy started in the run it continues
+                engine.start()
             chosen.run()
         finally:
             metrics.bars_generated = processor.bars_generated
@@ -188,3 +205,16 @@ class SystemManager:
             if isinstance(runtime, ThreadRuntime):
                 runtime.stop()
             self.components.coordinator.stop()
+
+
+def _carry_over(carried: CarriedState, coordinator, feed, processor: DataProcessor) -> None:
+    """Give a resumed run's fresh components what the checkpointed run had carried: the
+    session to continue after, its counters, and the real-time indicators' state (updated in
+    place: session_data holds the same indicator objects)."""
+    coordinator.resumed_after = carried.day
+    coordinator.warmup.indicator_values = carried.historical_indicators
+    feed.bars_outside_session = carried.bars_outside_session
+    processor.bars_generated = carried.bars_generated
+    for interval, indicators in processor.indicators.items():
+        for name, indicator in indicators:
+            indicator.__dict__.update(carried.indicators[(interval, name)].__dict__)

@@ -241,7 +241,7 @@ class ThreadRuntime:
         """Start the threads in the design's order, wait for the coordinator's loop to finish,
         stop and join everything; re-raise the first component failure."""
         p = self.pipeline
-        if not p.coordinator.days:
+        if not p.coordinator.days_to_run:
             return
         link = dict(
             control=self.control,
@@ -317,7 +317,7 @@ class ThreadRuntime:
         self._workers["data_processor"].start()
         self._workers["data_quality_manager"].start()
         c, p, tm = self.pipeline.coordinator, self.pipeline, self.pipeline.coordinator.tm
-        for day in c.days:
+        for day in c.days_to_run:
             session = p.begin_session(day)
             open_ns = tm.current_time_ns()
             started = self.clock()

@@ -124,6 +124,14 @@ def backtest(
             "session_data_config.benchmark)."
         ),
     ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Continue the killed or interrupted run in the --out folder from its last "
+            "checkpoint (same config and strategy); the outputs are an uninterrupted run's.",
+        ),
+    ] = False,
 ) -> None:
     """Run a backtest (data-driven, or replayed against the clock when speed_multiplier > 0);
     print the report; write the results and their HTML report."""
@@ -161,6 +169,12 @@ def backtest(
         transient=False,
     ) as progress:
         task = progress.add_task(f"backtest {config.session_name}", total=days)
+        if resume:  # where the run continues (a checkpoint of another config: refused here)
+            from simcore.runtime.checkpoint import Checkpoints, fingerprint
+
+            after = Checkpoints(folder, fingerprint(config, chosen)).last_day()
+            done = tm.count_trading_days(start.date(), after)
+            progress.update(task, completed=done, description=f"resuming after {after}")
 
         def advance(day: date) -> None:
             progress.update(task, advance=1, description=f"session {day.isoformat()} done")
@@ -168,7 +182,7 @@ def backtest(
         env = {"SIMCORE_ALPACA_DATA_URL": data_url}
         try:
             result = run_backtest(
-                config, target, chosen, folder, advance, runtime, env, strict or None
+                config, target, chosen, folder, advance, runtime, env, strict or None, resume
             )
         except Exception:  # what the run wrote before it failed gets its report too
             if report and (folder / "manifest.json").is_file():
