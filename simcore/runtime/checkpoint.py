@@ -72,6 +72,14 @@ class CarriedState:
     bars_outside_session: int
 
 
+class NothingToResume(CheckpointError):
+    """``--resume`` found no checkpoint; ``complete``: because the run there had completed."""
+
+    def __init__(self, message: str, complete: bool):
+        super().__init__(message)
+        self.complete = complete
+
+
 class _Pickler(pickle.Pickler):
     def __init__(self, file, environment: dict[str, object]):
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
@@ -151,13 +159,30 @@ class Checkpoints:
     def remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
 
+    def start_over(self) -> None:
+        """A run that does not resume: an earlier run's checkpoint and manifest go (the
+        folder is not a complete result until this run's manifest is written)."""
+        self.remove()
+        (self.folder.parent / "manifest.json").unlink(missing_ok=True)
+
+    def completed(self) -> bool:
+        """Whether the folder holds a complete run's results (its manifest says so)."""
+        try:
+            manifest = json.loads((self.folder.parent / "manifest.json").read_text())
+        except (OSError, ValueError):
+            return False
+        return manifest.get("summary", {}).get("status") == "complete"
+
     # ------------------------------------------------------------------ resuming
     def last_day(self) -> date:
         """The session the checkpoint follows, after checking it belongs to this run."""
+        if self.completed():  # killed after its results were written, before the cleanup
+            self.remove()
+            raise NothingToResume(self._nothing_to_resume(True), True)
         try:
             about = json.loads((self.folder / ABOUT).read_text())
         except FileNotFoundError:
-            raise CheckpointError(self._nothing_to_resume()) from None
+            raise NothingToResume(self._nothing_to_resume(False), False) from None
         except (OSError, ValueError) as exc:
             raise CheckpointError(f"{self.folder / ABOUT} cannot be read: {exc}") from None
         differs = [key for key in self.about if about.get(key) != self.about[key]]
@@ -184,9 +209,9 @@ class Checkpoints:
                 "to start over"
             ) from None
 
-    def _nothing_to_resume(self) -> str:
+    def _nothing_to_resume(self, complete: bool) -> str:
         out_dir = self.folder.parent
-        if (out_dir / "manifest.json").is_file():
+        if complete:
             return (
                 f"nothing to resume in {out_dir}: its run is complete (manifest.json). "
                 "Run without --resume to run it again"

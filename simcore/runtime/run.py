@@ -200,9 +200,9 @@ def run_session(
                 written = pl.scan_parquet(out_dir / f"{name}.parquet")  # whole when the run
                 result.tables[name] = written.collect() if recorder.copy_streamed else written
         if result.summary["status"] == "complete":  # a failed or interrupted run may resume
+            recorder.remove_parts()  # (killed between the two: --resume finds it complete)
             if checkpoints is not None:
                 checkpoints.remove()
-            recorder.remove_parts()
     if failure is not None:
         if out_dir is not None:
             failure.add_note(f"what the run produced up to then is in {out_dir}")
@@ -234,7 +234,7 @@ def _checkpoints(config, strategy, out_dir, runtime, resume: bool) -> Checkpoint
         return None
     checkpoints = Checkpoints(out_dir, fingerprint(config, strategy))
     if not resume:
-        checkpoints.remove()
+        checkpoints.start_over()
     return checkpoints
 
 

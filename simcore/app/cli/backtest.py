@@ -170,9 +170,16 @@ def backtest(
     ) as progress:
         task = progress.add_task(f"backtest {config.session_name}", total=days)
         if resume:  # where the run continues (a checkpoint of another config: refused here)
-            from simcore.runtime.checkpoint import Checkpoints, fingerprint
+            from simcore.runtime.checkpoint import Checkpoints, NothingToResume, fingerprint
 
-            after = Checkpoints(folder, fingerprint(config, chosen)).last_day()
+            try:
+                after = Checkpoints(folder, fingerprint(config, chosen)).last_day()
+            except NothingToResume as nothing:  # complete: killed after its results were written
+                if not nothing.complete:
+                    raise
+                progress.update(task, completed=days, description="complete")
+                out.print(f"nothing to resume: the run in {folder} is complete (manifest.json)")
+                return
             done = tm.count_trading_days(start.date(), after)
             progress.update(task, completed=done, description=f"resuming after {after}")
 
