@@ -48,9 +48,7 @@ def config_json(record_bars: str) -> dict:
         "session_data_config": {
             "symbols": list(SYMBOLS),
             "streams": ["1m", "5m", "15m"],
-            "historical": {
-                "data": [{"trailing_days": 5, "intervals": ["1d"], "apply_to": "all"}]
-            },
+            "historical": {"data": [{"trailing_days": 5, "intervals": ["1d"], "apply_to": "all"}]},
         },
         "trading_config": {
             "max_buying_power": 1_000_000,
@@ -100,7 +98,9 @@ def checkpointed_day(out: Path) -> date | None:
 
 
 def writing_results(out: Path) -> bool:
-    return any(p.name.endswith(".partial") and not p.name.startswith(".state") for p in out.iterdir())
+    return any(
+        p.name.endswith(".partial") and not p.name.startswith(".state") for p in out.iterdir()
+    )
 
 
 def kill_when(process: subprocess.Popen, ready, delay: float) -> bool:
@@ -117,30 +117,37 @@ def kill_when(process: subprocess.Popen, ready, delay: float) -> bool:
 
 
 def finish(process: subprocess.Popen) -> None:
-    out, err = process.communicate(timeout=300)
+    _, err = process.communicate(timeout=300)
     assert process.returncode == 0, err.decode()[-3000:]
+
+
+def killed_and_resumed(config: Path, store: ParquetStore, out: Path, generator) -> int:
+    """Run to the end, killed once after a checkpoint naming a random session and once more
+    after the resumed run's next checkpoint (plus a random delay each); how many kills landed."""
+    days = TimeManager().trading_days(START, END)
+    first = days[generator.randrange(1, len(days) - 4)]
+    kills = 0
+    process = backtest(config, store, out)
+    if kill_when(process, lambda: (checkpointed_day(out) or START) >= first,
+                 generator.uniform(0, 0.05)):  # fmt: skip
+        kills += 1
+        resumed_from = checkpointed_day(out)
+        process = backtest(config, store, out, "--resume")
+        if kill_when(process, lambda: checkpointed_day(out) != resumed_from,
+                     generator.uniform(0, 0.05)):  # fmt: skip
+            kills += 1
+            process = backtest(config, store, out, "--resume")
+    finish(process)
+    return kills
 
 
 def test_killed_at_random_points_and_resumed_gives_the_uninterrupted_manifest(case, tmp_path):
     config, manifest, store = case
     generator = random.Random(23)
-    days = TimeManager().trading_days(START, END)
     kills = 0
     for attempt in range(3):
         out = tmp_path / f"run{attempt}"
-        # killed twice: once after a checkpoint naming a random session, once later
-        first = days[generator.randrange(1, len(days) - 4)]
-        process = backtest(config, store, out)
-        if kill_when(process, lambda: (checkpointed_day(out) or START) >= first,
-                     generator.uniform(0, 0.05)):  # fmt: skip
-            kills += 1
-            resumed_from = checkpointed_day(out)
-            process = backtest(config, store, out, "--resume")
-            if kill_when(process, lambda: checkpointed_day(out) != resumed_from,
-                         generator.uniform(0, 0.05)):  # fmt: skip
-                kills += 1
-                process = backtest(config, store, out, "--resume")
-        finish(process)
+        kills += killed_and_resumed(config, store, out, generator)
         assert (out / "manifest.json").read_text() == manifest
         assert not (out / FOLDER).exists() and not (out / ".bars-parts").exists()
     assert kills >= 3  # most runs were really killed (a kill may come after a fast run's end)
@@ -186,7 +193,9 @@ def test_resume_is_for_data_driven_backtests_with_checkpoints(case, tmp_path):
     loaded = load_config(config)
     strategy = resolve_strategy(loaded, None)
     replay = loaded.model_copy(
-        update={"backtest_config": loaded.backtest_config.model_copy(update={"speed_multiplier": 60.0})}
+        update={
+            "backtest_config": loaded.backtest_config.model_copy(update={"speed_multiplier": 60.0})
+        }
     )
     with pytest.raises(CheckpointError, match="data-driven"):
         run_backtest(replay, store, strategy, tmp_path / "a", resume=True)
