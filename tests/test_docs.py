@@ -150,3 +150,34 @@ def test_the_sweep_guide_runs_in_the_order_written(sample_store, tmp_path):
     again = run_shell_line(first, tmp_path, sample_store.root)
     assert again.returncode == 1
     assert "--resume runs what it lacks" in " ".join(again.stderr.split())
+
+
+def test_the_resume_commands_run_as_written(sample_store, tmp_path):
+    """The backtest page's two commands: the first killed (SIGKILL) after its first
+    checkpoint, the second continues it; the results are those of a run never killed."""
+    import signal
+    import time
+
+    (tmp_path / "configs").symlink_to(REPO / "configs")
+    (first, resumed), *_ = shell_lines(
+        REPO / "docs" / "concepts" / "backtest.md", after="## Resuming a killed backtest"
+    )
+    words = shlex.split(first.split("  #")[0])
+    env = {**os.environ, "SIMCORE_STORE": str(sample_store.root)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "simcore", *words[1:], "--no-report"],
+        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    checkpoint = tmp_path / "out" / "example" / ".checkpoint" / "about.json"
+    while process.poll() is None and not checkpoint.exists():
+        time.sleep(0.002)
+    process.send_signal(signal.SIGKILL)
+    killed = process.wait() == -signal.SIGKILL
+    done = run_shell_line(resumed, tmp_path, sample_store.root)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert killed == ("resuming after" in done.stderr)
+    whole = run_shell_line(f"{first.split('  #')[0]} --out whole", tmp_path, sample_store.root)
+    assert whole.returncode == 0, whole.stderr[-2000:]
+    assert (tmp_path / "out" / "example" / "manifest.json").read_text() == (
+        tmp_path / "whole" / "manifest.json"
+    ).read_text()

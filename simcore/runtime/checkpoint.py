@@ -118,6 +118,9 @@ class Checkpoints:
         self._cost = 0.0  # what the last checkpoint took (seconds)
         self._last = time.perf_counter()  # when it was written
         self._synced: set[Path] = set()  # parts already made durable
+        self.size = 0
+        self.written = 0  # checkpoints written by this run, and the seconds they took
+        self.seconds = 0.0
 
     # ------------------------------------------------------------------ writing
     def due(self, last_session: bool) -> bool:
@@ -155,6 +158,13 @@ class Checkpoints:
         _fsync(self.folder)
         now = time.perf_counter()
         self._cost, self._last = now - started, now
+        self.written += 1
+        self.seconds += self._cost
+        self.size = (self.folder / STATE).stat().st_size
+
+    def figures(self) -> dict[str, float]:
+        """For metrics.json: how many checkpoints this run wrote, their time, the last's size."""
+        return {"written": self.written, "seconds": self.seconds, "last_bytes": self.size}
 
     def remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)

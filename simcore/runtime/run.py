@@ -194,6 +194,8 @@ def run_session(
         metrics = result.metrics.as_dict()
         if hooks.metrics is not None:
             metrics |= hooks.metrics(system)
+        if checkpoints is not None:
+            metrics["checkpoints"] = checkpoints.figures()
         result.manifest = write_outputs(out_dir, result.tables, result.summary, metrics)
         for name, table in result.tables.items():
             if isinstance(table, PartedTable):  # written as the run went: read from there on,

@@ -181,7 +181,8 @@ def backtest(
                 out.print(f"nothing to resume: the run in {folder} is complete (manifest.json)")
                 return
             done = tm.count_trading_days(start.date(), after)
-            progress.update(task, completed=done, description=f"resuming after {after}")
+            progress.update(task, completed=done)
+            err.print(f"resuming after {after}: {done} of {days} sessions were done")
 
         def advance(day: date) -> None:
             progress.update(task, advance=1, description=f"session {day.isoformat()} done")
