@@ -26,6 +26,7 @@ from simcore.config import load_config
 from simcore.runtime.checkpoint import ABOUT, FOLDER, CheckpointError
 from simcore.store.parquet import ParquetStore
 from simcore.store.synth import SynthSpec, write_synthetic
+from simcore.strategies.sma_cross import SmaCrossTrader
 from simcore.time import TimeManager
 
 SYMBOLS = tuple(f"S{n:02d}" for n in range(24))
@@ -206,3 +207,49 @@ def test_resume_is_for_data_driven_backtests_with_checkpoints(case, tmp_path):
         run_backtest(without, store, strategy, tmp_path / "b", resume=True)
     with pytest.raises(CheckpointError, match="no checkpoint there"):
         run_backtest(loaded, store, strategy, tmp_path / "c", resume=True)
+
+
+class Interrupt:
+    """An ``on_session_end`` that interrupts the run (as Ctrl-C does) after ``sessions``."""
+
+    def __init__(self, sessions: int):
+        self.left = sessions
+
+    def __call__(self, day: date) -> None:
+        self.left -= 1
+        if self.left == 0:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize(("first", "then"), [("sim", "threads"), ("threads", "sim")])
+def test_an_interrupted_run_resumes_on_either_runtime(case, tmp_path, first, then):
+    config, manifest, store = case
+    loaded = load_config(config)
+    out = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        run_backtest(loaded, store, resolve_strategy(loaded, None), out, Interrupt(7), first)
+    interrupted = json.loads((out / "manifest.json").read_text())["summary"]
+    assert interrupted["status"] == "interrupted" and checkpointed_day(out) is not None
+    result = run_backtest(
+        loaded, store, resolve_strategy(loaded, None), out, None, then, resume=True
+    )
+    assert result.metrics.resumed_after is not None
+    assert (out / "manifest.json").read_text() == manifest
+
+
+class Unpicklable(SmaCrossTrader):
+    def on_start(self, ctx) -> None:
+        super().on_start(ctx)
+        self.note = lambda: "a lambda pickle cannot write"
+
+
+def test_a_strategy_that_cannot_be_pickled_is_told_how_to_run(case, tmp_path):
+    config, _, store = case
+    loaded = load_config(config)
+    with pytest.raises(CheckpointError, match=r"cannot be pickled.*checkpoints"):
+        run_backtest(loaded, store, Unpicklable(), tmp_path / "a")
+    bt = loaded.backtest_config.model_copy(update={"checkpoints": False})
+    result = run_backtest(loaded.model_copy(update={"backtest_config": bt}), store,
+                          Unpicklable(), tmp_path / "b")  # fmt: skip
+    assert result.summary["status"] == "complete"
+    assert not (tmp_path / "b" / FOLDER).exists()
