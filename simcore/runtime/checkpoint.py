@@ -16,8 +16,9 @@ place: a run killed at any point leaves the previous checkpoint or the new one, 
 
 Writing one costs time that grows with what the strategy holds (orders, fills), so a run
 writes one after a session when the sessions since the last have taken at least
-``1 / CHECKPOINT_SHARE`` times what the last checkpoint cost (at most 5% of the run's time),
-and after the last session always. The outputs never depend on when checkpoints were taken.
+``1 / CHECKPOINT_SHARE`` times what the last checkpoint cost (at most 5% of the run's time).
+A run killed after its last session resumes from its last checkpoint like any other. The
+outputs never depend on when checkpoints were taken.
 """
 
 from __future__ import annotations
@@ -123,10 +124,11 @@ class Checkpoints:
         self.seconds = 0.0
 
     # ------------------------------------------------------------------ writing
-    def due(self, last_session: bool) -> bool:
-        """Whether to write one now: after the last session, or when the sessions since the
-        last checkpoint took long enough that this one costs at most CHECKPOINT_SHARE."""
-        return last_session or time.perf_counter() - self._last >= self._cost / CHECKPOINT_SHARE
+    def due(self) -> bool:
+        """Whether to write one now: when the sessions since the last checkpoint took long
+        enough that this one costs at most CHECKPOINT_SHARE of the time (after the first
+        session, always)."""
+        return time.perf_counter() - self._last >= self._cost / CHECKPOINT_SHARE
 
     def write(self, state: CarriedState, environment: dict[str, object], parts: list[Path]):
         started = time.perf_counter()

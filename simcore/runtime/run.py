@@ -107,9 +107,9 @@ def run_session(
         return state
 
     def checkpoint(day: date) -> None:
-        c = system.components
-        if not checkpoints.due(day == c.coordinator.days[-1]):
+        if not checkpoints.due():
             return
+        c = system.components
         state = CarriedState(
             day,
             c.engine,
