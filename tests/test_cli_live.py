@@ -126,9 +126,10 @@ def test_ctrl_c_mid_session_writes_every_bar_received_and_exits_130(
     received_for_sure = {(m.symbol, m.time_ns) for m in sent if m.wall < interrupted_at[0] - 0.5}
     assert len(received_for_sure) > 2 * 15  # the session had run about half an hour
     assert received_for_sure <= written <= {(m.symbol, m.time_ns) for m in sent}
-    # and the keys were in none of it: not printed, not logged, not written
+    # and the keys were in none of it: not printed, not logged, not written (the journal too)
     texts = [captured.out, captured.err, caplog.text]
-    texts += [p.read_bytes().decode("latin-1") for p in out.iterdir()]
+    texts += [p.read_bytes().decode("latin-1") for p in out.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".jsonl" for p in out.rglob("*"))
     for text in texts:
         assert KEYS.secret not in text and KEYS.key not in text
 

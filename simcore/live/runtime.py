@@ -26,9 +26,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 from simcore.engine.events import StreamNotification
 from simcore.live.intake import LiveIntake
+from simcore.live.journal import Journal, did_record, item_record, journal_path
 from simcore.providers import GapSource, LiveFeed, LiveItem
 from simcore.runtime.steps import Pipeline
 from simcore.runtime.threads import STOP, FlushRequest, Stopping, ThreadLink, ThreadRuntime
@@ -62,8 +64,13 @@ class LiveRuntime(ThreadRuntime):
         retry_interval_ns: int = 60_000_000_000,
         refresh: Callable[[date], None] | None = None,
         refresh_seconds: float = 0.0,
+        journal_dir: Path | None = None,
     ):
         super().__init__(pipeline, speed=clock.speed)
+        # where each session's journal goes (simcore.live.journal); None: no journal
+        self.journal_dir = journal_dir
+        self.journal: Journal | None = None
+        self._journaled: dict[str, int] = {}  # how much of each record list is journaled
         intake = pipeline.coordinator.feed
         if not isinstance(intake, LiveIntake):
             raise TypeError("the live runtime drives a LiveIntake (the coordinator's live feed)")
@@ -114,14 +121,20 @@ class LiveRuntime(ThreadRuntime):
                     open_ns - self.lead_ns,
                     f"the session of {day} (opens {trading.regular_open:%H:%M %Z})",
                 )
+                self._open_journal(day, broker)
                 session = p.begin_session(day)
+                self._journal_did()  # what on_session_start did
                 self.figures.day_start_equity = self._account()[0]
                 self._wait_connected(open_ns)
                 self._wait_for(open_ns, f"the open at {trading.regular_open:%H:%M %Z}")
                 self.figures.waiting_for = ""
                 self._stream(out, to_quality, day)
                 self._end_session(out, to_quality, day, session)
+                self._journal_did()  # what the close did
+                self._close_journal("close")
         finally:
+            if self.journal is not None:
+                self.journal.sync()
             self.feed.stop()
             if broker is not None:
                 broker.stop()
@@ -154,6 +167,10 @@ class LiveRuntime(ThreadRuntime):
                     StreamNotification(intake.released_ns(), {}, corrections=corrections), now
                 )
             note = intake.due(now)
+            if self.journal is not None and (corrections or note is not None):
+                self.journal.append({"k": "tick", "now": now})
+                if note is not None:  # durable before the strategy acts on it
+                    self.journal.sync()
             if note is None:
                 continue
             self.figures.releases += 1
@@ -197,6 +214,8 @@ class LiveRuntime(ThreadRuntime):
             if item is STOP:
                 raise Stopping
             if item is not None:
+                if self.journal is not None:
+                    self.journal.append(item_record(item))
                 correction = self.intake.accept(item)
                 if correction is not None:
                     corrections.append(correction)
@@ -216,8 +235,53 @@ class LiveRuntime(ThreadRuntime):
             except queue.Empty:
                 break
             if isinstance(item, LiveItem):
+                if self.journal is not None:
+                    self.journal.append(item_record(item))
                 self.intake.accept(item)
-        return self.intake.release_ended(self.live_clock.now_ns())
+        released = self.intake.release_ended(self.live_clock.now_ns())
+        if self.journal is not None:
+            self.journal.append({"k": "tick", "now": self.live_clock.now_ns(), "drain": True})
+        return released
+
+    # ------------------------------------------------------------------ journal
+    def _open_journal(self, day: date, broker) -> None:
+        if self.journal_dir is None:
+            return
+        self.journal = Journal(journal_path(self.journal_dir, day))
+        self._journaled = {}
+        tag = getattr(broker, "run_tag", None)
+        self.journal.append({"k": "session", "day": day.isoformat(), "tag": tag})
+        self.journal.sync()
+
+    def _journal_did(self) -> None:
+        """What the analysis engine's last handling did: signals, orders, events, fills."""
+        if self.journal is None:
+            return
+        engine = self.pipeline.engine
+        record = did_record(engine.cycles, engine.trader, engine.ctx.signals, self._journaled)
+        if record is not None:
+            self.journal.append(record)
+
+    def _close_journal(self, why: str) -> None:
+        """The session's last record (``why`` it ended) and the journal made durable."""
+        if self.journal is not None:
+            self.journal.append({"k": "end", "why": why})
+            self.journal.close()
+            self.journal = None
+
+    def close_journal(self, why: str = "stopped") -> None:
+        """After a stop (Ctrl-C, an error) and the drain: what the engine did last, the end."""
+        self._journal_did()
+        self._close_journal(why)
+
+    def _analysis(self, inbox: ThreadLink) -> None:
+        """The thread runtime's analysis loop, journaling what each update made happen."""
+        engine = self.pipeline.engine
+        while True:
+            update = inbox.receive()
+            engine.handle(update)  # type: ignore[arg-type]
+            self._journal_did()
+            inbox.signal_ready()
 
     # ------------------------------------------------------------------ quality manager
     def _quality(self, inbox: queue.SimpleQueue[object]) -> None:

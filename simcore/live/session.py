@@ -103,6 +103,7 @@ def run_live(
             retry_interval_ns=gaps.retry_interval_seconds * 10**9,
             refresh=lambda day: hooks.write_interim(day) if hooks.write_interim else None,
             refresh_seconds=options.refresh_seconds,
+            journal_dir=out_dir,
         )
         holder["runtime"] = runtime
         if runtime_ready is not None:
@@ -128,6 +129,7 @@ def run_live(
         runtime = holder.get("runtime")
         if runtime is not None:
             runtime.drain()
+            runtime.close_journal("stopped")
 
     def tables(system: SystemManager) -> dict[str, pl.DataFrame]:
         time_ns = pl.Datetime("ns", "UTC")

@@ -1,0 +1,129 @@
+"""The journal of a live session (``simcore.live.journal``): everything the session received and
+did, appended as it happened, holds what its results hold; a session killed with SIGKILL
+leaves a journal that holds every bar released and every order it placed up to the kill.
+
+The sessions trade through the Alpaca emulator (a real server on 127.0.0.1 that alpaca-py
+talks to) on the rehearsal clock; a killed session is a real ``simcore live`` process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from simcore.engine.analysis import Strategy
+from simcore.live.journal import journal_path, read_journal
+from tests.alpaca_support import KEYS, et
+from tests.test_cli_live import run_cli, serving, write_config
+
+SPEED = 600.0
+START = et(12, 0)  # an hour before the early close of 2025-07-03: six seconds at 600x
+DAY = START.date()
+
+
+class FlipsEveryFiveMinutes(Strategy):
+    """Buys 10 shares of a symbol on one 5m bar and sells them on the next: an order per
+    symbol every five minutes, all session long."""
+
+    subscriptions = ("5m",)
+
+    def on_bar(self, ctx, symbol, interval, bar):
+        if ctx.open_orders(symbol):
+            return
+        held = ctx.position(symbol).quantity
+        ctx.order(symbol, -held if held else 10)
+
+
+STRATEGY = "tests.test_live_journal:FlipsEveryFiveMinutes"
+
+
+@pytest.fixture
+def emulator_at_1200(sample_store, monkeypatch):
+    yield from serving(sample_store, monkeypatch, START)
+
+
+def live_argv(config: Path, out: Path, store: Path) -> list[str]:
+    argv = ["live", str(config), "--out", str(out), "--store", str(store)]
+    return argv + ["--clock-start", START.isoformat(), "--clock-speed", str(SPEED)]
+
+
+def test_the_journal_holds_what_the_results_hold(emulator_at_1200, tmp_path):
+    config = write_config(tmp_path, trade_api="alpaca", strategy=STRATEGY)
+    out = tmp_path / "out"
+    assert run_cli(live_argv(config, out, tmp_path / "store")) == 0
+    records, problem = read_journal(journal_path(out, DAY))
+    assert problem is None
+    assert records[0]["k"] == "session" and records[-1] == {"k": "end", "why": "close"}
+    tag = records[0]["tag"]
+    # every bar the results streamed was received, as the journal says, with its values
+    bars = pl.read_parquet(out / "bars.parquet").filter(
+        (pl.col("source") == "STREAMED") & (pl.col("interval") == "1m")
+    )
+    received = {
+        (r["symbol"], r["t"]): r["v"]
+        for r in records
+        if r["k"] == "item" and r["kind"] in ("bar", "updated", "fill")
+    }
+    for row in bars.iter_rows(named=True):
+        key = (row["symbol"], int(row["timestamp"].timestamp() * 1e9))
+        ohlcv = [row[f] for f in ("open", "high", "low", "close", "volume")]
+        assert received[key] == ohlcv
+    assert sum(r["k"] == "tick" for r in records) >= 60  # a release per minute at least
+    # what the session did: the orders, events and fills of the results
+    did = [r for r in records if r["k"] == "did"]
+    orders = [o for r in did for o in r.get("orders", ())]
+    fills = [f for r in did for f in r.get("fills", ())]
+    events = [e for r in did for e in r.get("events", ())]
+    assert [o["id"] for o in orders] == pl.read_parquet(out / "orders.parquet")["order_id"].to_list()
+    assert len(fills) == pl.read_parquet(out / "fills.parquet").height > 10
+    assert len(events) == pl.read_parquet(out / "order_events.parquet").height
+    # and the emulated account has those orders, by the client order ids the journal implies
+    sent = {f"simcore-{tag}-{o['id']}" for o in orders}
+    assert sent == set(emulator_at_1200.desk.by_client)
+
+
+def test_a_killed_session_leaves_every_release_and_order_in_its_journal(
+    emulator_at_1200, tmp_path
+):
+    """SIGKILL right after the emulator took an order: the journal, read back, holds every
+    released minute's bars up to its last tick and every order the account has but those the
+    session sent in its very last moment (a resume asks the account for them by client id)."""
+    config = write_config(tmp_path, trade_api="alpaca", strategy=STRATEGY)
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "simcore", *live_argv(config, out, tmp_path / "store")]
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ}
+    )
+    desk = emulator_at_1200.desk
+    try:
+        while process.poll() is None and len(desk.by_client) < 5:
+            time.sleep(0.001)
+        process.send_signal(signal.SIGKILL)
+        assert process.wait(30) == -signal.SIGKILL
+    finally:
+        if process.poll() is None:
+            process.kill()
+    records, _ = read_journal(journal_path(out, DAY))
+    assert records[0]["k"] == "session" and records[-1]["k"] != "end"
+    tag = records[0]["tag"]
+    journaled = {
+        f"simcore-{tag}-{o['id']}" for r in records if r["k"] == "did" for o in r.get("orders", ())
+    }
+    at_broker = set(desk.by_client)
+    assert journaled <= at_broker
+    assert len(at_broker - journaled) <= 2  # the orders of the last engine update at most
+    ticks = [r["now"] for r in records if r["k"] == "tick"]
+    assert ticks and ticks == sorted(ticks)
+    for path in out.rglob("*"):  # the keys are in none of it
+        if path.is_file():
+            text = path.read_bytes().decode("latin-1")
+            assert KEYS.secret not in text and KEYS.key not in text
+    json.dumps(records)  # every record is plain JSON
