@@ -52,7 +52,7 @@ def emulator_at_1200(sample_store, monkeypatch):
 
 def live_argv(config: Path, out: Path, store: Path) -> list[str]:
     argv = ["live", str(config), "--out", str(out), "--store", str(store)]
-    return argv + ["--clock-start", START.isoformat(), "--clock-speed", str(SPEED)]
+    return [*argv, "--clock-start", START.isoformat(), "--clock-speed", str(SPEED)]
 
 
 def test_the_journal_holds_what_the_results_hold(emulator_at_1200, tmp_path):
