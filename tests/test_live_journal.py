@@ -82,7 +82,9 @@ def test_the_journal_holds_what_the_results_hold(emulator_at_1200, tmp_path):
     orders = [o for r in did for o in r.get("orders", ())]
     fills = [f for r in did for f in r.get("fills", ())]
     events = [e for r in did for e in r.get("events", ())]
-    assert [o["id"] for o in orders] == pl.read_parquet(out / "orders.parquet")["order_id"].to_list()
+    assert [o["id"] for o in orders] == pl.read_parquet(out / "orders.parquet")[
+        "order_id"
+    ].to_list()
     assert len(fills) == pl.read_parquet(out / "fills.parquet").height > 10
     assert len(events) == pl.read_parquet(out / "order_events.parquet").height
     # and the emulated account has those orders, by the client order ids the journal implies
@@ -90,9 +92,7 @@ def test_the_journal_holds_what_the_results_hold(emulator_at_1200, tmp_path):
     assert sent == set(emulator_at_1200.desk.by_client)
 
 
-def test_a_killed_session_leaves_every_release_and_order_in_its_journal(
-    emulator_at_1200, tmp_path
-):
+def test_a_killed_session_leaves_every_release_and_order_in_its_journal(emulator_at_1200, tmp_path):
     """SIGKILL right after the emulator took an order: the journal, read back, holds every
     released minute's bars up to its last tick and every order the account has but those the
     session sent in its very last moment (a resume asks the account for them by client id)."""
@@ -127,3 +127,65 @@ def test_a_killed_session_leaves_every_release_and_order_in_its_journal(
             text = path.read_bytes().decode("latin-1")
             assert KEYS.secret not in text and KEYS.key not in text
     json.dumps(records)  # every record is plain JSON
+
+
+def kill_and_resume(emulator, tmp_path: Path, killed_when, refresh: float = 0.0) -> Path:
+    """A `simcore live` process on the emulator's clock, killed (SIGKILL) when ``killed_when``
+    holds, then `simcore live --resume` run to the close; returns the results folder."""
+    config = write_config(tmp_path, trade_api="alpaca", strategy=STRATEGY)
+    out = tmp_path / "out"
+    argv = live_argv(config, out, tmp_path / "store")
+    argv += ["--clock-started-at", repr(emulator.clock.started_at), "--no-report"]
+    argv += ["--refresh", str(refresh)]
+    command = [sys.executable, "-m", "simcore", *argv]
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE}
+    process = subprocess.Popen(command, **quiet)
+    try:
+        while process.poll() is None and not killed_when(out):
+            time.sleep(0.0005)
+        process.send_signal(signal.SIGKILL)
+        assert process.wait(30) == -signal.SIGKILL, process.stderr.read().decode()[-2000:]
+    finally:
+        if process.poll() is None:
+            process.kill()
+    resumed = subprocess.run(
+        [sys.executable, "-m", "simcore", "live", str(config), "--out", str(out), "--store",
+         str(tmp_path / "store"), "--no-report", "--resume"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "resuming the session of" in resumed.stderr
+    return out
+
+
+def assert_resumed_like_the_account(emulator, out: Path) -> None:
+    """The results end with the emulated account's orders and fills, no order was sent twice,
+    and every minute of the session has its bar or a recorded gap fill."""
+    desk = emulator.desk
+    posted = [r for r in emulator.rest_requests if r.startswith("POST /v2/orders")]
+    assert len(posted) == len(desk.by_client)  # each client order id sent once
+    orders = pl.read_parquet(out / "orders.parquet")
+    assert len(orders) == len(desk.by_client)
+    held = pl.read_parquet(out / "positions.parquet").filter(
+        (pl.col("session_date") == DAY) & (pl.col("quantity") != 0)
+    )
+    assert dict(held.select("symbol", "quantity").iter_rows()) == desk.positions()
+    fills = pl.read_parquet(out / "fills.parquet")
+    at_desk = sum(1 for o in desk.book.orders.values() if o.filled_quantity)
+    assert fills["order_id"].n_unique() == at_desk
+    bars = pl.read_parquet(out / "bars.parquet").filter(
+        (pl.col("source") == "STREAMED") & (pl.col("interval") == "1m")
+    )
+    gap_fills = pl.read_parquet(out / "gap_fills.parquet")
+    minutes = pl.datetime_range(START, et(12, 59), "1m", eager=True, time_zone="UTC")
+    for symbol in ("ALFA", "BRVO"):
+        have = set(bars.filter(pl.col("symbol") == symbol)["timestamp"].to_list())
+        filled = set(gap_fills.filter(pl.col("symbol") == symbol)["bar"].to_list())
+        missing = [m for m in minutes.to_list() if m not in have and m not in filled]
+        assert missing == [], f"{symbol}: {missing[:5]}"
+
+
+def test_killed_right_after_an_order_and_resumed(emulator_at_1200, tmp_path):
+    desk = emulator_at_1200.desk
+    out = kill_and_resume(emulator_at_1200, tmp_path, lambda _: len(desk.by_client) >= 3)
+    assert_resumed_like_the_account(emulator_at_1200, out)

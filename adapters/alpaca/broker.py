@@ -31,6 +31,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from types import SimpleNamespace
 
 from alpaca.common.exceptions import APIError
 from alpaca.trading.client import TradingClient
@@ -63,8 +64,29 @@ STATUS = {
 }
 
 
+class TapeErrors:
+    """Alpaca's exceptions as the journal keeps them (``simcore.live.journal.Tape``)."""
+
+    @staticmethod
+    def encode(exc: Exception) -> dict | None:
+        if isinstance(exc, APIError):
+            headers = dict(exc.response.headers) if exc.response is not None else {}
+            return {"api": str(exc), "status": exc.status_code, "headers": headers}
+        if isinstance(exc, RequestException):
+            return {"request": str(exc)}
+        return None
+
+    @staticmethod
+    def decode(encoded: dict) -> Exception:
+        if "request" in encoded:
+            return RequestException(encoded["request"])
+        response = SimpleNamespace(status_code=encoded["status"], headers=encoded["headers"])
+        return APIError(encoded["api"], SimpleNamespace(response=response, request=None))
+
+
 class AlpacaBroker:
     name = "alpaca"
+    tape_errors = TapeErrors  # its dealings can be journaled, and a killed session resumed
     supports = frozenset({"bracket", "oto", "oco", "trailing_stop", "replace_leg"})
 
     def __init__(
@@ -108,6 +130,12 @@ class AlpacaBroker:
         self._closing: dict[str, int] = {}  # canceled at the session's close: EXPIRED then
         self._thread: threading.Thread | None = None
         self.errors: list[str] = []
+        # the journal's tape (simcore.live.journal.Tape): every dealing with Alpaca goes
+        # through it, to be played back when a killed session resumes; None: straight out
+        self.tape = None
+        # a resumed session: an order it sends may have reached Alpaca before the kill, so
+        # its client order id is asked for first (never sent twice)
+        self.resuming = False
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -139,15 +167,18 @@ class AlpacaBroker:
 
     def reconcile_account(self) -> None:
         """Cash, positions and open orders as Alpaca has them: the engine starts from there."""
-        account = self._call(self.client.get_account)
+        account = self._call("get_account", self.client.get_account)
         self.portfolio.cash = float(account["cash"])
-        for held in self._call(self.client.get_all_positions):
+        for held in self._call("get_all_positions", self.client.get_all_positions):
             p = self.portfolio.position(held["symbol"])
             p.quantity = float(held["qty"])  # negative for a short position
             p.average_price = float(held["avg_entry_price"])
         from alpaca.trading.requests import GetOrdersRequest
 
-        for raw in self._call(self.client.get_orders, GetOrdersRequest(status="open")):
+        open_orders = self._call(
+            "get_orders", self.client.get_orders, GetOrdersRequest(status="open")
+        )
+        for raw in open_orders:
             order = Order(
                 self.book.new_id(),
                 raw["symbol"],
@@ -173,11 +204,19 @@ class AlpacaBroker:
             )
             self._by_broker[order.broker_id] = order
 
-    def _call(self, method, *args):
+    def _io(self, name: str, method, *args):
+        """One dealing with Alpaca, through the journal's tape when there is one."""
+        return method(*args) if self.tape is None else self.tape.deal(name, method, *args)
+
+    def _sleep(self, seconds: float) -> None:
+        if self.tape is None or not self.tape.playing:  # a replayed retry waits for nothing
+            self.sleep(seconds)
+
+    def _call(self, name: str, method, *args):
         """A read (account, positions, orders), retried after 429, 5xx or a dropped answer."""
         for attempt in range(self.retries + 1):
             try:
-                return method(*args)
+                return self._io(name, method, *args)
             except APIError as exc:
                 status = exc.status_code
                 if status in (401, 403):
@@ -188,11 +227,11 @@ class AlpacaBroker:
                     raise DataError(
                         f"Alpaca's trading API answered {status}: {_message(exc)}"
                     ) from None
-                self.sleep(_backoff(exc, attempt))
+                self._sleep(_backoff(exc, attempt))
             except RequestException as exc:
                 if attempt == self.retries:
                     raise DataError(f"Alpaca's trading API did not answer: {exc}") from None
-                self.sleep(min(10.0, 0.5 * 2**attempt))
+                self._sleep(min(10.0, 0.5 * 2**attempt))
         raise DataError(f"Alpaca's trading API kept failing after {self.retries} retries")
 
     # ------------------------------------------------------------------ orders
@@ -202,7 +241,9 @@ class AlpacaBroker:
         group = self._group(order)
         request = order_request(order, group, client_id)
         try:
-            raw = self._submit_once(lambda: self.client.submit_order(request), client_id)
+            raw = self._submit_once(
+                lambda: self._io("submit_order", self.client.submit_order, request), client_id
+            )
         except _Refused as refused:
             self.book.rejections.append(refused.rejection(order, now_ns))
             self.book.record(order, OrderStatus.REJECTED, now_ns, "broker")
@@ -239,7 +280,10 @@ class AlpacaBroker:
         request = ReplaceOrderRequest(**terms)
         try:
             raw = self._submit_once(
-                lambda: self.client.replace_order_by_id(old.broker_id, request), client_id
+                lambda: self._io(
+                    "replace_order_by_id", self.client.replace_order_by_id, old.broker_id, request
+                ),
+                client_id,
             )
         except _Refused as refused:
             self.book.rejections.append(refused.rejection(new, now_ns))
@@ -268,6 +312,10 @@ class AlpacaBroker:
     def _submit_once(self, send: Callable[[], dict], client_id: str) -> dict:
         """Send (a submission or a replace); after an unclear failure, ask for the client
         order id before sending again."""
+        if self.resuming and (self.tape is None or not self.tape.playing):
+            existing = self._by_client_id(client_id)
+            if existing is not None:
+                return existing  # sent before the kill: taken, not sent again
         for attempt in range(self.retries + 1):
             try:
                 return send()
@@ -283,7 +331,7 @@ class AlpacaBroker:
                     existing = self._by_client_id(client_id)
                     if existing is not None:
                         return existing  # it was taken: no second order
-                    self.sleep(_backoff(exc, attempt))
+                    self._sleep(_backoff(exc, attempt))
                     continue
                 raise DataError(
                     f"Alpaca's trading API answered {status}: {_message(exc)}"
@@ -292,12 +340,12 @@ class AlpacaBroker:
                 existing = self._by_client_id(client_id)
                 if existing is not None:
                     return existing
-                self.sleep(min(10.0, 0.5 * 2**attempt))
+                self._sleep(min(10.0, 0.5 * 2**attempt))
         raise DataError(f"Alpaca did not take order {client_id} after {self.retries} retries")
 
     def _by_client_id(self, client_id: str) -> dict | None:
         try:
-            return self.client.get_order_by_client_id(client_id)
+            return self._io("get_order_by_client_id", self.client.get_order_by_client_id, client_id)
         except (APIError, RequestException):
             return None
 
@@ -309,7 +357,7 @@ class AlpacaBroker:
         it as working; a fill that still comes for it is booked all the same."""
         self._canceling[order.id] = reason
         try:
-            self.client.cancel_order_by_id(order.broker_id)
+            self._io("cancel_order_by_id", self.client.cancel_order_by_id, order.broker_id)
         except (APIError, RequestException) as exc:  # filled or gone: the updates say which
             self.errors.append(f"cancel {order.id}: {exc}")
             return
@@ -329,7 +377,7 @@ class AlpacaBroker:
         for order in [o for o in day_orders if o.open]:
             self._closing[order.id] = close_ns
             with contextlib.suppress(APIError, RequestException):  # gone already: read below
-                self.client.cancel_order_by_id(order.broker_id)
+                self._io("cancel_order_by_id", self.client.cancel_order_by_id, order.broker_id)
         self.reconcile_orders()
         for order in day_orders:
             if order.open:
@@ -342,23 +390,27 @@ class AlpacaBroker:
     def poll(self) -> None:
         """Apply the queued trade updates on the engine's thread; now and then, read the
         working orders back (an update lost with a dropped stream is found that way)."""
-        while True:
-            try:
-                update = self.updates.get_nowait()
-            except queue.Empty:
-                break
+        while (update := self._io("update", self._next_update)) is not None:
             self._apply(update["order"], update.get("event"), update)
-        now = time.monotonic()
-        if self.book.any_working and now - self._last_reconcile >= self.reconcile_seconds:
+        if not self.book.any_working:
+            return
+        now = self._io("monotonic", time.monotonic)
+        if now - self._last_reconcile >= self.reconcile_seconds:
             self._last_reconcile = now
             self.reconcile_orders()
+
+    def _next_update(self) -> dict | None:
+        try:
+            return self.updates.get_nowait()
+        except queue.Empty:
+            return None
 
     def reconcile_orders(self) -> None:
         for order in self.book.working():
             if not order.broker_id:
                 continue
             try:
-                raw = self.client.get_order_by_id(order.broker_id)
+                raw = self._io("get_order_by_id", self.client.get_order_by_id, order.broker_id)
             except (APIError, RequestException) as exc:
                 self.errors.append(f"reconcile {order.id}: {exc}")
                 continue
@@ -372,7 +424,7 @@ class AlpacaBroker:
             return  # not this run's
         # when it happened: the update's time, else the order's last change at Alpaca
         stamp = (update or {}).get("timestamp") or raw.get("updated_at")
-        time_ns = parse_time(stamp) if stamp else self.now_ns()
+        time_ns = parse_time(stamp) if stamp else self._io("now_ns", self.now_ns)
         if order.status == OrderStatus.HELD and raw.get("status") not in (None, "held"):
             order.quantity = float(raw["qty"]) if raw.get("qty") else order.quantity
             self.book.record(order, OrderStatus.ACCEPTED, time_ns, "its entry filled")

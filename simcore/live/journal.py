@@ -113,6 +113,16 @@ def did_record(cycle: int, trader, signals: list, seen: dict[str, int]) -> dict 
     return record if len(record) > 2 else None
 
 
+def journaled_counts(records: list[dict]) -> dict[str, int]:
+    """How many of each thing the ``did`` records hold (what a replay need not journal again)."""
+    counts: dict[str, int] = {}
+    for record in records:
+        if record["k"] == "did":
+            for name in ("signals", "events", "fills", "rejections", "orders"):
+                counts[name] = counts.get(name, 0) + len(record.get(name, ()))
+    return counts
+
+
 def _plain(value) -> dict:
     """A record's fields as JSON takes them (enums as their values)."""
     if hasattr(value, "__dataclass_fields__"):
@@ -125,3 +135,91 @@ def _plain(value) -> dict:
         fields = dict(vars(value))
     return {k: (v.value if hasattr(v, "value") and not isinstance(v, int | float) else v)
             for k, v in fields.items()}  # fmt: skip
+
+
+class TapeEnded(Exception):
+    """Internal: the journal's dealings are used up."""
+
+
+class Tape:
+    """A broker's dealings with the outside world — each request and its answer, each trade
+    update taken, each reading of its clocks — journaled as ``io`` records as they happen, and
+    played back, in the same order, when a resumed session replays its journal.
+
+    The broker asks through ``deal(name, fn, *args)``. While records are left to play back,
+    the answer is the journal's (the same call must come: anything else means the strategy
+    did not repeat itself, and the replay stops with an error naming both); then the call goes
+    out and is journaled. ``errors`` turns a broker's exceptions into JSON and back.
+    """
+
+    def __init__(self, journal: Journal | None, errors, played: list[dict] | None = None):
+        self.journal = journal
+        # errors.encode(exc) -> dict, or None for an exception not from the outside world;
+        # errors.decode(dict) -> the exception again
+        self.errors = errors
+        self._played = list(played or ())
+        self._next = 0
+        self.replayed = 0
+
+    @property
+    def playing(self) -> bool:
+        return self._next < len(self._played)
+
+    def deal(self, name: str, fn, *args):
+        if self.playing:
+            record = self._played[self._next]
+            if record["m"] != name:
+                raise JournalMismatch(
+                    f"the resumed session asked the broker for {name} where the journal has "
+                    f"{record['m']} (record {self._next + 1} of its dealings): the strategy "
+                    "did not repeat what it did, and the session cannot continue from its journal"
+                )
+            self._next += 1
+            self.replayed += 1
+            if "e" in record:
+                raise self.errors.decode(record["e"])
+            return record["r"]
+        try:
+            result = fn(*args)
+        except Exception as exc:
+            encoded = self.errors.encode(exc)
+            if encoded is not None and self.journal is not None:
+                self.journal.append({"k": "io", "m": name, "e": encoded})
+            raise
+        if self.journal is not None:
+            self.journal.append({"k": "io", "m": name, "r": result})
+        return result
+
+
+class JournalMismatch(RuntimeError):
+    """A resumed session did not repeat what its journal says it did."""
+
+
+def session_to_resume(out_dir: Path) -> tuple[list[dict], str | None]:
+    """The journal ``simcore live --resume`` continues in ``out_dir``: its records, and what was
+    wrong with its end (a record cut short by the kill). A clear error when there is none to
+    continue."""
+    from simcore.errors import UserError
+
+    folder = out_dir / FOLDER
+    paths = sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
+    if not paths:
+        raise UserError(
+            f"nothing to resume in {out_dir}: no journal there (a live session writes "
+            f"{FOLDER}/<session date>.jsonl as it runs). Run without --resume to start"
+        )
+    if len(paths) > 1:
+        raise UserError(
+            f"{folder} holds the journals of {len(paths)} sessions: --resume continues a run "
+            "of one session (--sessions 1)"
+        )
+    records, problem = read_journal(paths[0])
+    if not records or records[0].get("k") != "session":
+        raise UserError(f"{paths[0]} does not begin with its session: it cannot be resumed")
+    ended = [r for r in records if r["k"] == "end"]
+    if ended and ended[-1].get("why") == "close":
+        raise UserError(
+            f"nothing to resume: the session of {records[0]['day']} ran to its close, and its "
+            f"results are in {out_dir}"
+        )
+    return records, problem

@@ -30,7 +30,15 @@ from pathlib import Path
 
 from simcore.engine.events import StreamNotification
 from simcore.live.intake import LiveIntake
-from simcore.live.journal import Journal, did_record, item_record, journal_path
+from simcore.live.journal import (
+    Journal,
+    JournalMismatch,
+    Tape,
+    did_record,
+    item_record,
+    journal_path,
+    journaled_counts,
+)
 from simcore.providers import GapSource, LiveFeed, LiveItem
 from simcore.runtime.steps import Pipeline
 from simcore.runtime.threads import STOP, FlushRequest, Stopping, ThreadLink, ThreadRuntime
@@ -65,12 +73,17 @@ class LiveRuntime(ThreadRuntime):
         refresh: Callable[[date], None] | None = None,
         refresh_seconds: float = 0.0,
         journal_dir: Path | None = None,
+        resume: list[dict] | None = None,
     ):
         super().__init__(pipeline, speed=clock.speed)
         # where each session's journal goes (simcore.live.journal); None: no journal
         self.journal_dir = journal_dir
         self.journal: Journal | None = None
         self._journaled: dict[str, int] = {}  # how much of each record list is journaled
+        # a resumed session: its journal's records, replayed before it goes on live
+        self.resume = resume
+        self._replaying = False
+        self.tape: Tape | None = None
         intake = pipeline.coordinator.feed
         if not isinstance(intake, LiveIntake):
             raise TypeError("the live runtime drives a LiveIntake (the coordinator's live feed)")
@@ -108,6 +121,7 @@ class LiveRuntime(ThreadRuntime):
         # a broker of the outside world: its account is loaded (reconciled) before anything
         if not isinstance(broker, AccountBroker):
             broker = None
+        self._open_journal(c.days[0], broker)  # the broker's first dealings are the session's
         if broker is not None:
             broker.start()
         # connected from the start: the first bars of a session must not come before the socket;
@@ -121,13 +135,17 @@ class LiveRuntime(ThreadRuntime):
                     open_ns - self.lead_ns,
                     f"the session of {day} (opens {trading.regular_open:%H:%M %Z})",
                 )
-                self._open_journal(day, broker)
+                if self.journal is None:
+                    self._open_journal(day, broker)
                 session = p.begin_session(day)
                 self._journal_did()  # what on_session_start did
                 self.figures.day_start_equity = self._account()[0]
                 self._wait_connected(open_ns)
                 self._wait_for(open_ns, f"the open at {trading.regular_open:%H:%M %Z}")
                 self.figures.waiting_for = ""
+                if self.resume is not None:
+                    self._replay(out, self.resume, broker)
+                    self.resume = None
                 self._stream(out, to_quality, day)
                 self._end_session(out, to_quality, day, session)
                 self._journal_did()  # what the close did
@@ -167,7 +185,7 @@ class LiveRuntime(ThreadRuntime):
                     StreamNotification(intake.released_ns(), {}, corrections=corrections), now
                 )
             note = intake.due(now)
-            if self.journal is not None and (corrections or note is not None):
+            if self._journaling and (corrections or note is not None):
                 self.journal.append({"k": "tick", "now": now})
                 if note is not None:  # durable before the strategy acts on it
                     self.journal.sync()
@@ -214,7 +232,7 @@ class LiveRuntime(ThreadRuntime):
             if item is STOP:
                 raise Stopping
             if item is not None:
-                if self.journal is not None:
+                if self._journaling:
                     self.journal.append(item_record(item))
                 correction = self.intake.accept(item)
                 if correction is not None:
@@ -235,26 +253,99 @@ class LiveRuntime(ThreadRuntime):
             except queue.Empty:
                 break
             if isinstance(item, LiveItem):
-                if self.journal is not None:
+                if self._journaling:
                     self.journal.append(item_record(item))
                 self.intake.accept(item)
         released = self.intake.release_ended(self.live_clock.now_ns())
-        if self.journal is not None:
+        if self._journaling:
             self.journal.append({"k": "tick", "now": self.live_clock.now_ns(), "drain": True})
         return released
 
     # ------------------------------------------------------------------ journal
+    @property
+    def _journaling(self) -> bool:
+        """Whether what the coordinator takes in is journaled (not what a replay takes in)."""
+        return self.journal is not None and not self._replaying
+
     def _open_journal(self, day: date, broker) -> None:
+        """The session's journal, and the broker's dealings taped into it. A resumed session
+        appends to the journal it replays, with the broker's run tag (its client order ids)
+        and its dealings played back first."""
         if self.journal_dir is None:
             return
         self.journal = Journal(journal_path(self.journal_dir, day))
-        self._journaled = {}
-        tag = getattr(broker, "run_tag", None)
-        self.journal.append({"k": "session", "day": day.isoformat(), "tag": tag})
+        errors = getattr(broker, "tape_errors", None)
+        if self.resume is None:
+            self._journaled = {}
+            tag = getattr(broker, "run_tag", None)
+            clock = self.live_clock.describe()
+            self.journal.append(
+                {"k": "session", "day": day.isoformat(), "tag": tag, "clock": clock}
+            )
+            self.journal.sync()
+            if errors is not None:
+                broker.tape = self.tape = Tape(self.journal, errors)
+            return
+        first = self.resume[0]
+        if first.get("day") != day.isoformat():
+            raise JournalMismatch(
+                f"the journal is of the session of {first.get('day')}; the clock is in the "
+                f"session of {day}: that session has ended, and cannot be resumed"
+            )
+        self._journaled = journaled_counts(self.resume)
+        if broker is not None:
+            if errors is None:
+                raise JournalMismatch(
+                    f"{type(broker).__name__} does not journal its dealings: a resumed session "
+                    "could send an order twice, so it is not resumed"
+                )
+            broker.run_tag, broker.resuming = first["tag"], True
+            dealings = [r for r in self.resume if r["k"] == "io"]
+            broker.tape = self.tape = Tape(self.journal, errors, dealings)
+
+    def _replay(self, out: ThreadLink, records: list[dict], broker) -> None:
+        """A resumed session: what its journal says the session took in, released as it was,
+        with the broker's answers played back from the tape; then the broker asked for what
+        happened to its working orders while the session was down."""
+        self._replaying = True
+        self.figures.waiting_for = "the replay of the journal"
+        intake, corrections = self.intake, []
+        try:
+            for record in records:
+                kind = record["k"]
+                if kind == "item":
+                    item = LiveItem(
+                        record["kind"], record["symbol"], record["t"], tuple(record["v"])
+                    )
+                    correction = intake.accept(item)
+                    if correction is not None:
+                        corrections.append(correction)
+                elif kind == "tick" and not record.get("drain"):  # a drain came after a stop
+                    now = record["now"]
+                    out.wait_done()
+                    if corrections:
+                        note = StreamNotification(intake.released_ns(), {}, corrections=corrections)
+                        out.deliver(note, now)
+                        corrections = []
+                        out.wait_done()
+                    note = intake.due(now)
+                    if note is not None:
+                        out.deliver(note, note.ns)
+            out.wait_done()
+        finally:
+            self._replaying = False
+        self.journal.append({"k": "resumed", "now": self.live_clock.now_ns()})
+        self._journal_did()  # what the replay did that the journal had not kept (a kill's)
+        if broker is not None:
+            broker.reconcile_orders()  # fills and cancels while the session was down
+            broker.resuming = False
+            self._journal_did()
         self.journal.sync()
+        self.figures.waiting_for = ""
 
     def _journal_did(self) -> None:
-        """What the analysis engine's last handling did: signals, orders, events, fills."""
+        """What the analysis engine's last handling did: signals, orders, events, fills (a
+        replay's: only beyond what the journal holds)."""
         if self.journal is None:
             return
         engine = self.pipeline.engine
@@ -268,6 +359,8 @@ class LiveRuntime(ThreadRuntime):
             self.journal.append({"k": "end", "why": why})
             self.journal.close()
             self.journal = None
+            if self.tape is not None:
+                self.tape.journal = None  # the next session's journal takes the next dealings
 
     def close_journal(self, why: str = "stopped") -> None:
         """After a stop (Ctrl-C, an error) and the drain: what the engine did last, the end."""

@@ -59,6 +59,8 @@ class LiveOptions:
     lead_seconds: float = 60.0  # how long before the open history is loaded
     mute_minutes: int = 3  # minutes without a bar for any symbol before the feed is reconnected
     refresh_seconds: float = 0.0  # wall seconds between writes of the results so far (0: never)
+    # a resumed session: the records of the journal it continues (simcore.live.journal)
+    resume: list[dict] | None = None
     refreshed: Callable[[Path], None] | None = None  # after each such write (the report)
 
 
@@ -104,6 +106,7 @@ def run_live(
             refresh=lambda day: hooks.write_interim(day) if hooks.write_interim else None,
             refresh_seconds=options.refresh_seconds,
             journal_dir=out_dir,
+            resume=options.resume,
         )
         holder["runtime"] = runtime
         if runtime_ready is not None:

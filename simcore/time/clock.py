@@ -17,7 +17,12 @@ from datetime import UTC, datetime, timedelta
 class LiveClock:
     """UTC nanoseconds now: ``start`` (default: the real time) plus elapsed wall time x speed."""
 
-    def __init__(self, start: datetime | None = None, speed: float = 1.0):
+    def __init__(
+        self, start: datetime | None = None, speed: float = 1.0, started_at: float | None = None
+    ):
+        """``started_at``: the wall time (Unix seconds) at which the clock read ``start``
+        (default: now). Two processes given the same start, speed and ``started_at`` read the
+        same time: an emulator and the session it feeds, or a rehearsal resumed after a kill."""
         if speed <= 0:
             raise ValueError("a live clock's speed must be > 0")
         if start is not None and start.tzinfo is None:
@@ -30,6 +35,28 @@ class LiveClock:
             else (start - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1) * 1000
         )
         self.rehearsal = start is not None or speed != 1.0
+        self.started_at = time.time()  # the wall time of the anchor (Unix seconds)
+        if start is not None and started_at is not None:
+            self._anchor_ns += int((self.started_at - started_at) * self.speed * 1e9)
+
+    def describe(self) -> dict[str, object]:
+        """What rebuilds this clock in another process (``LiveClock.of``)."""
+        return {
+            "rehearsal": self.rehearsal,
+            "anchor_ns": self._anchor_ns,
+            "started_at": self.started_at,
+            "speed": self.speed,
+        }
+
+    @classmethod
+    def of(cls, described: dict) -> LiveClock:
+        """The clock ``describe`` described: the real one, or the same rehearsal clock."""
+        if not described.get("rehearsal"):
+            return cls()
+        start = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(
+            microseconds=described["anchor_ns"] // 1000
+        )
+        return cls(start, described["speed"], described["started_at"])
 
     def now_ns(self) -> int:
         return self._anchor_ns + int((time.perf_counter() - self._anchor_wall) * self.speed * 1e9)

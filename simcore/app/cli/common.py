@@ -34,6 +34,13 @@ ClockStart = Annotated[
     typer.Option(help="Rehearsal: start the session clock here (ISO time with offset)."),
 ]
 ClockSpeed = Annotated[float, typer.Option(help="Rehearsal: the session clock's rate.")]
+ClockStartedAt = Annotated[
+    float | None,
+    typer.Option(
+        help="Rehearsal: the wall time (Unix seconds) at which the clock read --clock-start "
+        "(default: now), so that an emulator and a session started apart share one clock."
+    ),
+]
 
 
 def open_store(path: Path | None) -> ParquetStore:
@@ -55,7 +62,7 @@ def store_with_sample(path: Path | None) -> ParquetStore:
     return target
 
 
-def rehearsal_clock(start: str | None, speed: float) -> LiveClock:
+def rehearsal_clock(start: str | None, speed: float, started_at: float | None = None) -> LiveClock:
     """The session clock of a live command: the wall's, or a rehearsal's start and rate."""
     from simcore.time import LiveClock
 
@@ -71,7 +78,9 @@ def rehearsal_clock(start: str | None, speed: float) -> LiveClock:
             raise UserError(
                 f"--clock-start {start!r} needs an offset, e.g. 2025-07-01T09:29:50-04:00"
             )
-    return LiveClock(moment, speed)
+    if started_at is not None and moment is None:
+        raise UserError("--clock-started-at says when the clock read --clock-start: give both")
+    return LiveClock(moment, speed, started_at)
 
 
 def clock_flags(start: str | None, speed: float) -> str:

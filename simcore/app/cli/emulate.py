@@ -14,6 +14,7 @@ from rich.markup import escape
 from simcore.app.cli.common import (
     ClockSpeed,
     ClockStart,
+    ClockStartedAt,
     StoreOption,
     clock_flags,
     interruptible,
@@ -27,6 +28,7 @@ def emulate(
     provider: Annotated[str, typer.Argument(help="alpaca, polygon or schwab.")],
     clock_start: ClockStart = None,
     clock_speed: ClockSpeed = 1.0,
+    clock_started_at: ClockStartedAt = None,
     rest_port: Annotated[int, typer.Option(help="REST port on 127.0.0.1 (0: any free).")] = 0,
     stream_port: Annotated[
         int, typer.Option(help="Alpaca: websocket port on 127.0.0.1 (0: any free).")
@@ -43,7 +45,7 @@ def emulate(
     from adapters.provider import EmulatorOptions
 
     chosen = registry.provider(provider)
-    clock = rehearsal_clock(clock_start, clock_speed)
+    clock = rehearsal_clock(clock_start, clock_speed, clock_started_at)
     target = store_with_sample(store)
     options = EmulatorOptions(rest_port, stream_port, cash, token)
     emulator = chosen.emulator(target, clock, options).start()
@@ -57,7 +59,9 @@ def emulate(
         )
         for name, value in env.items():
             out.print(f"  export {name}={escape(value)}")
-        out.print(f"  simcore live CONFIG{clock_flags(clock_start, clock_speed)}")
+        started_at = clock_started_at or clock.started_at  # when the clock read clock_start
+        shared = f" --clock-started-at {started_at:.3f}" if clock_start else ""
+        out.print(f"  simcore live CONFIG{clock_flags(clock_start, clock_speed)}{shared}")
         out.print("Ctrl-C stops the emulator.")
         with interruptible():
             threading.Event().wait()

@@ -15,6 +15,7 @@ from rich.markup import escape
 from simcore.app.cli.common import (
     ClockSpeed,
     ClockStart,
+    ClockStartedAt,
     StoreOption,
     err,
     interruptible,
@@ -39,6 +40,7 @@ def live(
     sessions: Annotated[int, typer.Option(help="Sessions to run (Ctrl-C ends it sooner).")] = 1,
     clock_start: ClockStart = None,
     clock_speed: ClockSpeed = 1.0,
+    clock_started_at: ClockStartedAt = None,
     grace: Annotated[
         float, typer.Option(help="Session seconds a minute waits for late bars.")
     ] = 2.0,
@@ -84,6 +86,14 @@ def live(
             help="Wall seconds between writes of the results and report so far (0: at the end)."
         ),
     ] = 300.0,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Continue the killed session whose journal is in --out: replay it, ask the "
+            "broker what happened meanwhile, fill the minutes it was down, and go on.",
+        ),
+    ] = False,
 ) -> None:
     """Run a strategy on live market data (a provider's, or the local store replayed at the
     clock), trading with simcore's paper broker or through a broker (Alpaca's paper account
@@ -105,17 +115,36 @@ def live(
     if refresh < 0:
         raise UserError(f"--refresh {refresh:g}: seconds between refreshes, 0 or more")
     folder = out_dir or Path("out") / config_file.stem
+    clock = rehearsal_clock(clock_start, clock_speed, clock_started_at)
+    journal = None
+    if resume:
+        from simcore.live.journal import session_to_resume
+        from simcore.time import LiveClock
+
+        if sessions != 1:
+            raise UserError("--resume continues one session: --sessions must be 1")
+        journal, problem = session_to_resume(folder)
+        if clock_start is not None:
+            raise UserError(
+                "--resume keeps the clock of the session it continues: leave out --clock-start"
+            )
+        clock = LiveClock.of(journal[0]["clock"])
+        err.print(
+            f"resuming the session of {journal[0]['day']} from its journal "
+            f"({len(journal):,} records)" + (f"; {problem}" if problem else "")
+        )
     request = LiveRequest(
         config=config,
         strategy=resolve_strategy(config, strategy),
         store=open_store(store),
-        clock=rehearsal_clock(clock_start, clock_speed),
+        clock=clock,
         folder=folder,
         options=LiveOptions(
             sessions=sessions,
             grace_seconds=grace,
             refresh_seconds=refresh if report else 0.0,
             refreshed=refresh_report,
+            resume=journal,
         ),
         live_money=live_money,
         env=provider_env(
