@@ -61,10 +61,12 @@ class SessionCoordinator:
         feed: SessionFeed,
         *,
         live_sessions: int = 1,
+        live_day: date | None = None,
     ):
         self.config = config
         self.live_mode = config.mode == "live"
         self.live_sessions = live_sessions  # live: how many sessions to run
+        self.live_day = live_day  # live: the session a resumed run continues, whatever the clock
         # raw prices: the splits and dividends taking effect at the current session's start
         self.corporate_actions: list[tuple[str, str, float]] = []
         self.tm = time_manager
@@ -123,7 +125,7 @@ class SessionCoordinator:
                 "they have"
             )
         if self.live_mode:
-            self.days = self._upcoming_sessions()
+            self.days = [self.live_day] if self.live_day else self._upcoming_sessions()
         else:
             bt = self.config.backtest_config
             assert bt is not None

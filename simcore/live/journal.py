@@ -217,9 +217,19 @@ def session_to_resume(out_dir: Path) -> tuple[list[dict], str | None]:
     if not records or records[0].get("k") != "session":
         raise UserError(f"{paths[0]} does not begin with its session: it cannot be resumed")
     ended = [r for r in records if r["k"] == "end"]
-    if ended and ended[-1].get("why") == "close":
+    if ended and ended[-1].get("why") == "close" and _complete(out_dir):
         raise UserError(
             f"nothing to resume: the session of {records[0]['day']} ran to its close, and its "
             f"results are in {out_dir}"
         )
     return records, problem
+
+
+def _complete(out_dir: Path) -> bool:
+    """Whether the folder holds a finished session's results (killed while writing them, a
+    session that ran to its close is replayed from its journal to write them again)."""
+    try:
+        manifest = json.loads((out_dir / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return manifest.get("summary", {}).get("status") == "complete"

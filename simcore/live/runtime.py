@@ -1,12 +1,14 @@
 """The live runtime: the thread runtime with a feed instead of a prefetched session.
 
-Same four threads, same links, never blocking a producer (a busy consumer is an overrun). What
+Same four threads, same links; a busy consumer is an overrun. What
 differs is where the coordinator's events come from and one duty of the quality manager:
 
 * the **session coordinator** thread waits for the session (saying so), runs its
   initialisation (history and indicators from the provider through the store), then takes
   what the feed delivers — bars into the session grid, quotes and trades onto their series — and
-  releases each slot when it falls due (``simcore.live.intake``). A bar written after its slot
+  releases each slot when it falls due (``simcore.live.intake``) and the pipeline has handled
+  the previous release (a release that waits for a busy strategy is an overrun: nothing new
+  is revealed under a strategy's callback, so a journal replays a session exactly). A bar written after its slot
   was released goes down the pipeline as a correction. When several slots in a row bring no bar
   for any symbol, the feed is taken for mute (connected, answering pings, sending nothing: a
   failure Alpaca's users report) and is reconnected; gap filling recovers the minutes;
@@ -41,7 +43,14 @@ from simcore.live.journal import (
 )
 from simcore.providers import GapSource, LiveFeed, LiveItem
 from simcore.runtime.steps import Pipeline
-from simcore.runtime.threads import STOP, FlushRequest, Stopping, ThreadLink, ThreadRuntime
+from simcore.runtime.threads import (
+    STOP,
+    FlushRequest,
+    Overrun,
+    Stopping,
+    ThreadLink,
+    ThreadRuntime,
+)
 from simcore.time import LiveClock
 from simcore.trading.broker import AccountBroker
 
@@ -178,12 +187,14 @@ class LiveRuntime(ThreadRuntime):
         # joined late): gaps to fill, not a sign of a mute feed
         streaming_since = clock.now_ns()
         while (due := intake.next_due_ns()) is not None:
-            corrections = self._take(clock.wall_seconds_until(due))
+            corrections = self._take(clock.wall_seconds_until(due), out)
+            self._quiet(out, clock.now_ns())
             now = clock.now_ns()
             if corrections:  # stamped with the last release: they must not reveal anything new
                 out.deliver(
                     StreamNotification(intake.released_ns(), {}, corrections=corrections), now
                 )
+                self._quiet(out, now)
             note = intake.due(now)
             if self._journaling and (corrections or note is not None):
                 self.journal.append({"k": "tick", "now": now})
@@ -208,6 +219,18 @@ class LiveRuntime(ThreadRuntime):
                     self.feed.reconnect("mute")
                 silent = 0
 
+    def _quiet(self, out: ThreadLink, now_ns: int) -> None:
+        """Wait until the pipeline has handled everything released so far: nothing new is
+        revealed while the strategy is in a callback, so what it sees depends on what arrived
+        and when it was released, never on the threads' timing — and a journal replays it
+        exactly. A release that had to wait is an overrun (its delay is in the figures)."""
+        if out.flag.is_set():
+            return
+        started = time.perf_counter()
+        out.wait_done()
+        lag_ms = (time.perf_counter() - started) * 1e3
+        self.overruns.append(Overrun(now_ns, out.name, out.blame(), lag_ms))
+
     def _refresh(self, out: ThreadLink, to_quality: queue.SimpleQueue[object], day: date) -> None:
         """Write the results so far, with the pipeline quiet: the processor and the analysis
         engine have taken every release, the quality manager every notification (the feed
@@ -221,13 +244,16 @@ class LiveRuntime(ThreadRuntime):
         grids = self.intake.streams
         return not any(grids[b].grid.present[:, slots].any() for b, slots in note.released.items())
 
-    def _take(self, timeout: float) -> list[tuple[str, int, int, bool]]:
-        """Wait up to ``timeout`` wall seconds for the feed, then take all it has delivered."""
+    def _take(self, timeout: float, out: ThreadLink) -> list[tuple[str, int, int, bool]]:
+        """Wait up to ``timeout`` wall seconds for the feed, then take all it has delivered —
+        once the pipeline has handled the last release: a bar written into the session grid
+        while the processor reads it would make what it derives depend on the threads' timing."""
         corrections = []
         try:
             item = self.feed.inbox.get(timeout=max(timeout, 0.0)) if timeout > 0 else None
         except queue.Empty:
             return corrections
+        out.wait_done()
         while True:
             if item is STOP:
                 raise Stopping
@@ -308,6 +334,8 @@ class LiveRuntime(ThreadRuntime):
         with the broker's answers played back from the tape; then the broker asked for what
         happened to its working orders while the session was down."""
         self._replaying = True
+        self._handled = [r for r in records if r["k"] == "handled"]
+        self._handled_next = 0
         self.figures.waiting_for = "the replay of the journal"
         intake, corrections = self.intake, []
         try:
@@ -331,6 +359,7 @@ class LiveRuntime(ThreadRuntime):
                     note = intake.due(now)
                     if note is not None:
                         out.deliver(note, note.ns)
+                        out.wait_done()  # handled before the next items go into the grid
             out.wait_done()
         finally:
             self._replaying = False
@@ -372,9 +401,28 @@ class LiveRuntime(ThreadRuntime):
         engine = self.pipeline.engine
         while True:
             update = inbox.receive()
+            if self.journal is not None:
+                self._check_handled(update)
             engine.handle(update)  # type: ignore[arg-type]
             self._journal_did()
             inbox.signal_ready()
+
+    def _check_handled(self, update) -> None:
+        """Journal what the engine is handed (a replay: check it is what the journal says)."""
+        bars = sorted(interval for interval, _ in update.bars)
+        record = {"k": "handled", "ns": update.ns, "bars": bars, "slots": len(update.slots)}
+        if not self._replaying:
+            self.journal.append(record)
+            return
+        expected = (
+            self._handled[self._handled_next] if self._handled_next < len(self._handled) else None
+        )
+        self._handled_next += 1
+        if expected is not None and expected != record:
+            raise JournalMismatch(
+                f"the resumed session's engine was handed {record} where the journal has "
+                f"{expected} (update {self._handled_next}): the replay does not repeat the session"
+            )
 
     # ------------------------------------------------------------------ quality manager
     def _quality(self, inbox: queue.SimpleQueue[object]) -> None:

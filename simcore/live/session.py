@@ -184,4 +184,5 @@ def run_live(
         broker_factory if trade_api != "paper" else None,
         intake,
         options.sessions,
+        live_day=date.fromisoformat(options.resume[0]["day"]) if options.resume else None,
     )

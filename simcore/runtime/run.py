@@ -77,6 +77,7 @@ def run_session(
     feed: FeedFactory | None = None,
     sessions: int = 1,
     resume: bool = False,
+    live_day: date | None = None,
 ) -> RunResult:
     """Run ``system``'s session config and record it; with ``out_dir``, write the results.
 
@@ -169,6 +170,7 @@ def run_session(
                 broker_factory,
                 sessions,
                 carried if resumed_after is not None else None,
+                live_day,
             )
     except BaseException as exc:
         failure = exc

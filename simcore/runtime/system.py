@@ -105,6 +105,7 @@ class SystemManager:
         broker_factory: Callable | None = None,
         sessions: int = 1,
         resume: Callable[[dict[str, object]], CarriedState] | None = None,
+        live_day: date | None = None,
     ) -> Components:
         """Build the components in the design's launch order and run the session loop.
 
@@ -119,6 +120,8 @@ class SystemManager:
         ``resume``: a backtest that continues from a checkpoint (``simcore.runtime.checkpoint``)
         is given the run's environment and returns the state carried into the next session;
         the sessions up to the checkpoint's are not run again, nor is ``on_start``.
+        ``live_day``: the session a resumed live run continues (its journal's), even when the
+        clock has passed its close.
         """
         config = self._config
         live = config.mode == "live"
@@ -160,7 +163,14 @@ class SystemManager:
         # brings its own (a live session: the intake of its provider's feed)
         chosen_feed = (feed or BacktestFeed)(source, session_data, metrics)
         coordinator = SessionCoordinator(
-            config, tm, source, session_data, metrics, chosen_feed, live_sessions=sessions
+            config,
+            tm,
+            source,
+            session_data,
+            metrics,
+            chosen_feed,
+            live_sessions=sessions,
+            live_day=live_day,
         )
         coordinator.start()
         problems = requirements.marking_problems(coordinator.plan, data_cfg.symbols, strategy)
@@ -169,7 +179,10 @@ class SystemManager:
         processor = DataProcessor(
             session_data, coordinator.plan, tm, data_cfg.bar_alignment, tuple(strategy.indicators)
         )
-        processor.orders_working = lambda: trader.book.any_working
+        if live:  # every release reaches the engine: how often it polls the broker never
+            processor.orders_working = lambda: True  # depends on the threads' timing (a
+        else:  # resumed session replays its journal's dealings in the same order)
+            processor.orders_working = lambda: trader.book.any_working
         if carried is not None:
             _carry_over(carried, coordinator, chosen_feed, processor)
         gaps = data_cfg.gap_filler
