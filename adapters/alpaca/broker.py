@@ -31,7 +31,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from types import SimpleNamespace
 
 from alpaca.common.exceptions import APIError
 from alpaca.trading.client import TradingClient
@@ -41,6 +40,7 @@ from requests.exceptions import RequestException
 from adapters.alpaca import sdk
 from adapters.alpaca.keys import AlpacaKeys
 from adapters.alpaca.order_requests import legs_in_order, order_request
+from adapters.alpaca.refusals import Refused, TapeErrors, backoff, message_of
 from adapters.alpaca.wire import parse_time
 from simcore.config.models import TradingConfig
 from simcore.errors import DataError
@@ -62,26 +62,6 @@ STATUS = {
     "replaced": OrderStatus.REPLACED,
     "rejected": OrderStatus.REJECTED,
 }
-
-
-class TapeErrors:
-    """Alpaca's exceptions as the journal keeps them (``simcore.live.journal.Tape``)."""
-
-    @staticmethod
-    def encode(exc: Exception) -> dict | None:
-        if isinstance(exc, APIError):
-            headers = dict(exc.response.headers) if exc.response is not None else {}
-            return {"api": str(exc), "status": exc.status_code, "headers": headers}
-        if isinstance(exc, RequestException):
-            return {"request": str(exc)}
-        return None
-
-    @staticmethod
-    def decode(encoded: dict) -> Exception:
-        if "request" in encoded:
-            return RequestException(encoded["request"])
-        response = SimpleNamespace(status_code=encoded["status"], headers=encoded["headers"])
-        return APIError(encoded["api"], SimpleNamespace(response=response, request=None))
 
 
 class AlpacaBroker:
@@ -130,12 +110,10 @@ class AlpacaBroker:
         self._closing: dict[str, int] = {}  # canceled at the session's close: EXPIRED then
         self._thread: threading.Thread | None = None
         self.errors: list[str] = []
-        # the journal's tape (simcore.live.journal.Tape): every dealing with Alpaca goes
-        # through it, to be played back when a killed session resumes; None: straight out
+        # the journal's tape (simcore.live.journal.Tape), through which every dealing with
+        # Alpaca goes, played back when a killed session resumes (None: straight out)
         self.tape = None
-        # a resumed session: an order it sends may have reached Alpaca before the kill, so
-        # its client order id is asked for first (never sent twice)
-        self.resuming = False
+        self.resuming = False  # resumed: an order's client id is asked for before it is sent
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -225,9 +203,9 @@ class AlpacaBroker:
                     ) from None
                 if status != 429 and (status is None or status < 500):
                     raise DataError(
-                        f"Alpaca's trading API answered {status}: {_message(exc)}"
+                        f"Alpaca's trading API answered {status}: {message_of(exc)}"
                     ) from None
-                self._sleep(_backoff(exc, attempt))
+                self._sleep(backoff(exc, attempt))
             except RequestException as exc:
                 if attempt == self.retries:
                     raise DataError(f"Alpaca's trading API did not answer: {exc}") from None
@@ -244,7 +222,7 @@ class AlpacaBroker:
             raw = self._submit_once(
                 lambda: self._io("submit_order", self.client.submit_order, request), client_id
             )
-        except _Refused as refused:
+        except Refused as refused:
             self.book.rejections.append(refused.rejection(order, now_ns))
             self.book.record(order, OrderStatus.REJECTED, now_ns, "broker")
             order.reason = refused.message
@@ -285,7 +263,7 @@ class AlpacaBroker:
                 ),
                 client_id,
             )
-        except _Refused as refused:
+        except Refused as refused:
             self.book.rejections.append(refused.rejection(new, now_ns))
             self.book.record(new, OrderStatus.REJECTED, now_ns, "broker")
             new.reason = refused.message
@@ -326,15 +304,15 @@ class AlpacaBroker:
                         f"Alpaca refused the keys ({status}) for trading"
                     ) from None
                 if status in (403, 422):
-                    raise _Refused(status, _message(exc)) from None
+                    raise Refused(status, message_of(exc)) from None
                 if status == 429 or (status is not None and status >= 500):
                     existing = self._by_client_id(client_id)
                     if existing is not None:
                         return existing  # it was taken: no second order
-                    self._sleep(_backoff(exc, attempt))
+                    self._sleep(backoff(exc, attempt))
                     continue
                 raise DataError(
-                    f"Alpaca's trading API answered {status}: {_message(exc)}"
+                    f"Alpaca's trading API answered {status}: {message_of(exc)}"
                 ) from None
             except RequestException:
                 existing = self._by_client_id(client_id)
@@ -463,34 +441,6 @@ class AlpacaBroker:
         book_fill(
             self.book, self.portfolio, order, delta, price, time_ns, raw["status"] == "filled"
         )
-
-
-class _Refused(Exception):
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status, self.message = status, message
-
-    def rejection(self, order: Order, now_ns: int):
-        from simcore.trading.orders import Rejection
-
-        return Rejection(
-            order.id, order.symbol, now_ns, "broker", 0.0, float(self.status), self.message
-        )
-
-
-def _message(exc: APIError) -> str:
-    try:
-        return exc.message
-    except (ValueError, KeyError, TypeError):
-        return str(exc)
-
-
-def _backoff(exc: APIError, attempt: int) -> float:
-    header = exc.response.headers.get("Retry-After") if exc.response is not None else None
-    try:
-        return float(header) if header is not None else min(10.0, 0.5 * 2**attempt)
-    except ValueError:
-        return min(10.0, 0.5 * 2**attempt)
 
 
 def real_money_warning(paper: bool) -> str:

@@ -32,15 +32,7 @@ from pathlib import Path
 
 from simcore.engine.events import StreamNotification
 from simcore.live.intake import LiveIntake
-from simcore.live.journal import (
-    Journal,
-    JournalMismatch,
-    Tape,
-    did_record,
-    item_record,
-    journal_path,
-    journaled_counts,
-)
+from simcore.live.keeper import JournalKeeper
 from simcore.providers import GapSource, LiveFeed, LiveItem
 from simcore.runtime.steps import Pipeline
 from simcore.runtime.threads import (
@@ -85,14 +77,8 @@ class LiveRuntime(ThreadRuntime):
         resume: list[dict] | None = None,
     ):
         super().__init__(pipeline, speed=clock.speed)
-        # where each session's journal goes (simcore.live.journal); None: no journal
-        self.journal_dir = journal_dir
-        self.journal: Journal | None = None
-        self._journaled: dict[str, int] = {}  # how much of each record list is journaled
-        # a resumed session: its journal's records, replayed before it goes on live
-        self.resume = resume
-        self._replaying = False
-        self.tape: Tape | None = None
+        # each session's journal, and a resumed session's replay (simcore.live.keeper)
+        self.keeper = JournalKeeper(journal_dir, resume, clock)
         intake = pipeline.coordinator.feed
         if not isinstance(intake, LiveIntake):
             raise TypeError("the live runtime drives a LiveIntake (the coordinator's live feed)")
@@ -130,7 +116,7 @@ class LiveRuntime(ThreadRuntime):
         # a broker of the outside world: its account is loaded (reconciled) before anything
         if not isinstance(broker, AccountBroker):
             broker = None
-        self._open_journal(c.days[0], broker)  # the broker's first dealings are the session's
+        self.keeper.open(c.days[0], broker)  # the broker's first dealings are the session's
         if broker is not None:
             broker.start()
         # connected from the start: the first bars of a session must not come before the socket;
@@ -144,24 +130,21 @@ class LiveRuntime(ThreadRuntime):
                     open_ns - self.lead_ns,
                     f"the session of {day} (opens {trading.regular_open:%H:%M %Z})",
                 )
-                if self.journal is None:
-                    self._open_journal(day, broker)
+                self.keeper.open(day, broker)
                 session = p.begin_session(day)
-                self._journal_did()  # what on_session_start did
+                self.keeper.did(p.engine)  # what on_session_start did
                 self.figures.day_start_equity = self._account()[0]
                 self._wait_connected(open_ns)
                 self._wait_for(open_ns, f"the open at {trading.regular_open:%H:%M %Z}")
                 self.figures.waiting_for = ""
-                if self.resume is not None:
-                    self._replay(out, self.resume, broker)
-                    self.resume = None
+                if self.keeper.resume is not None:
+                    self._replay(out, broker)
                 self._stream(out, to_quality, day)
                 self._end_session(out, to_quality, day, session)
-                self._journal_did()  # what the close did
-                self._close_journal("close")
+                self.keeper.did(p.engine)  # what the close did
+                self.keeper.close("close")
         finally:
-            if self.journal is not None:
-                self.journal.sync()
+            self.keeper.sync()
             self.feed.stop()
             if broker is not None:
                 broker.stop()
@@ -196,10 +179,8 @@ class LiveRuntime(ThreadRuntime):
                 )
                 self._quiet(out, now)
             note = intake.due(now)
-            if self._journaling and (corrections or note is not None):
-                self.journal.append({"k": "tick", "now": now})
-                if note is not None:  # durable before the strategy acts on it
-                    self.journal.sync()
+            if corrections or note is not None:
+                self.keeper.tick(now, released=note is not None)
             if note is None:
                 continue
             self.figures.releases += 1
@@ -258,8 +239,7 @@ class LiveRuntime(ThreadRuntime):
             if item is STOP:
                 raise Stopping
             if item is not None:
-                if self._journaling:
-                    self.journal.append(item_record(item))
+                self.keeper.item(item)
                 correction = self.intake.accept(item)
                 if correction is not None:
                     corrections.append(correction)
@@ -279,63 +259,18 @@ class LiveRuntime(ThreadRuntime):
             except queue.Empty:
                 break
             if isinstance(item, LiveItem):
-                if self._journaling:
-                    self.journal.append(item_record(item))
+                self.keeper.item(item)
                 self.intake.accept(item)
         released = self.intake.release_ended(self.live_clock.now_ns())
-        if self._journaling:
-            self.journal.append({"k": "tick", "now": self.live_clock.now_ns(), "drain": True})
+        self.keeper.tick(self.live_clock.now_ns(), released=False, drain=True)
         return released
 
     # ------------------------------------------------------------------ journal
-    @property
-    def _journaling(self) -> bool:
-        """Whether what the coordinator takes in is journaled (not what a replay takes in)."""
-        return self.journal is not None and not self._replaying
-
-    def _open_journal(self, day: date, broker) -> None:
-        """The session's journal, and the broker's dealings taped into it. A resumed session
-        appends to the journal it replays, with the broker's run tag (its client order ids)
-        and its dealings played back first."""
-        if self.journal_dir is None:
-            return
-        self.journal = Journal(journal_path(self.journal_dir, day))
-        errors = getattr(broker, "tape_errors", None)
-        if self.resume is None:
-            self._journaled = {}
-            tag = getattr(broker, "run_tag", None)
-            clock = self.live_clock.describe()
-            self.journal.append(
-                {"k": "session", "day": day.isoformat(), "tag": tag, "clock": clock}
-            )
-            self.journal.sync()
-            if errors is not None:
-                broker.tape = self.tape = Tape(self.journal, errors)
-            return
-        first = self.resume[0]
-        if first.get("day") != day.isoformat():
-            raise JournalMismatch(
-                f"the journal is of the session of {first.get('day')}; the clock is in the "
-                f"session of {day}: that session has ended, and cannot be resumed"
-            )
-        self._journaled = journaled_counts(self.resume)
-        if broker is not None:
-            if errors is None:
-                raise JournalMismatch(
-                    f"{type(broker).__name__} does not journal its dealings: a resumed session "
-                    "could send an order twice, so it is not resumed"
-                )
-            broker.run_tag, broker.resuming = first["tag"], True
-            dealings = [r for r in self.resume if r["k"] == "io"]
-            broker.tape = self.tape = Tape(self.journal, errors, dealings)
-
-    def _replay(self, out: ThreadLink, records: list[dict], broker) -> None:
+    def _replay(self, out: ThreadLink, broker) -> None:
         """A resumed session: what its journal says the session took in, released as it was,
         with the broker's answers played back from the tape; then the broker asked for what
         happened to its working orders while the session was down."""
-        self._replaying = True
-        self._handled = [r for r in records if r["k"] == "handled"]
-        self._handled_next = 0
+        records = self.keeper.begin_replay()
         self.figures.waiting_for = "the replay of the journal"
         intake, corrections = self.intake, []
         try:
@@ -362,67 +297,30 @@ class LiveRuntime(ThreadRuntime):
                         out.wait_done()  # handled before the next items go into the grid
             out.wait_done()
         finally:
-            self._replaying = False
-        self.journal.append({"k": "resumed", "now": self.live_clock.now_ns()})
-        self._journal_did()  # what the replay did that the journal had not kept (a kill's)
+            self.keeper.end_replay(self.live_clock.now_ns())
+        engine = self.pipeline.engine
+        self.keeper.did(engine)  # what the replay did that the journal had not kept (a kill's)
         if broker is not None:
             broker.reconcile_orders()  # fills and cancels while the session was down
             broker.resuming = False
-            self._journal_did()
-        self.journal.sync()
+            self.keeper.did(engine)
+        self.keeper.sync()
         self.figures.waiting_for = ""
-
-    def _journal_did(self) -> None:
-        """What the analysis engine's last handling did: signals, orders, events, fills (a
-        replay's: only beyond what the journal holds)."""
-        if self.journal is None:
-            return
-        engine = self.pipeline.engine
-        record = did_record(engine.cycles, engine.trader, engine.ctx.signals, self._journaled)
-        if record is not None:
-            self.journal.append(record)
-
-    def _close_journal(self, why: str) -> None:
-        """The session's last record (``why`` it ended) and the journal made durable."""
-        if self.journal is not None:
-            self.journal.append({"k": "end", "why": why})
-            self.journal.close()
-            self.journal = None
-            if self.tape is not None:
-                self.tape.journal = None  # the next session's journal takes the next dealings
 
     def close_journal(self, why: str = "stopped") -> None:
         """After a stop (Ctrl-C, an error) and the drain: what the engine did last, the end."""
-        self._journal_did()
-        self._close_journal(why)
+        self.keeper.did(self.pipeline.engine)
+        self.keeper.close(why)
 
     def _analysis(self, inbox: ThreadLink) -> None:
         """The thread runtime's analysis loop, journaling what each update made happen."""
-        engine = self.pipeline.engine
+        engine, keeper = self.pipeline.engine, self.keeper
         while True:
             update = inbox.receive()
-            if self.journal is not None:
-                self._check_handled(update)
+            keeper.handed(update)
             engine.handle(update)  # type: ignore[arg-type]
-            self._journal_did()
+            keeper.did(engine)
             inbox.signal_ready()
-
-    def _check_handled(self, update) -> None:
-        """Journal what the engine is handed (a replay: check it is what the journal says)."""
-        bars = sorted(interval for interval, _ in update.bars)
-        record = {"k": "handled", "ns": update.ns, "bars": bars, "slots": len(update.slots)}
-        if not self._replaying:
-            self.journal.append(record)
-            return
-        expected = (
-            self._handled[self._handled_next] if self._handled_next < len(self._handled) else None
-        )
-        self._handled_next += 1
-        if expected is not None and expected != record:
-            raise JournalMismatch(
-                f"the resumed session's engine was handed {record} where the journal has "
-                f"{expected} (update {self._handled_next}): the replay does not repeat the session"
-            )
 
     # ------------------------------------------------------------------ quality manager
     def _quality(self, inbox: queue.SimpleQueue[object]) -> None:

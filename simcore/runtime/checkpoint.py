@@ -28,6 +28,7 @@ import os
 import pickle
 import shutil
 import time
+import warnings
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -71,6 +72,10 @@ class CarriedState:
     historical_indicators: list  # the history warm-up's indicator values so far
     bars_generated: int
     bars_outside_session: int
+
+
+class CheckpointWarning(UserWarning):
+    """A run that cannot checkpoint (its state does not pickle) goes on without: said once."""
 
 
 class NothingToResume(CheckpointError):
@@ -120,6 +125,7 @@ class Checkpoints:
         self._last = time.perf_counter()  # when it was written
         self._synced: set[Path] = set()  # parts already made durable
         self.size = 0
+        self.off: str | None = None  # why this run stopped writing checkpoints
         self.written = 0  # checkpoints written by this run, and the seconds they took
         self.seconds = 0.0
 
@@ -127,7 +133,9 @@ class Checkpoints:
     def due(self) -> bool:
         """Whether to write one now: when the sessions since the last checkpoint took long
         enough that this one costs at most CHECKPOINT_SHARE of the time (after the first
-        session, always)."""
+        session, always) — unless the run's state turned out not to pickle."""
+        if self.off is not None:
+            return False
         return time.perf_counter() - self._last >= self._cost / CHECKPOINT_SHARE
 
     def write(self, state: CarriedState, environment: dict[str, object], parts: list[Path]):
@@ -145,12 +153,15 @@ class Checkpoints:
                 os.fsync(handle.fileno())
         except (pickle.PicklingError, TypeError, AttributeError) as exc:
             aside.unlink(missing_ok=True)
-            raise CheckpointError(
-                f"cannot checkpoint the run after {state.day}: its state cannot be pickled "
-                f"({exc}). A strategy that keeps lambdas, open files or threads in its "
-                "attributes or schedules cannot be resumed; set backtest_config.checkpoints "
-                "to false to run it without checkpoints"
-            ) from None
+            self.off = (
+                f"no checkpoint after {state.day}: the run's state cannot be pickled ({exc}). "
+                "A strategy defined outside an importable module (a notebook, a script run as "
+                "__main__) or keeping lambdas, open files or threads in its attributes or "
+                "schedules cannot be resumed; the run goes on without checkpoints "
+                "(backtest_config.checkpoints: false says so up front)"
+            )
+            warnings.warn(self.off, CheckpointWarning, stacklevel=2)
+            return
         about = {**self.about, "day": state.day.isoformat()}
         about_aside = self.folder / f".{ABOUT}.partial"
         about_aside.write_text(json.dumps(about, indent=2, sort_keys=True) + "\n")
@@ -166,7 +177,8 @@ class Checkpoints:
 
     def figures(self) -> dict[str, float]:
         """For metrics.json: how many checkpoints this run wrote, their time, the last's size."""
-        return {"written": self.written, "seconds": self.seconds, "last_bytes": self.size}
+        figures = {"written": self.written, "seconds": self.seconds, "last_bytes": self.size}
+        return figures | ({"off": self.off} if self.off else {})
 
     def remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)

@@ -203,9 +203,9 @@ def run_session(
             if isinstance(table, PartedTable):  # written as the run went: read from there on,
                 written = pl.scan_parquet(out_dir / f"{name}.parquet")  # whole when the run
                 result.tables[name] = written.collect() if recorder.copy_streamed else written
-        if result.summary["status"] == "complete":  # a failed or interrupted run may resume
-            recorder.remove_parts()  # (killed between the two: --resume finds it complete)
-            if checkpoints is not None:
+        if result.summary["status"] != "interrupted":  # an interrupted run may resume; a
+            recorder.remove_parts()  # failed one would fail again (killed between the two:
+            if checkpoints is not None:  # --resume finds it complete)
                 checkpoints.remove()
     if failure is not None:
         if out_dir is not None:
