@@ -28,6 +28,7 @@ import os
 import threading
 from dataclasses import asdict
 from datetime import date
+from itertools import islice
 from pathlib import Path
 
 FOLDER = "journal"
@@ -105,11 +106,10 @@ def did_record(cycle: int, trader, signals: list, seen: dict[str, int]) -> dict 
         if new:
             record[name] = [_plain(v) for v in new]
             seen[name] = len(values)
-    if book is not None:
-        orders = list(book.orders.values())[seen.get("orders", 0) :]
-        if orders:
-            record["orders"] = [_plain(o) for o in orders]
-            seen["orders"] = len(book.orders)
+    if book is not None and len(book.orders) > seen.get("orders", 0):  # new orders only:
+        orders = islice(book.orders.values(), seen.get("orders", 0), None)  # no copy per update
+        record["orders"] = [_plain(o) for o in orders]
+        seen["orders"] = len(book.orders)
     return record if len(record) > 2 else None
 
 
