@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import math
+import pickle
 from pathlib import Path
 
 import polars as pl
@@ -94,10 +95,8 @@ def test_a_digest_is_the_same_whatever_the_slices_it_is_taken_in(values, numbers
         writing.DIGEST_SLICE = original
     expected = hashlib.sha256()  # the definition, written out
     for name, dtype in frame.schema.items():
-        expected.update(f"{name}:{dtype}\n".encode())
-        expected.update(
-            "\x1f".join("\x00" if v is None else str(v) for v in frame[name].to_list()).encode()
-        )
+        text = "\x1f".join("\x00" if v is None else str(v) for v in frame[name].to_list())
+        expected.update(f"{name}:{dtype}\n".encode() + hashlib.sha256(text.encode()).digest())
     assert whole == expected.hexdigest()
 
 
@@ -114,18 +113,25 @@ def test_a_digest_is_the_same_whatever_the_slices_it_is_taken_in(values, numbers
     cuts=st.lists(st.integers(0, 15), max_size=4),
 )
 def test_a_table_written_in_parts_has_the_digest_of_the_whole(tmp_path_factory, rows, cuts):
-    """A run's bars written a session at a time: the manifest's digest is read from the parts,
-    a column at a time, and must be the digest of the table they make (empty parts too)."""
+    """A run's bars written a session at a time: the manifest's digest, taken as the parts are
+    written or read back from them a column at a time, must be the digest of the table they
+    make (empty parts too)."""
     schema = pl.Schema({"text": pl.String, "price": pl.Float64, "time": pl.Datetime("ns", "UTC")})
     whole = pl.DataFrame(rows, schema=schema, orient="row")
     folder = tmp_path_factory.mktemp("parts")
     bounds = [0, *sorted(min(c, whole.height) for c in cuts), whole.height]
     paths = []
+    as_written = writing.TableDigest(schema)  # the recorder's: taken as each part is written
     for number, (lo, hi) in enumerate(itertools.pairwise(bounds)):
         paths.append(folder / f"part-{number}.parquet")
         whole.slice(lo, hi - lo).write_parquet(paths[-1])
+        as_written.update(whole.slice(lo, hi - lo))
     parted = writing.PartedTable(tuple(paths), schema)
     assert parted.height == whole.height
-    assert parted.digest() == frame_digest(whole)
+    assert parted.digest() == frame_digest(whole) == as_written.hexdigest()
+    unpickled = pickle.loads(pickle.dumps(as_written))  # a checkpoint's: its hashes are lost
+    assert unpickled.stale
+    with pytest.raises(RuntimeError, match="lost its hashes"):
+        unpickled.hexdigest()
     parted.write(folder / "out.parquet")
     assert pl.read_parquet(folder / "out.parquet").equals(whole)

@@ -16,7 +16,7 @@ from simcore.engine.bars import COLUMNS
 from simcore.engine.session_data import SessionData
 from simcore.engine.session_days import SESSION_SECONDS, interval_seconds
 from simcore.results.trading_tables import StreamedMarks
-from simcore.results.writing import PartedTable
+from simcore.results.writing import PartedTable, TableDigest
 
 BAR_SCHEMA = {
     "session_date": pl.Date,
@@ -134,6 +134,9 @@ class BacktestRecorder:
     _parts: list[Path] = field(default_factory=list)  # the spilled sessions' bars, in order
     _spilled_bars: int = 0  # derived bars in the parts
     _signal_parts: list[Path] = field(default_factory=list)  # the spilled sessions' signals
+    # each parted table's digest, taken as its parts are written (None: a resumed recording,
+    # whose earlier parts were hashed by the killed run: read from the parts at the end)
+    _digests: dict[str, TableDigest] | None = field(default_factory=dict)
 
     def copy(self) -> BacktestRecorder:
         """A recorder holding what this one holds, to record more into without touching it."""
@@ -245,9 +248,13 @@ class BacktestRecorder:
         if not self._parts and not self._signal_parts:  # this run's parts only (an earlier
             shutil.rmtree(self.spill_dir, ignore_errors=True)  # killed run's are stale)
             self.spill_dir.mkdir(parents=True)
+            self._digests = {}
         path = self.spill_dir / f"{kind}-{len(parts):05d}.parquet"
         frame.write_parquet(path, compression="lz4")
         parts.append(path)
+        if self._digests is not None:
+            schema = pl.Schema(BAR_SCHEMA if kind == "bars" else SIGNAL_SCHEMA)
+            self._digests.setdefault(kind, TableDigest(schema)).update(frame)
 
     def _spill(self, day: date) -> None:
         """Write ``day``'s bars (derived, and streamed when copied) as the next part and let go
@@ -273,7 +280,7 @@ class BacktestRecorder:
     def bars_table(self) -> pl.DataFrame | PartedTable:
         """Every recorded bar: a frame, or the parts written as the sessions ended."""
         if self.spills:
-            return PartedTable(tuple(self._parts), pl.Schema(BAR_SCHEMA))
+            return self._parted("bars", self._parts, BAR_SCHEMA)
         return self.bars_frame()
 
     def signals_table(self, signals: list) -> pl.DataFrame | PartedTable:
@@ -281,7 +288,13 @@ class BacktestRecorder:
         if not self.spills:
             return signals_frame(signals)
         self.record_signals(signals)
-        return PartedTable(tuple(self._signal_parts), pl.Schema(SIGNAL_SCHEMA))
+        return self._parted("signals", self._signal_parts, SIGNAL_SCHEMA)
+
+    def _parted(self, kind: str, parts: list[Path], schema: dict) -> PartedTable:
+        if self._digests is None:  # resumed: read back from the parts
+            return PartedTable(tuple(parts), pl.Schema(schema))
+        digest = self._digests.get(kind) or TableDigest(pl.Schema(schema))  # no part: empty
+        return PartedTable(tuple(parts), pl.Schema(schema), digest.hexdigest())
 
     @property
     def parts(self) -> list[Path]:
@@ -292,6 +305,7 @@ class BacktestRecorder:
         """Continue a checkpointed recording whose parts are in ``spill_dir``: the parts it
         names stay, any other (a session after the checkpoint, written again) goes."""
         self.spill_dir = spill_dir
+        self._digests = None  # the killed run's hashes did not survive it
         self._parts = [spill_dir / p.name for p in self._parts]
         self._signal_parts = [spill_dir / p.name for p in self._signal_parts]
         own = set(self.parts)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,58 +23,101 @@ DIGEST_SLICE = 1 << 20  # rows of a text column hashed at once (memory: a slice'
 
 
 def frame_digest(frame: pl.DataFrame) -> str:
-    """SHA-256 over a frame's schema and values, column by column."""
-    return _digest(frame.schema, lambda name: iter((frame[name],)))
-
-
-def _digest(schema: pl.Schema, pieces: Callable[[str], Iterator[pl.Series]]) -> str:
-    """The digest of a table given as pieces of each column, end to end (``pieces(name)``: a
-    fresh iterator over them): a column's values, then (numbers and times) its null mask."""
-    digest = hashlib.sha256()
-    for name, dtype in schema.items():
-        digest.update(f"{name}:{dtype}\n".encode())
-        if dtype.is_numeric() or dtype == pl.Boolean or isinstance(dtype, pl.Datetime | pl.Date):
-            for series in pieces(name):
-                values = series.to_physical() if dtype.is_temporal() else series
-                digest.update(values.fill_null(0).to_numpy().tobytes())
-            for series in pieces(name):
-                digest.update(series.is_null().to_numpy().tobytes())
-            continue
-        # the values as text joined by \x1f, a null as \x00: fed a slice at a time
-        first = True
-        for series in pieces(name):
-            for start in range(0, len(series), DIGEST_SLICE):
-                part = series.slice(start, DIGEST_SLICE)
-                if not first:
-                    digest.update(b"\x1f")
-                first = False
-                if dtype == pl.String:  # joined in Polars, without a Python string per value
-                    text = part.fill_null("\x00").str.join("\x1f").item()
-                else:
-                    text = "\x1f".join("\x00" if v is None else str(v) for v in part.to_list())
-                digest.update(text.encode())
+    """SHA-256 over a frame's schema and values (``TableDigest``'s definition)."""
+    digest = TableDigest(frame.schema)
+    digest.update(frame)
     return digest.hexdigest()
+
+
+def _numeric(dtype: pl.DataType) -> bool:
+    return dtype.is_numeric() or dtype == pl.Boolean or isinstance(dtype, pl.Datetime | pl.Date)
+
+
+class TableDigest:
+    """A table's content digest, taken as its rows are written (a part, a session's bars, at a
+    time), so that no column is read back at the end.
+
+    Each column is hashed on its own, end to end, whatever pieces it comes in: a number or
+    time column's values (as their physical 8 bytes, a null as 0) and, apart, its null mask; a
+    text column's values as text joined by \\x1f, a null as \\x00. The table's digest is the
+    SHA-256 of each column's ``name:dtype`` line and its digests, in the schema's order.
+
+    Its hashes do not pickle (a backtest's checkpoint): an unpickled one is ``stale``, and the
+    table's digest is then read from its parts once, at the end.
+    """
+
+    def __init__(self, schema: pl.Schema):
+        self.schema = pl.Schema(schema)
+        self.stale = False
+        self._values = {name: hashlib.sha256() for name in self.schema}
+        self._masks = {name: hashlib.sha256() for name, t in self.schema.items() if _numeric(t)}
+        self._texts: set[str] = set()  # the text columns that have had a value
+
+    def update(self, frame: pl.DataFrame) -> None:
+        for name in self.schema:
+            self.update_column(name, frame[name])
+
+    def update_column(self, name: str, series: pl.Series) -> None:
+        dtype = self.schema[name]
+        if _numeric(dtype):
+            values = series.to_physical() if dtype.is_temporal() else series
+            self._values[name].update(values.fill_null(0).to_numpy().tobytes())
+            self._masks[name].update(series.is_null().to_numpy().tobytes())
+            return
+        digest = self._values[name]
+        for start in range(0, len(series), DIGEST_SLICE):  # memory: a slice's, not a column's
+            part = series.slice(start, DIGEST_SLICE)
+            if name in self._texts:
+                digest.update(b"\x1f")
+            self._texts.add(name)
+            if dtype == pl.String:  # joined in Polars, without a Python string per value
+                text = part.fill_null("\x00").str.join("\x1f").item()
+            else:
+                text = "\x1f".join("\x00" if v is None else str(v) for v in part.to_list())
+            digest.update(text.encode())
+
+    def hexdigest(self) -> str:
+        if self.stale:
+            raise RuntimeError("an unpickled TableDigest has lost its hashes")
+        table = hashlib.sha256()
+        for name, dtype in self.schema.items():
+            table.update(f"{name}:{dtype}\n".encode())
+            table.update(self._values[name].digest())
+            if name in self._masks:
+                table.update(self._masks[name].digest())
+        return table.hexdigest()
+
+    def __getstate__(self) -> dict:
+        return {"schema": dict(self.schema)}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(pl.Schema(state["schema"]))
+        self.stale = True
 
 
 @dataclass(frozen=True)
 class PartedTable:
     """A table written a part at a time (a session's bars per file, as a run goes), never
-    held whole: its height and digest are read from the parts a column at a time, and it is
-    written out by streaming them. The digest is the one ``frame_digest`` gives the parts
-    end to end."""
+    held whole: its height is read from the parts' metadata, its digest was taken as they
+    were written (``digested``; else read from them a column at a time), and it is written
+    out by streaming them. The digest is the one ``frame_digest`` gives the parts end to end."""
 
     paths: tuple[Path, ...]
     schema: pl.Schema
+    digested: str | None = None  # the digest taken as the parts were written, if it was
 
     @property
     def height(self) -> int:
         return sum(pl.scan_parquet(p).select(pl.len()).collect().item() for p in self.paths)
 
     def digest(self) -> str:
-        def pieces(name: str) -> Iterator[pl.Series]:
-            return (pl.read_parquet(p, columns=[name])[name] for p in self.paths)
-
-        return _digest(self.schema, pieces)
+        if self.digested is not None:
+            return self.digested
+        digest = TableDigest(self.schema)  # read back, a column of a part at a time
+        for name in self.schema:
+            for path in self.paths:
+                digest.update_column(name, pl.read_parquet(path, columns=[name])[name])
+        return digest.hexdigest()
 
     def lazy(self) -> pl.LazyFrame:
         if not self.paths:
