@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 
 from simcore.errors import DataError
 from simcore.store.cleaning import clean_rows
-from simcore.store.importers import import_frame, parse_column_map, read_table
+from simcore.store.importers import import_frame
 from simcore.store.parquet import BARS_1D, BARS_1M, QUOTES, ParquetStore
+from simcore.store.table_files import parse_column_map, read_table
 from simcore.time import TimeManager
 
 # Naive New York wall-clock times; 2025-07-02 is a full session (09:30-16:00).
@@ -190,3 +191,78 @@ def test_every_row_is_either_kept_or_counted(rows, tm: TimeManager):
     assert (clean["open"] > 0).all() and (
         (clean["close"] >= clean["low"]) & (clean["close"] <= clean["high"])
     ).all()
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(["A", "B", "", "b!"]),  # two symbols, a missing and a bad one
+            st.integers(0, 12),  # minute after 09:30
+            st.sampled_from(["10.5", "11", "", "x", "-1"]),  # close: good, empty, text, <= 0
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    block_rows=st.integers(1, 9),
+    parquet=st.booleans(),
+)
+def test_a_file_imported_in_blocks_is_the_file_imported_whole(
+    tmp_path_factory, tm: TimeManager, rows, block_rows, parquet
+):
+    """A file too big to hold is read, cleaned and written a block at a time, each block
+    carrying its symbols' times to the next: the counts per reason, the reordered rows and the
+    stored rows are the whole file's. The one case a block cannot see — a row at the time of
+    an earlier one that is not its symbol's latest — replaces instead of being a duplicate:
+    then the same times are stored, and the row is counted replaced instead of rejected."""
+    from simcore.store.importers import import_file
+
+    folder = tmp_path_factory.mktemp("blocks")
+    text = "symbol,timestamp,open,high,low,close,volume\n" + "".join(
+        f"{s},2025-07-02T{9 + (30 + m) // 60:02d}:{(30 + m) % 60:02d}:00-04:00,10,12,1,{c},5\n"
+        for s, m, c in rows
+    )
+    path = folder / "bars.csv"
+    path.write_text(text)
+    if parquet:
+        frame = pl.read_csv(path, infer_schema=False)
+        path = folder / "bars.parquet"
+        frame.write_parquet(path, row_group_size=block_rows)
+    whole_store, block_store = ParquetStore(folder / "whole"), ParquetStore(folder / "blocks")
+    whole = import_frame(whole_store, BARS_1M, read_table(path, BARS_1M, tm), tm)
+    report = import_file(block_store, path, BARS_1M, tm, block_rows=block_rows)
+
+    def stored(store: ParquetStore) -> pl.DataFrame:
+        return store.read(BARS_1M, ["A", "B"]).sort("symbol", "timestamp")
+
+    blocked = report.parts[0]
+    assert blocked.clean.rows_read == whole.clean.rows_read == len(rows)
+    assert blocked.clean.reordered == whole.clean.reordered
+    assert (
+        blocked.clean.rows_rejected + blocked.written.rows_replaced
+    ) == whole.clean.rows_rejected
+    # the rows a block cannot see: the first in its block at the time of a row of an earlier
+    # block, which is not that symbol's latest time in the earlier blocks
+    valid = [(s, m) for s, m, c in rows if s in ("A", "B") and c in ("10.5", "11")]
+    latest: dict[str, int] = {}
+    before: set[tuple[str, int]] = set()
+    unseen = 0
+    blocks = [rows[i : i + block_rows] for i in range(0, len(rows), block_rows)]
+    for block in blocks:
+        keys = [(s, m) for s, m, c in block if s in ("A", "B") and c in ("10.5", "11")]
+        for key in dict.fromkeys(keys):
+            symbol, minute = key
+            unseen += key in before and minute != latest[symbol]
+        for symbol, minute in keys:
+            latest[symbol] = max(latest.get(symbol, minute), minute)
+        before.update(keys)
+    assert len(before) == len(set(valid))
+    assert blocked.written.rows_replaced == unseen
+    if unseen:
+        keys = ["symbol", "timestamp"]
+        assert stored(block_store).select(keys).equals(stored(whole_store).select(keys))
+    else:
+        assert stored(block_store).equals(stored(whole_store))
+        assert blocked.clean.rejected_by_reason == whole.clean.rejected_by_reason

@@ -4,6 +4,13 @@ Rules are checked in order and a row is rejected for the first rule it breaks, s
 add up to the number of rejected rows. Rows that are merely out of order are sorted, not
 rejected, and counted as ``reordered``. Duplicates (same symbol and timestamp) keep the first
 row. Intraday rows outside the regular session are kept and flagged ``extended``.
+
+A file too big to hold is cleaned a block at a time (``simcore.store.importers``), with a
+``BlockCarry`` taking each symbol's times from one block to the next: a row earlier than its
+symbol's last row of the blocks before is counted ``reordered``, and a row at its symbol's
+latest time of the blocks before is a ``duplicate`` — the first is kept. A row that is both
+earlier than that latest time and at the time of some other earlier row is the one case a
+block cannot see: it replaces the stored row, and is counted ``replaced`` by the write.
 """
 
 from __future__ import annotations
@@ -72,6 +79,34 @@ def rejection_rules(kind: str) -> list[tuple[str, pl.Expr]]:
 
 
 @dataclass
+class BlockCarry:
+    """Each symbol's times from the blocks of a file cleaned so far (a symbol's, not a row's:
+    bounded by the symbols, not the file)."""
+
+    last: dict[str, object] = field(default_factory=dict)  # its last valid row's, in file order
+    latest: dict[str, object] = field(default_factory=dict)  # its latest kept time
+
+    def frame(self, dtype: pl.DataType) -> pl.DataFrame:
+        return pl.DataFrame(
+            {
+                "symbol": list(self.last),
+                "_last": pl.Series(list(self.last.values()), dtype=dtype),
+                "_latest": pl.Series([self.latest.get(s) for s in self.last], dtype=dtype),
+            }
+        )
+
+    def take(self, valid: pl.DataFrame) -> None:
+        """What a block's valid rows (in file order) leave for the next."""
+        ends = valid.group_by("symbol", maintain_order=True).agg(
+            pl.col("timestamp").last().alias("last"), pl.col("timestamp").max().alias("latest")
+        )
+        for symbol, last, latest in ends.iter_rows():
+            self.last[symbol] = last
+            before = self.latest.get(symbol)
+            self.latest[symbol] = latest if before is None else max(before, latest)
+
+
+@dataclass
 class CleanResult:
     """What cleaning made of one batch of rows."""
 
@@ -96,6 +131,10 @@ class CleanResult:
         """The same result without its clean rows (once they are in the store, a report of a
         long import keeps counts, not the data)."""
         return replace(self, clean=self.clean.clear())
+
+    def emptied(self) -> CleanResult:
+        """No rows and no counts: what a write adds to an import's report is its own."""
+        return CleanResult(self.dataset, self.clean.clear(), self.rejected.clear(), 0)
 
     def merged(self, other: CleanResult) -> CleanResult:
         """This batch's counts and rejected rows followed by ``other``'s (the same dataset);
@@ -123,8 +162,14 @@ class CleanResult:
         )
 
 
-def clean_rows(frame: pl.DataFrame, dataset: Dataset, time_manager: TimeManager) -> CleanResult:
-    """Validate, de-duplicate, sort and flag rows of ``dataset`` (already in schema columns)."""
+def clean_rows(
+    frame: pl.DataFrame,
+    dataset: Dataset,
+    time_manager: TimeManager,
+    carry: BlockCarry | None = None,
+) -> CleanResult:
+    """Validate, de-duplicate, sort and flag rows of ``dataset`` (already in schema columns);
+    ``carry``: the block of a file after the blocks it carries the times of (updated)."""
     frame = conform(frame, dataset.kind).with_row_index("_row")
     rows_read = frame.height
 
@@ -135,18 +180,29 @@ def clean_rows(frame: pl.DataFrame, dataset: Dataset, time_manager: TimeManager)
 
     # Out of order: a timestamp earlier than the one before it, per symbol, in source order.
     valid = frame.filter(pl.col("reason").is_null())
-    reordered = valid.select(
-        (pl.col("timestamp") < pl.col("timestamp").shift(1).over("symbol")).sum()
-    ).item()
+    before = pl.col("timestamp").shift(1).over("symbol")
+    seen = pl.lit(False)
+    if carry is not None and carry.last:
+        valid = valid.join(
+            carry.frame(valid.schema["timestamp"]), on="symbol", how="left", maintain_order="left"
+        )
+        before = pl.coalesce(before, pl.col("_last"))
+        seen = (pl.col("timestamp") == pl.col("_latest")).fill_null(False)
+    reordered = valid.select((pl.col("timestamp") < before).sum()).item()
+    if carry is not None:
+        carry.take(valid)
 
+    valid = valid.with_columns(seen.alias("_seen")).drop("_last", "_latest", strict=False)
     valid = valid.sort(["symbol", "timestamp", "_row"])
-    duplicate = pl.col("timestamp") == pl.col("timestamp").shift(1).over("symbol")
+    duplicate = pl.col("_seen") | (
+        pl.col("timestamp") == pl.col("timestamp").shift(1).over("symbol")
+    )
     valid = valid.with_columns(
         pl.when(duplicate.fill_null(False))
         .then(pl.lit("duplicate"))
         .otherwise(None)
         .alias("reason")
-    )
+    ).drop("_seen")
     if dataset.kind == "bars" and dataset.interval == "1d":
         valid = _reject_non_sessions(valid, time_manager)
 

@@ -7,22 +7,23 @@ cleans them (counting each rejected row by reason) and writes the clean rows ato
 from __future__ import annotations
 
 import io
+import itertools
+import os
 import re
+import shutil
 import zipfile
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import polars as pl
 
 from simcore.errors import DataError
-from simcore.store.cleaning import CleanResult, clean_rows
+from simcore.store.cleaning import BlockCarry, CleanResult, clean_rows
 from simcore.store.factors import read_lean_factor_file, write_factors
 from simcore.store.parquet import BARS_1D, BARS_1M, QUOTES, Dataset, ParquetStore, WriteResult
-from simcore.store.schema import REQUIRED, SCHEMAS
+from simcore.store.table_files import BLOCK_ROWS, read_blocks
 from simcore.time import TimeManager
-
-EPOCH_UNITS = ("s", "ms", "us", "ns")
 
 
 @dataclass
@@ -99,157 +100,84 @@ class ImportReport:
 
 
 def import_frame(
-    store: ParquetStore, dataset: Dataset, frame: pl.DataFrame, tm: TimeManager
+    store: ParquetStore,
+    dataset: Dataset,
+    frame: pl.DataFrame,
+    tm: TimeManager,
+    carry: BlockCarry | None = None,
 ) -> ImportPart:
-    """Clean ``frame`` (store schema columns) and merge the clean rows into the store."""
-    cleaned = clean_rows(frame, dataset, tm)
+    """Clean ``frame`` (store schema columns) and merge the clean rows into the store
+    (``carry``: a block of a file, after the blocks it carries the times of)."""
+    cleaned = clean_rows(frame, dataset, tm, carry)
     return ImportPart(cleaned, store.write(dataset, cleaned.clean))
 
 
-# ---------------------------------------------------------------------- CSV and Parquet
+def import_file(
+    store: ParquetStore, path: Path, dataset: Dataset, tm: TimeManager, **reading
+) -> ImportReport:
+    """A CSV or Parquet file into the store a block at a time (``read_blocks``; ``reading``:
+    its options), so that the import's memory is a block's, not the file's.
 
-
-def parse_column_map(text: str | None) -> dict[str, str]:
-    """'timestamp=time,open=o' -> {'timestamp': 'time', 'open': 'o'} (store name = file name)."""
-    if not text:
-        return {}
-    mapping: dict[str, str] = {}
-    for item in text.split(","):
-        target, sep, source = item.partition("=")
-        if not sep or not target.strip() or not source.strip():
-            raise DataError(f"column mapping item {item!r} must look like store_name=file_name")
-        mapping[target.strip()] = source.strip()
-    return mapping
-
-
-def read_table(
-    path: Path,
-    dataset: Dataset,
-    tm: TimeManager,
-    *,
-    columns: Mapping[str, str] | None = None,
-    source_tz: str | None = None,
-    symbol: str | None = None,
-    epoch_unit: str | None = None,
-) -> pl.DataFrame:
-    """Read a CSV or Parquet file into the store schema of ``dataset``.
-
-    Text timestamps with an offset are converted to UTC; naive ones are taken as wall-clock
-    time in ``source_tz``, which must then be given: a file of exchange-local times read as
-    UTC lands hours off, outside the regular session, so simcore never guesses. Integer
-    timestamps need ``epoch_unit`` (they are UTC). Values that do not parse become nulls,
-    which the cleaner counts as bad rows instead of the import failing.
+    Each block is cleaned with the times of the blocks before (``BlockCarry``). A file of one
+    block is written as it is cleaned. A bigger file's clean rows are spooled beside the store
+    in buckets of whole store files (a symbol's period), and each bucket is written once at
+    the end: every store file is rewritten once, not once per block that touches it. A row at
+    the time of a row of an earlier block that cleaning could not see (``BlockCarry``) replaces
+    it, as a write would, and is counted replaced.
     """
-    if not path.is_file():
-        raise DataError(f"{path}: no such file" if not path.exists() else f"{path}: not a file")
-    if source_tz is not None:
-        TimeManager.check_timezone(source_tz)
-    suffix = path.suffix.lower()
-    if suffix not in (".parquet", ".csv", ".txt"):
-        raise DataError(f"{path}: expected a .csv or .parquet file")
+    report = ImportReport(str(path))
+    carry = BlockCarry()
+    blocks = read_blocks(path, dataset, tm, **reading)
+    first = next(blocks, None)
+    second = next(blocks, None)
+    if first is None:
+        return report
+    if second is None:  # one block: cleaned and written
+        report.add(import_frame(store, dataset, first, tm, carry))
+        return report
+    spool = store.root / f".import-{os.getpid()}"
+    buckets = max(2, min(MAX_BUCKETS, (estimated_rows(path) // BLOCK_ROWS) + 1))
     try:
-        if suffix == ".parquet":
-            raw = pl.read_parquet(path)
-        else:
-            raw = pl.read_csv(path, infer_schema=False)  # all text: parse below, count failures
-    except pl.exceptions.NoDataError:
-        raise DataError(f"{path}: the file is empty") from None
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        form = "Parquet" if suffix == ".parquet" else "CSV"
-        raise DataError(f"{path}: cannot be read as {form}: {exc}") from None
-
-    if raw.height == 0:
-        raise DataError(
-            f"{path}: the file has no rows (only its columns: {', '.join(raw.columns)})"
-        )
-    mapping = dict(columns or {})
-    unknown = [c for c in mapping if c not in SCHEMAS[dataset.kind]]
-    if unknown:
-        valid = ", ".join(SCHEMAS[dataset.kind])
-        raise DataError(f"mapping names unknown store column(s) {unknown}; valid: {valid}")
-    missing = [src for src in mapping.values() if src not in raw.columns]
-    if missing:
-        raise DataError(f"{path}: no column(s) {missing}; the file has {raw.columns}")
-    frame = raw.rename({src: dst for dst, src in mapping.items()})
-    # headers as files spell them ("Close", " volume", "\ufefftimestamp"): a store column that
-    # only one header names, whatever its case and spaces, is that header
-    spelled: dict[str, list[str]] = {}
-    for name in frame.columns:
-        spelled.setdefault(name.lstrip("\ufeff").strip().lower(), []).append(name)
-    frame = frame.rename(
-        {
-            names[0]: column
-            for column in SCHEMAS[dataset.kind]
-            if column not in frame.columns and len(names := spelled.get(column, [])) == 1
-        }
-    )
-    if "symbol" not in frame.columns:
-        if not symbol:
-            raise DataError(f"{path}: the file has no symbol column; pass --symbol")
-        frame = frame.with_columns(pl.lit(symbol).alias("symbol"))
-    if "timestamp" not in frame.columns:
-        raise DataError(f"{path}: no timestamp column (map one with --columns timestamp=NAME)")
-    lacking = [c for c in REQUIRED[dataset.kind] if c not in frame.columns]
-    if lacking:
-        raise DataError(
-            f"{path}: {dataset.kind} need the column(s) {', '.join(lacking)}; the file has "
-            f"{', '.join(raw.columns)} (map them with --columns {lacking[0]}=NAME,...)"
-        )
-
-    if (
-        frame.schema["timestamp"] == pl.String
-        and frame["timestamp"].drop_nulls().str.contains(r"^\d+$").all()
-    ):
-        frame = frame.with_columns(pl.col("timestamp").cast(pl.Int64))  # CSV text of epoch numbers
-    if source_tz is None:
-        naive = _a_naive_timestamp(frame["timestamp"])
-        if naive is not None:
-            raise DataError(
-                f"{path}: its timestamps have no timezone ({naive!r}): say which zone they are "
-                f"in with --tz: {tm.timezone} (the exchange's wall clock) or UTC"
+        spool.mkdir(parents=True, exist_ok=True)
+        for number, block in enumerate(itertools.chain((first, second), blocks)):
+            cleaned = clean_rows(block, dataset, tm, carry)
+            report.add(ImportPart(cleaned, WriteResult(0, 0, 0)))
+            _spool(spool, number, cleaned.clean, dataset, buckets)
+        for bucket in sorted(spool.iterdir()):
+            rows = pl.read_parquet(sorted(bucket.glob("*.parquet")))
+            unique = rows.unique(["symbol", "timestamp"], keep="last", maintain_order=True)
+            written = store.write(dataset, unique)
+            again = rows.height - unique.height  # replaced in this import, not in the store
+            written = replace(
+                written, rows_written=rows.height, rows_replaced=written.rows_replaced + again
             )
-        source_tz = "UTC"  # only offsets and epochs: the zone is never used
-    frame = frame.with_columns(_timestamp_expr(frame.schema["timestamp"], source_tz, epoch_unit))
-    numeric = [c for c, t in SCHEMAS[dataset.kind].items() if t.is_numeric() and c in frame.columns]
-    frame = frame.with_columns(
-        pl.col(c).cast(SCHEMAS[dataset.kind][c], strict=False) for c in numeric
+            report.add(ImportPart(cleaned.counts_only().emptied(), written))
+    finally:
+        shutil.rmtree(spool, ignore_errors=True)
+    return report
+
+
+MAX_BUCKETS = 512
+
+
+def estimated_rows(path: Path) -> int:
+    """About how many rows a file holds (a Parquet file says; a CSV's row is ~60 bytes)."""
+    if path.suffix.lower() == ".parquet":
+        return pl.scan_parquet(path).select(pl.len()).collect().item()
+    return path.stat().st_size // 60
+
+
+def _spool(spool: Path, number: int, clean: pl.DataFrame, dataset: Dataset, buckets: int) -> None:
+    """A block's clean rows into the spool, each to its bucket (a store file's rows: a symbol's
+    period, all in one bucket)."""
+    period = pl.col("timestamp").dt.strftime(dataset.period_format)
+    bucket = (pl.concat_str(pl.col("symbol"), pl.lit("/"), period).hash(seed=0) % buckets).alias(
+        "_bucket"
     )
-    return frame.with_columns(pl.col("symbol").cast(pl.String))
-
-
-def _a_naive_timestamp(column: pl.Series) -> str | None:
-    """The first timestamp of the column without a zone or offset (None: there is none)."""
-    values = column.drop_nulls()
-    if isinstance(column.dtype, pl.Datetime):
-        return None if column.dtype.time_zone or not values.len() else str(values[0])
-    if column.dtype == pl.String:
-        naive = values.filter(~values.str.contains(r"(Z|[+-]\d\d:?\d\d)$"))
-        return naive[0] if naive.len() else None
-    return None
-
-
-def _timestamp_expr(dtype: pl.DataType, source_tz: str, epoch_unit: str | None) -> pl.Expr:
-    col = pl.col("timestamp")
-    if dtype.is_integer():
-        if epoch_unit not in EPOCH_UNITS:
-            raise DataError(
-                f"integer timestamps need --epoch-unit, one of {', '.join(EPOCH_UNITS)}"
-            )
-        return TimeManager.local_to_utc_expr(pl.from_epoch(col, time_unit=epoch_unit), "UTC").alias(  # type: ignore[arg-type]
-            "timestamp"
-        )
-    if dtype == pl.String:
-        has_offset = col.str.contains(r"(Z|[+-]\d\d:?\d\d)$")
-        aware = col.str.to_datetime(time_unit="us", time_zone="UTC", strict=False)
-        naive = TimeManager.local_to_utc_expr(
-            col.str.to_datetime(time_unit="us", strict=False), source_tz
-        )
-        return pl.when(has_offset).then(aware).otherwise(naive).alias("timestamp")
-    if isinstance(dtype, pl.Datetime):
-        if dtype.time_zone is None:
-            return TimeManager.local_to_utc_expr(col, source_tz).alias("timestamp")
-        return TimeManager.aware_to_utc_expr(col).alias("timestamp")
-    raise DataError(f"cannot read timestamps of type {dtype}")
+    for (key,), part in clean.with_columns(bucket).partition_by("_bucket", as_dict=True).items():
+        folder = spool / f"{key:04d}"
+        folder.mkdir(exist_ok=True)
+        part.drop("_bucket").write_parquet(folder / f"{number:06d}.parquet", compression="lz4")
 
 
 # ---------------------------------------------------------------------- LEAN

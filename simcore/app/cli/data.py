@@ -114,14 +114,9 @@ def import_data(
     store: StoreOption = None,
 ) -> None:
     """Import market data: sorted, de-duplicated, bad rows counted by reason and kept out."""
-    from simcore.store.importers import (
-        ImportReport,
-        import_frame,
-        import_lean,
-        parse_column_map,
-        read_table,
-    )
+    from simcore.store.importers import import_file, import_lean
     from simcore.store.parquet import Dataset
+    from simcore.store.table_files import parse_column_map
     from simcore.time import TimeManager
 
     if symbol is not None:
@@ -135,7 +130,8 @@ def import_data(
         report = import_lean(target, source, tm, symbols=wanted)
     elif fmt in ("csv", "parquet"):
         dataset = Dataset(kind, interval if kind == "bars" else None)
-        frame = read_table(
+        report = import_file(
+            target,
             source,
             dataset,
             tm,
@@ -144,14 +140,12 @@ def import_data(
             symbol=symbol,
             epoch_unit=epoch_unit,
         )
-        report = ImportReport(str(source))
-        part = import_frame(target, dataset, frame, tm)
-        report.add(part)
     else:
         raise UserError(f"--format must be csv, parquet or lean, not {fmt!r}")
     _print_import_report(report)
-    if fmt != "lean" and tz is not None and dataset.interval != "1d":
-        _say_if_outside_hours(part.clean, source, dataset, tz, tm, columns, symbol, epoch_unit)
+    if fmt != "lean" and tz is not None and dataset.interval != "1d" and report.parts:
+        clean = report.parts[0].clean
+        _say_if_outside_hours(clean, source, dataset, tz, tm, columns, symbol, epoch_unit)
     if rejects is not None and report.rejected_rows is not None:
         report.rejected_rows.write_csv(rejects)
         out.print(f"rejected rows written to {rejects}")
@@ -227,9 +221,9 @@ def _say_if_outside_hours(clean, source, dataset, tz, tm, columns, symbol, epoch
     """Most rows outside regular hours: say so, and name the zone that would place them inside
     (the file read again in the other zone), if there is one."""
     from simcore.store.cleaning import clean_rows
-    from simcore.store.importers import parse_column_map, read_table
+    from simcore.store.table_files import parse_column_map, read_blocks
 
-    kept = clean.clean.height
+    kept = clean.rows_kept
     if not kept or clean.extended * 2 <= kept:
         return
     out.print(
@@ -239,14 +233,16 @@ def _say_if_outside_hours(clean, source, dataset, tz, tm, columns, symbol, epoch
     for zone in dict.fromkeys((tm.timezone, "UTC")):
         if zone == tz:
             continue
-        again = read_table(
+        blocks = read_blocks(
             source, dataset, tm, columns=parse_column_map(columns), source_tz=zone,
             symbol=symbol, epoch_unit=epoch_unit,
         )  # fmt: skip
-        other = clean_rows(again, dataset, tm)
+        other = clean_rows(next(blocks), dataset, tm)  # the first block tells: a file's zone
+        blocks.close()  # is the same throughout
         if other.clean.height and other.extended * 2 <= other.clean.height:
             out.print(
-                f"  read in {zone}, {other.clean.height - other.extended:,} of them are inside "
+                f"  read in {zone}, {other.clean.height - other.extended:,} of "
+                f"{'them' if other.rows_read == clean.rows_read else 'its first rows'} are inside "
                 f"regular hours: if that is the file's zone, import it again with --tz {zone} (the "
                 "rows imported now stay in the store, flagged extended, never streamed)"
             )
