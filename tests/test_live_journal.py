@@ -20,6 +20,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from simcore.app.cli.main import main
 from simcore.engine.analysis import Strategy
 from simcore.live.journal import journal_path, read_journal
 from tests.alpaca_support import KEYS, et
@@ -93,7 +94,9 @@ def test_the_journal_holds_what_the_results_hold(emulator_at_1200, tmp_path):
     assert sent == set(emulator_at_1200.desk.by_client)
 
 
-def test_a_killed_session_leaves_every_release_and_order_in_its_journal(emulator_at_1200, tmp_path):
+def test_a_killed_session_leaves_every_release_and_order_in_its_journal(
+    emulator_at_1200, tmp_path, capsys
+):
     """SIGKILL right after the emulator took an order: the journal, read back, holds every
     released minute's bars up to its last tick and every order the account has but those the
     session sent in its very last moment (a resume asks the account for them by client id)."""
@@ -128,11 +131,18 @@ def test_a_killed_session_leaves_every_release_and_order_in_its_journal(emulator
             text = path.read_bytes().decode("latin-1")
             assert KEYS.secret not in text and KEYS.key not in text
     json.dumps(records)  # every record is plain JSON
+    # no results were written: the report says how to get them from the journal
+    with pytest.raises(SystemExit) as exited:
+        main(["report", str(out)])
+    assert exited.value.code == 1
+    message = " ".join(capsys.readouterr().err.split())
+    assert f"journal of the live session of {DAY}" in message and "--resume" in message
 
 
-def kill_and_resume(emulator, tmp_path: Path, killed_when, refresh: float = 0.0) -> Path:
+def kill_and_resume(emulator, tmp_path: Path, killed_when, refresh: float = 0.0, wait=None) -> Path:
     """A `simcore live` process on the emulator's clock, killed (SIGKILL) when ``killed_when``
-    holds, then `simcore live --resume` run to the close; returns the results folder."""
+    holds, then (after ``wait(out)``, if given) `simcore live --resume` run to the close;
+    returns the results folder."""
     config = write_config(tmp_path, trade_api="alpaca", strategy=STRATEGY)
     out = tmp_path / "out"
     argv = live_argv(config, out, tmp_path / "store")
@@ -149,6 +159,8 @@ def kill_and_resume(emulator, tmp_path: Path, killed_when, refresh: float = 0.0)
     finally:
         if process.poll() is None:
             process.kill()
+    if wait is not None:
+        wait(out)
     resumed = subprocess.run(
         [sys.executable, "-m", "simcore", "live", str(config), "--out", str(out), "--store",
          str(tmp_path / "store"), "--no-report", "--resume"],
@@ -223,3 +235,24 @@ def test_killed_at_a_random_moment_and_resumed(emulator_at_1200, tmp_path, seed)
 
     out = kill_and_resume(emulator_at_1200, tmp_path, due)
     assert_resumed_like_the_account(emulator_at_1200, out)
+
+
+def test_killed_and_resumed_after_the_close(emulator_at_1200, tmp_path):
+    """A session killed and not resumed until its market has closed: the resume replays the
+    journal, asks the account what happened, fills every minute it was down from the
+    provider's history, and writes the session's results and record like any other."""
+    desk = emulator_at_1200.desk
+    clock = emulator_at_1200.clock
+    close = et(13, 0).timestamp() * 1e9
+
+    def killed_then_closed(_: Path) -> bool:
+        return len(desk.by_client) >= 2
+
+    def after_close(out: Path) -> None:
+        while clock.now_ns() < close + 120e9:  # two session minutes after the close
+            time.sleep(0.05)
+
+    out = kill_and_resume(emulator_at_1200, tmp_path, killed_then_closed, wait=after_close)
+    assert_resumed_like_the_account(emulator_at_1200, out)
+    summary = json.loads((out / "manifest.json").read_text())["summary"]
+    assert summary["status"] == "complete"

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from simcore.app.cli.common import write_report
+from simcore.errors import UserError
 
 
 def report_command(
@@ -18,4 +19,22 @@ def report_command(
 ) -> None:
     """Write report.html into a results folder: equity and drawdown, each symbol's price with
     its signals, orders and fills, quality per symbol and session, statistics and timings."""
+    killed = unwritten_session(out_dir)
+    if killed is not None:
+        raise UserError(
+            f"{out_dir} holds the journal of the live session of {killed}, killed before it "
+            "wrote its results (no manifest.json). `simcore live CONFIG --out "
+            f"{out_dir} --resume` replays the journal and writes them — during the session or "
+            "after its close (the minutes it was down are filled from the provider's history)"
+        )
     write_report(out_dir)
+
+
+def unwritten_session(out_dir: Path) -> str | None:
+    """The day of the live session whose journal is in ``out_dir`` without its results."""
+    from simcore.live.journal import FOLDER
+
+    if (out_dir / "manifest.json").is_file():
+        return None
+    journals = sorted((out_dir / FOLDER).glob("*.jsonl"))
+    return journals[-1].stem if journals else None
