@@ -62,6 +62,13 @@ class BrokerLink:
     destination: str
     real_money: bool
 
+    @property
+    def resumable(self) -> bool:
+        """Whether its broker journals its dealings (``tape_errors``): only then can a killed
+        session resume without sending an order twice."""
+        broker = getattr(self.factory, "func", self.factory)  # a partial of the broker's class
+        return getattr(broker, "tape_errors", None) is not None
+
 
 @dataclass(frozen=True)
 class EmulatorOptions:

@@ -137,3 +137,15 @@ def test_schwab_trading_is_real_money_unless_rehearsed_and_trades_with_the_emula
     assert sorted(fills["symbol"]) == ["ALFA", "BRVO"] and fills["quantity"].sum() == 20
     held = pl.read_parquet(tmp_path / "out" / "positions.parquet").filter(pl.col("quantity") != 0)
     assert dict(held.select("symbol", "quantity").iter_rows()) == account
+    # as if killed (no end, no results): --resume is refused before anything runs, since
+    # Schwab's broker does not journal its dealings
+    (journal,) = (tmp_path / "out" / "journal").glob("*.jsonl")
+    journal.write_text("".join(journal.read_text().splitlines(keepends=True)[:-1]))
+    (tmp_path / "out" / "manifest.json").unlink()
+    capsys.readouterr()
+    with SchwabEmulator(sample_store, LiveClock(et(13, 30), speed)) as emu:
+        rehearse(monkeypatch, emu, tmp_path)
+        assert run_cli([*argv[:-2], "--resume"]) == 1
+        assert emu.desk.book.orders == {}  # nothing reached the broker
+    err = " ".join(capsys.readouterr().err.split())
+    assert "--resume: trading through 'schwab'" in err and "not resumed" in err

@@ -84,6 +84,13 @@ def run_live_request(
     try:
         if hosted:
             broker = link.hosts[trade_api].broker(tm, live_money=request.live_money)
+        if request.options.resume is not None and broker is not None and not broker.resumable:
+            raise UserError(
+                f"--resume: trading through {trade_api!r}, whose broker does not journal its "
+                "dealings yet, a resumed session could send an order twice; it is not resumed. "
+                "Its journal and the account are as the kill left them: see the account's "
+                "orders before a new session (without --resume, into another --out)"
+            )
         link.check_credentials(config.session_data_config.symbols[0])
         if link.history is None:
             source = LocalDataSource(store, tm)
