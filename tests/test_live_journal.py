@@ -237,10 +237,12 @@ def test_killed_at_a_random_moment_and_resumed(emulator_at_1200, tmp_path, seed)
     assert_resumed_like_the_account(emulator_at_1200, out)
 
 
-def test_killed_and_resumed_after_the_close(emulator_at_1200, tmp_path):
+def test_killed_and_resumed_after_the_close(emulator_at_1200, tmp_path, capsys):
     """A session killed and not resumed until its market has closed: the resume replays the
     journal, asks the account what happened, fills every minute it was down from the
-    provider's history, and writes the session's results and record like any other."""
+    provider's history, and writes the session's results and record like any other. Before,
+    `simcore report` on its folder says it is a killed (or running) session's, and how to
+    complete it."""
     desk = emulator_at_1200.desk
     clock = emulator_at_1200.clock
     close = et(13, 0).timestamp() * 1e9
@@ -251,8 +253,18 @@ def test_killed_and_resumed_after_the_close(emulator_at_1200, tmp_path):
     def after_close(out: Path) -> None:
         while clock.now_ns() < close + 120e9:  # two session minutes after the close
             time.sleep(0.05)
+        capsys.readouterr()
+        refreshed = (out / "manifest.json").is_file()  # a --refresh was written before the kill
+        with pytest.raises(SystemExit) as exited:
+            main(["report", str(out)])
+        message = " ".join(capsys.readouterr().err.split())
+        assert "--resume" in message
+        assert exited.value.code == (0 if refreshed else 1)
+        assert ("status 'running'" if refreshed else "killed before it wrote") in message
 
-    out = kill_and_resume(emulator_at_1200, tmp_path, killed_then_closed, wait=after_close)
+    out = kill_and_resume(
+        emulator_at_1200, tmp_path, killed_then_closed, refresh=0.5, wait=after_close
+    )
     assert_resumed_like_the_account(emulator_at_1200, out)
     summary = json.loads((out / "manifest.json").read_text())["summary"]
     assert summary["status"] == "complete"

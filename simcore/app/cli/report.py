@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
-from simcore.app.cli.common import write_report
+from simcore.app.cli.common import err, write_report
 from simcore.errors import UserError
 
 
@@ -27,7 +29,20 @@ def report_command(
             f"{out_dir} --resume` replays the journal and writes them — during the session or "
             "after its close (the minutes it was down are filled from the provider's history)"
         )
+    if _status(out_dir) == "running":
+        err.print(
+            f"[yellow]note:[/] {escape(str(out_dir))} holds what a live session wrote at a "
+            "--refresh (status 'running'): the session is still running, or was killed — then "
+            f"`simcore live CONFIG --out {escape(str(out_dir))} --resume` completes it"
+        )
     write_report(out_dir)
+
+
+def _status(out_dir: Path) -> str | None:
+    try:
+        return json.loads((out_dir / "manifest.json").read_text())["summary"]["status"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def unwritten_session(out_dir: Path) -> str | None:
