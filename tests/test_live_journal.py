@@ -139,11 +139,13 @@ def test_a_killed_session_leaves_every_release_and_order_in_its_journal(
     assert f"journal of the live session of {DAY}" in message and "--resume" in message
 
 
-def kill_and_resume(emulator, tmp_path: Path, killed_when, refresh: float = 0.0, wait=None) -> Path:
+def kill_and_resume(
+    emulator, tmp_path: Path, killed_when, refresh: float = 0.0, wait=None, trade_api="alpaca"
+) -> Path:
     """A `simcore live` process on the emulator's clock, killed (SIGKILL) when ``killed_when``
     holds, then (after ``wait(out)``, if given) `simcore live --resume` run to the close;
     returns the results folder."""
-    config = write_config(tmp_path, trade_api="alpaca", strategy=STRATEGY)
+    config = write_config(tmp_path, trade_api=trade_api, strategy=STRATEGY)
     out = tmp_path / "out"
     argv = live_argv(config, out, tmp_path / "store")
     argv += ["--clock-started-at", repr(emulator.clock.started_at)]
@@ -191,6 +193,11 @@ def assert_resumed_like_the_account(emulator, out: Path) -> None:
     fills = pl.read_parquet(out / "fills.parquet")
     at_desk = sum(1 for o in desk.book.orders.values() if o.filled_quantity)
     assert fills["order_id"].n_unique() == at_desk
+    assert_every_minute(out)
+
+
+def assert_every_minute(out: Path) -> None:
+    """Every minute of the session has its bar or a recorded gap fill."""
     bars = pl.read_parquet(out / "bars.parquet").filter(
         (pl.col("source") == "STREAMED") & (pl.col("interval") == "1m")
     )
@@ -268,3 +275,38 @@ def test_killed_and_resumed_after_the_close(emulator_at_1200, tmp_path, capsys):
     assert_resumed_like_the_account(emulator_at_1200, out)
     summary = json.loads((out / "manifest.json").read_text())["summary"]
     assert summary["status"] == "complete"
+
+
+def test_a_session_on_the_paper_broker_killed_and_resumed(emulator_at_1200, tmp_path):
+    """simcore's own paper broker has no outside account to ask: its fills come from the bars,
+    so the replay makes them again. The resumed session begins with the orders the killed one
+    journaled, the same ids and terms, sends each once, and holds what its fills add up to."""
+    journal = journal_path(tmp_path / "out", DAY)
+    before: list[dict] = []
+
+    def orders_journaled(_: Path) -> bool:
+        if not journal.is_file() or journal.read_bytes().count(b'"orders":') < 3:
+            return False
+        records, _ = read_journal(journal)
+        before[:] = [o for r in records if r["k"] == "did" for o in r.get("orders", ())]
+        return True
+
+    out = kill_and_resume(emulator_at_1200, tmp_path, orders_journaled, trade_api="paper")
+    assert len(before) >= 3
+    assert emulator_at_1200.desk.by_client == {}  # no order left simcore
+    orders = pl.read_parquet(out / "orders.parquet")
+    assert orders["order_id"].is_unique().all()
+    first = orders.head(len(before))
+    assert first["order_id"].to_list() == [o["id"] for o in before]
+    assert first["symbol"].to_list() == [o["symbol"] for o in before]
+    assert first["quantity"].to_list() == [o["quantity"] for o in before]
+    fills = pl.read_parquet(out / "fills.parquet")
+    signed = fills.with_columns(
+        pl.when(pl.col("side") == "buy").then(pl.col("quantity")).otherwise(-pl.col("quantity"))
+    )
+    bought = dict(signed.group_by("symbol").agg(pl.col("quantity").sum()).iter_rows())
+    held = pl.read_parquet(out / "positions.parquet").filter(pl.col("session_date") == DAY)
+    assert {s: q for s, q in held.select("symbol", "quantity").iter_rows() if q} == {
+        s: q for s, q in bought.items() if q
+    }
+    assert_every_minute(out)
