@@ -266,3 +266,22 @@ def test_a_file_imported_in_blocks_is_the_file_imported_whole(
     else:
         assert stored(block_store).equals(stored(whole_store))
         assert blocked.clean.rejected_by_reason == whole.clean.rejected_by_reason
+
+
+def test_an_import_in_blocks_leaves_no_spool_and_clears_a_killed_ones(tmp_path, tm: TimeManager):
+    """A file of several blocks is spooled beside the store while it is imported: the spool
+    goes when the import ends, and a killed import's (its process gone) goes at the next."""
+    from simcore.store.importers import SPOOL_PREFIX, import_file
+
+    store = ParquetStore(tmp_path / "store")
+    killed = store.root / f"{SPOOL_PREFIX}{2**22 + 12345}"  # above any pid this machine gives
+    (killed / "0000").mkdir(parents=True)
+    path = tmp_path / "bars.csv"
+    path.write_text(
+        "symbol,timestamp,open,high,low,close,volume\n"
+        + "".join(f"A,2025-07-02T10:{m:02d}:00-04:00,10,11,9,10,5\n" for m in range(10))
+    )
+    report = import_file(store, path, BARS_1M, tm, block_rows=3)
+    assert report.rows_read == report.rows_written == 10
+    assert list(store.root.glob(f"{SPOOL_PREFIX}*")) == []
+    assert store.read(BARS_1M, ["A"]).height == 10

@@ -132,9 +132,10 @@ class CleanResult:
         long import keeps counts, not the data)."""
         return replace(self, clean=self.clean.clear())
 
-    def emptied(self) -> CleanResult:
-        """No rows and no counts: what a write adds to an import's report is its own."""
-        return CleanResult(self.dataset, self.clean.clear(), self.rejected.clear(), 0)
+    @classmethod
+    def nothing(cls, dataset: Dataset) -> CleanResult:
+        """No rows and no counts (a write's share of an import, counted apart)."""
+        return cls(dataset, pl.DataFrame(), pl.DataFrame(), 0)
 
     def merged(self, other: CleanResult) -> CleanResult:
         """This batch's counts and rejected rows followed by ``other``'s (the same dataset);

@@ -100,15 +100,10 @@ class ImportReport:
 
 
 def import_frame(
-    store: ParquetStore,
-    dataset: Dataset,
-    frame: pl.DataFrame,
-    tm: TimeManager,
-    carry: BlockCarry | None = None,
+    store: ParquetStore, dataset: Dataset, frame: pl.DataFrame, tm: TimeManager
 ) -> ImportPart:
-    """Clean ``frame`` (store schema columns) and merge the clean rows into the store
-    (``carry``: a block of a file, after the blocks it carries the times of)."""
-    cleaned = clean_rows(frame, dataset, tm, carry)
+    """Clean ``frame`` (store schema columns) and merge the clean rows into the store."""
+    cleaned = clean_rows(frame, dataset, tm)
     return ImportPart(cleaned, store.write(dataset, cleaned.clean))
 
 
@@ -126,22 +121,23 @@ def import_file(
     it, as a write would, and is counted replaced.
     """
     report = ImportReport(str(path))
-    carry = BlockCarry()
     blocks = read_blocks(path, dataset, tm, **reading)
     first = next(blocks, None)
     second = next(blocks, None)
     if first is None:
         return report
     if second is None:  # one block: cleaned and written
-        report.add(import_frame(store, dataset, first, tm, carry))
+        report.add(import_frame(store, dataset, first, tm))
         return report
-    spool = store.root / f".import-{os.getpid()}"
+    _remove_stale_spools(store.root)
+    spool = store.root / f"{SPOOL_PREFIX}{os.getpid()}"
     buckets = max(2, min(MAX_BUCKETS, (estimated_rows(path) // BLOCK_ROWS) + 1))
+    carry = BlockCarry()
     try:
         spool.mkdir(parents=True, exist_ok=True)
         for number, block in enumerate(itertools.chain((first, second), blocks)):
             cleaned = clean_rows(block, dataset, tm, carry)
-            report.add(ImportPart(cleaned, WriteResult(0, 0, 0)))
+            report.add(ImportPart(cleaned, WriteResult(0, 0, 0)))  # written below
             _spool(spool, number, cleaned.clean, dataset, buckets)
         for bucket in sorted(spool.iterdir()):
             rows = pl.read_parquet(sorted(bucket.glob("*.parquet")))
@@ -151,13 +147,26 @@ def import_file(
             written = replace(
                 written, rows_written=rows.height, rows_replaced=written.rows_replaced + again
             )
-            report.add(ImportPart(cleaned.counts_only().emptied(), written))
+            report.add(ImportPart(CleanResult.nothing(dataset), written))
     finally:
         shutil.rmtree(spool, ignore_errors=True)
     return report
 
 
 MAX_BUCKETS = 512
+SPOOL_PREFIX = ".import-spool-"  # + the importing process's id, in the store's root
+
+
+def _remove_stale_spools(root: Path) -> None:
+    """The spools of imports killed before they cleaned up (their process is gone)."""
+    for folder in root.glob(f"{SPOOL_PREFIX}*"):
+        pid = folder.name.removeprefix(SPOOL_PREFIX)
+        try:
+            os.kill(int(pid), 0)
+        except (ValueError, ProcessLookupError):
+            shutil.rmtree(folder, ignore_errors=True)
+        except PermissionError:
+            pass  # another user's process: alive
 
 
 def estimated_rows(path: Path) -> int:
