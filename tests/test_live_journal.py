@@ -79,6 +79,12 @@ def test_the_journal_holds_what_the_results_hold(emulator_at_1200, tmp_path):
         ohlcv = [row[f] for f in ("open", "high", "low", "close", "volume")]
         assert received[key] == ohlcv
     assert sum(r["k"] == "tick" for r in records) >= 60  # a release per minute at least
+    # the results say where they stand in the journal: its end (written after the close)
+    position = json.loads((out / "metrics.json").read_text())["live"]["journal"]
+    assert position == {
+        "file": f"journal/{DAY}.jsonl",
+        "bytes": journal_path(out, DAY).stat().st_size,
+    }
     # what the session did: the orders, events and fills of the results
     did = [r for r in records if r["k"] == "did"]
     orders = [o for r in did for o in r.get("orders", ())]

@@ -28,6 +28,7 @@ class JournalKeeper:
         self.resume = resume  # a resumed session: its journal's records
         self.clock = clock
         self.journal: Journal | None = None
+        self.last_path: Path | None = None  # the journal of the session now or last kept
         self.tape: Tape | None = None
         self.replaying = False
         self._journaled: dict[str, int] = {}  # how much of each record list is journaled
@@ -61,6 +62,7 @@ class JournalKeeper:
         if self.folder is None or self.journal is not None:
             return
         self.journal = Journal(journal_path(self.folder, day))
+        self.last_path = self.journal.path
         errors = getattr(broker, "tape_errors", None)
         if self.resume is None:
             self._journaled = {}
@@ -127,6 +129,17 @@ class JournalKeeper:
                 f"the resumed session's engine was handed {record} where the journal has "
                 f"{expected} (update {number + 1}): the replay does not repeat the session"
             )
+
+    def position(self) -> dict[str, object] | None:
+        """Where the results written now stand in the journal: its file (relative to the
+        results folder) and its length — the results are the engine's state after those
+        records (what a replay of them rebuilds)."""
+        if self.folder is None or self.last_path is None or not self.last_path.is_file():
+            return None
+        return {
+            "file": str(self.last_path.relative_to(self.folder)),
+            "bytes": self.last_path.stat().st_size,
+        }
 
     def close(self, why: str) -> None:
         """The session's last record (``why`` it ended) and the journal made durable."""

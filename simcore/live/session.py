@@ -161,6 +161,7 @@ def run_live(
                 "gap_fill_errors": f.fill_errors,
                 "overruns": len(runtime.overruns),
                 "refreshes": runtime.refreshes,
+                "journal": runtime.keeper.position(),
                 "quotes_received": ticks_received["quote"],
                 "trades_received": ticks_received["trade"],
             }
