@@ -316,3 +316,61 @@ def test_a_session_on_the_paper_broker_killed_and_resumed(emulator_at_1200, tmp_
         s: q for s, q in bought.items() if q
     }
     assert_every_minute(out)
+
+
+def test_a_killed_session_written_with_stop_and_not_continued(emulator_at_1200, tmp_path, capsys):
+    """`simcore live --resume --stop`: the killed session's results and report, from its
+    journal and the account, without going on — nothing streamed, no order sent, every order
+    the account has in the results, the positions the account's (after the close, when the
+    account has stopped moving); and it is not resumed again."""
+    desk = emulator_at_1200.desk
+    config = write_config(tmp_path, trade_api="alpaca", strategy=STRATEGY)
+    out = tmp_path / "out"
+    argv = [*live_argv(config, out, tmp_path / "store")]
+    argv += ["--clock-started-at", repr(emulator_at_1200.clock.started_at), "--no-report"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "simcore", *argv],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        while process.poll() is None and len(desk.by_client) < 3:
+            time.sleep(0.0005)
+        process.send_signal(signal.SIGKILL)
+        assert process.wait(30) == -signal.SIGKILL
+    finally:
+        if process.poll() is None:
+            process.kill()
+    sent = dict(desk.by_client)
+    # written once the market has closed: the account moves no more (while it is open, its
+    # working orders fill after the resume asked for them, and the two part)
+    close = et(13, 0).timestamp() * 1e9
+    while emulator_at_1200.clock.now_ns() < close + 120e9:
+        time.sleep(0.05)
+    resume = ["live", str(config), "--out", str(out), "--store", str(tmp_path / "store")]
+    capsys.readouterr()
+    assert run_cli([*resume, "--resume", "--stop"]) == 0
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "written from its journal and the broker's account, and ended there" in printed
+    assert desk.by_client == sent  # no order sent
+    assert (out / "report.html").is_file()
+    summary = json.loads((out / "manifest.json").read_text())["summary"]
+    assert summary["status"] == "stopped"
+    records, _ = read_journal(journal_path(out, DAY))
+    assert records[-1] == {"k": "end", "why": "written"}
+    tag = records[0]["tag"]
+    orders = pl.read_parquet(out / "orders.parquet")
+    ids = {f"simcore-{tag}-{o}": o for o in orders["order_id"]}
+    assert set(sent) <= set(ids)  # every order the account has is in the results
+    never = orders.filter(~pl.col("order_id").is_in([ids[c] for c in sent]))
+    assert never.filter(pl.col("status") != "rejected").is_empty()  # the rest were not sent
+    assert all("not sent" in r for r in never["reason"])
+    held = pl.read_parquet(out / "positions.parquet").filter(
+        (pl.col("session_date") == DAY) & (pl.col("quantity") != 0)
+    )
+    assert dict(held.select("symbol", "quantity").iter_rows()) == desk.positions()
+    last_release = max(r["now"] for r in records if r["k"] == "tick")
+    bars = pl.read_parquet(out / "bars.parquet").filter(pl.col("interval") == "1m")
+    assert bars["timestamp"].max().timestamp() * 1e9 < last_release  # nothing past the journal
+    assert run_cli([*resume, "--resume"]) == 1
+    assert "was resumed with --stop" in " ".join(capsys.readouterr().err.split())

@@ -39,8 +39,15 @@ from requests.exceptions import RequestException
 
 from adapters.alpaca import sdk
 from adapters.alpaca.keys import AlpacaKeys
-from adapters.alpaca.order_requests import legs_in_order, order_request
-from adapters.alpaca.refusals import Refused, TapeErrors, backoff, message_of
+from adapters.alpaca.order_requests import legs_in_order, order_from_alpaca, order_request
+from adapters.alpaca.refusals import (
+    CHANGES_ACCOUNT,
+    Refused,
+    TapeErrors,
+    backoff,
+    message_of,
+    not_sent_after_stop,
+)
 from adapters.alpaca.wire import parse_time
 from simcore.config.models import TradingConfig
 from simcore.errors import DataError
@@ -113,7 +120,8 @@ class AlpacaBroker:
         # the journal's tape (simcore.live.journal.Tape), through which every dealing with
         # Alpaca goes, played back when a killed session resumes (None: straight out)
         self.tape = None
-        self.resuming = False  # resumed: an order's client id is asked for before it is sent
+        # resumed: an order's client id is asked for before it is sent ("stop": and not sent)
+        self.resuming: bool | str = False
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -157,22 +165,7 @@ class AlpacaBroker:
             "get_orders", self.client.get_orders, GetOrdersRequest(status="open")
         )
         for raw in open_orders:
-            order = Order(
-                self.book.new_id(),
-                raw["symbol"],
-                raw["side"],
-                float(raw["qty"]) if raw.get("qty") else None,
-                float(raw["notional"]) if raw.get("notional") else None,
-                OrderType(raw.get("type") or raw.get("order_type") or "market"),
-                float(raw["limit_price"]) if raw.get("limit_price") else None,
-                float(raw["stop_price"]) if raw.get("stop_price") else None,
-                TimeInForce(raw.get("time_in_force", "day")),
-                parse_time(raw["submitted_at"]) if raw.get("submitted_at") else 0,
-            )
-            order.broker_id = raw["id"]
-            order.filled_quantity = float(raw.get("filled_qty") or 0)
-            if order.filled_quantity:
-                order.average_fill_price = float(raw["filled_avg_price"])
+            order = order_from_alpaca(raw, self.book.new_id())
             self.book.add(order)
             self.book.record(
                 order,
@@ -183,8 +176,13 @@ class AlpacaBroker:
             self._by_broker[order.broker_id] = order
 
     def _io(self, name: str, method, *args):
-        """One dealing with Alpaca, through the journal's tape when there is one."""
-        return method(*args) if self.tape is None else self.tape.deal(name, method, *args)
+        """One dealing with Alpaca, through the journal's tape when there is one (resumed to
+        stop: beyond the tape, nothing that changes the account goes out)."""
+        if self.tape is None:
+            return method(*args)
+        if self.resuming == "stop" and not self.tape.playing and name in CHANGES_ACCOUNT:
+            return not_sent_after_stop(name)
+        return self.tape.deal(name, method, *args)
 
     def _sleep(self, seconds: float) -> None:
         if self.tape is None or not self.tape.playing:  # a replayed retry waits for nothing

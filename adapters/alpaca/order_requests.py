@@ -1,4 +1,5 @@
-"""alpaca-py's order requests for the engine's orders, and Alpaca's answer matched back.
+"""alpaca-py's order requests for the engine's orders, and Alpaca's answers read back (an
+order, its legs).
 
 A contingent order is one request: a bracket or OTO entry carries ``order_class`` and its
 ``take_profit``/``stop_loss``; a one-cancels-other pair is an ``oco`` limit request whose
@@ -9,7 +10,8 @@ A contingent order is one request: a bracket or OTO entry carries ``order_class`
 
 from __future__ import annotations
 
-from simcore.trading.orders import Order, OrderType
+from adapters.alpaca.wire import parse_time
+from simcore.trading.orders import Order, OrderType, TimeInForce
 
 
 def order_request(order: Order, group: list[Order], client_id: str):
@@ -71,3 +73,25 @@ def legs_in_order(raw: dict, group: list[Order]) -> list[dict]:
     legs = raw.get("legs") or []
     by_leg = {("take_profit" if leg.get("type") == "limit" else "stop_loss"): leg for leg in legs}
     return [by_leg[o.leg] for o in group if o.leg in by_leg]
+
+
+def order_from_alpaca(raw: dict, order_id: str) -> Order:
+    """An order Alpaca holds (its JSON), as the book's order ``order_id`` (an order open at
+    Alpaca when a session starts)."""
+    order = Order(
+        order_id,
+        raw["symbol"],
+        raw["side"],
+        float(raw["qty"]) if raw.get("qty") else None,
+        float(raw["notional"]) if raw.get("notional") else None,
+        OrderType(raw.get("type") or raw.get("order_type") or "market"),
+        float(raw["limit_price"]) if raw.get("limit_price") else None,
+        float(raw["stop_price"]) if raw.get("stop_price") else None,
+        TimeInForce(raw.get("time_in_force", "day")),
+        parse_time(raw["submitted_at"]) if raw.get("submitted_at") else 0,
+    )
+    order.broker_id = raw["id"]
+    order.filled_quantity = float(raw.get("filled_qty") or 0)
+    if order.filled_quantity:
+        order.average_fill_price = float(raw["filled_avg_price"])
+    return order

@@ -60,3 +60,19 @@ def backoff(exc: APIError, attempt: int) -> float:
         return float(header) if header is not None else min(10.0, 0.5 * 2**attempt)
     except ValueError:
         return min(10.0, 0.5 * 2**attempt)
+
+
+CHANGES_ACCOUNT = ("submit_order", "replace_order_by_id", "cancel_order_by_id")
+
+
+def not_sent_after_stop(request: str) -> None:
+    """A request that would change the account, met by a resume that only writes the killed
+    session's results (``--resume --stop``) once the journal has no answer for it: not sent.
+    An order (or a replace) is rejected; a cancel is dropped (the account keeps the order,
+    and so do the results)."""
+    if request != "cancel_order_by_id":
+        raise Refused(
+            0,
+            "not sent: the killed session was resumed only to write its results (--stop), "
+            "and Alpaca never had this order",
+        )

@@ -12,7 +12,8 @@ order things happened:
 * ``did`` — what the analysis engine's handling of one update did (``cycle``: its number in the
   session): the strategy's ``signals``, the ``orders`` it placed (their terms), the order
   ``events``, ``fills`` and ``rejections``;
-* ``end`` — the session ended (at its close, or stopped early).
+* ``end`` — the session ended (``why``: ``close``; ``stopped`` early; ``written``, resumed
+  with ``--stop`` to write its results, not to go on).
 
 **Durability.** Every record is written with one ``write`` to a file opened for appending, as
 it happens: a process killed (SIGKILL, the OOM killer) loses nothing written. The file is
@@ -32,6 +33,7 @@ from itertools import islice
 from pathlib import Path
 
 FOLDER = "journal"
+WRITTEN = "written"  # why a session ended that was resumed only to write its results (--stop)
 
 
 def journal_path(out_dir: Path, day: date) -> Path:
@@ -217,6 +219,12 @@ def session_to_resume(out_dir: Path) -> tuple[list[dict], str | None]:
     if not records or records[0].get("k") != "session":
         raise UserError(f"{paths[0]} does not begin with its session: it cannot be resumed")
     ended = [r for r in records if r["k"] == "end"]
+    if ended and ended[-1].get("why") == WRITTEN:
+        raise UserError(
+            f"the session of {records[0]['day']} was resumed with --stop, which wrote its "
+            f"results in {out_dir} and ended it: it is not continued (a new session starts "
+            "without --resume, into another --out)"
+        )
     if ended and ended[-1].get("why") == "close" and _complete(out_dir):
         raise UserError(
             f"nothing to resume: the session of {records[0]['day']} ran to its close, and its "

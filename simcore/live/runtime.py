@@ -32,6 +32,7 @@ from pathlib import Path
 
 from simcore.engine.events import StreamNotification
 from simcore.live.intake import LiveIntake
+from simcore.live.journal import WRITTEN
 from simcore.live.keeper import JournalKeeper
 from simcore.providers import GapSource, LiveFeed, LiveItem
 from simcore.runtime.steps import Pipeline
@@ -39,6 +40,7 @@ from simcore.runtime.threads import (
     STOP,
     FlushRequest,
     Overrun,
+    RunStopped,
     Stopping,
     ThreadLink,
     ThreadRuntime,
@@ -75,10 +77,15 @@ class LiveRuntime(ThreadRuntime):
         refresh_seconds: float = 0.0,
         journal_dir: Path | None = None,
         resume: list[dict] | None = None,
+        stop_after_replay: bool = False,
     ):
         super().__init__(pipeline, speed=clock.speed)
         # each session's journal, and a resumed session's replay (simcore.live.keeper)
         self.keeper = JournalKeeper(journal_dir, resume, clock)
+        # a resumed session written, not continued: the feed is never started, nothing is
+        # released beyond the journal, and an order the broker never had is not sent
+        self.stop_after_replay = stop_after_replay and resume is not None
+        self._replayed_to: int | None = None  # the last release the journal had
         intake = pipeline.coordinator.feed
         if not isinstance(intake, LiveIntake):
             raise TypeError("the live runtime drives a LiveIntake (the coordinator's live feed)")
@@ -118,10 +125,12 @@ class LiveRuntime(ThreadRuntime):
             broker = None
         self.keeper.open(c.days[0], broker)  # the broker's first dealings are the session's
         if broker is not None:
+            broker.resuming = "stop" if self.stop_after_replay else broker.resuming
             broker.start()
         # connected from the start: the first bars of a session must not come before the socket;
         # the feed carries what the marking STREAMED (the base bar interval, quotes, ticks)
-        self.feed.start(c.symbols, c.plan.live_channels())
+        if not self.stop_after_replay:
+            self.feed.start(c.symbols, c.plan.live_channels())
         try:
             for day in c.days:
                 trading = tm.get_trading_session(day)
@@ -139,6 +148,8 @@ class LiveRuntime(ThreadRuntime):
                 self.figures.waiting_for = ""
                 if self.keeper.resume is not None:
                     self._replay(out, broker)
+                    if self.stop_after_replay:
+                        raise RunStopped("stopped after the replay of its journal (--stop)")
                 self._stream(out, to_quality, day)
                 self._end_session(out, to_quality, day, session)
                 self.keeper.did(p.engine)  # what the close did
@@ -151,13 +162,17 @@ class LiveRuntime(ThreadRuntime):
 
     def _wait_connected(self, until_ns: int) -> None:
         """Give the feed until the open to connect (a later start costs gap fills, no data)."""
-        while not self.feed.connected and self.live_clock.now_ns() < until_ns:
+        while (
+            not self.stop_after_replay
+            and not self.feed.connected
+            and self.live_clock.now_ns() < until_ns
+        ):
             self.figures.waiting_for = "the market-data stream to connect"
             if self.control.stop.wait(0.01):
                 raise Stopping
 
     def _wait_for(self, ns: int, what: str) -> None:
-        if self.live_clock.now_ns() < ns:
+        if self.live_clock.now_ns() < ns and not self.stop_after_replay:
             self.figures.waiting_for = what
             if not self.live_clock.sleep_until(ns, self.control.stop):
                 raise Stopping
@@ -261,7 +276,9 @@ class LiveRuntime(ThreadRuntime):
             if isinstance(item, LiveItem):
                 self.keeper.item(item)
                 self.intake.accept(item)
-        released = self.intake.release_ended(self.live_clock.now_ns())
+        # what ended by now; once a resumed session's replay stopped it, by its last release
+        until = self._replayed_to if self.stop_after_replay else None
+        released = self.intake.release_ended(until or self.live_clock.now_ns())
         self.keeper.tick(self.live_clock.now_ns(), released=False, drain=True)
         return released
 
@@ -284,7 +301,7 @@ class LiveRuntime(ThreadRuntime):
                     if correction is not None:
                         corrections.append(correction)
                 elif kind == "tick" and not record.get("drain"):  # a drain came after a stop
-                    now = record["now"]
+                    now = self._replayed_to = record["now"]
                     out.wait_done()
                     if corrections:
                         note = StreamNotification(intake.released_ns(), {}, corrections=corrections)
@@ -310,7 +327,7 @@ class LiveRuntime(ThreadRuntime):
     def close_journal(self, why: str = "stopped") -> None:
         """After a stop (Ctrl-C, an error) and the drain: what the engine did last, the end."""
         self.keeper.did(self.pipeline.engine)
-        self.keeper.close(why)
+        self.keeper.close(WRITTEN if self.stop_after_replay else why)
 
     def _analysis(self, inbox: ThreadLink) -> None:
         """The thread runtime's analysis loop, journaling what each update made happen."""

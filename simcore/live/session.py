@@ -61,6 +61,9 @@ class LiveOptions:
     refresh_seconds: float = 0.0  # wall seconds between writes of the results so far (0: never)
     # a resumed session: the records of the journal it continues (simcore.live.journal)
     resume: list[dict] | None = None
+    # with resume: stop once the journal is replayed and the broker asked what happened (the
+    # killed session's results and report, without going on: no new data, no order sent)
+    stop_after_replay: bool = False
     refreshed: Callable[[Path], None] | None = None  # after each such write (the report)
 
 
@@ -107,6 +110,7 @@ def run_live(
             refresh_seconds=options.refresh_seconds,
             journal_dir=out_dir,
             resume=options.resume,
+            stop_after_replay=options.stop_after_replay,
         )
         holder["runtime"] = runtime
         if runtime_ready is not None:

@@ -3,7 +3,8 @@
 Start the system, record each session as it ends, and collect the results — also of a run that
 failed (a strategy error, a component's exception) or was interrupted (Ctrl-C): what it
 produced up to then is recorded and written, with ``summary.status`` saying how it ended, and
-the exception is re-raised for the caller to report.
+the exception is re-raised for the caller to report (a run stopped on purpose, ``RunStopped``,
+returns).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from simcore.results.writing import PartedTable, prepare_out_dir, write_outputs
 from simcore.runtime.checkpoint import CarriedState, CheckpointError, Checkpoints, fingerprint
 from simcore.runtime.checkpoint import environment as checkpoint_environment
 from simcore.runtime.system import SystemManager
+from simcore.runtime.threads import RunStopped
 from simcore.store.parquet import ParquetStore
 
 SPILL_FOLDER = ".bars-parts"  # a run's bars, a session a file, until bars.parquet is written
@@ -207,7 +209,7 @@ def run_session(
             recorder.remove_parts()  # failed one would fail again (killed between the two:
             if checkpoints is not None:  # --resume finds it complete)
                 checkpoints.remove()
-    if failure is not None:
+    if failure is not None and not isinstance(failure, RunStopped):
         if out_dir is not None:
             failure.add_note(f"what the run produced up to then is in {out_dir}")
         raise failure
@@ -270,6 +272,8 @@ def _results(
     status = status or "complete"
     if isinstance(failure, KeyboardInterrupt):
         status = "interrupted"
+    elif isinstance(failure, RunStopped):
+        status = "stopped"
     elif failure is not None:
         status = "failed"
     summary = {

@@ -46,6 +46,11 @@ class Stopping(Exception):
     """The run is stopping (a component failed, or stop() was called): unwind quietly."""
 
 
+class RunStopped(Exception):
+    """A run stopped on purpose before its end (a killed live session resumed only to write
+    its results): what it produced is written with status ``stopped``, and it returns."""
+
+
 @dataclass(frozen=True, slots=True)
 class Overrun:
     """A consumer still busy when the next data fell due (clock-driven and live only)."""

@@ -94,6 +94,14 @@ def live(
             "broker what happened meanwhile, fill the minutes it was down, and go on.",
         ),
     ] = False,
+    stop: Annotated[
+        bool,
+        typer.Option(
+            "--stop",
+            help="With --resume: write the killed session's results and report from its "
+            "journal and the broker's account, and end it there: no new data, no order sent.",
+        ),
+    ] = False,
 ) -> None:
     """Run a strategy on live market data (a provider's, or the local store replayed at the
     clock), trading with simcore's paper broker or through a broker (Alpaca's paper account
@@ -117,6 +125,8 @@ def live(
     folder = out_dir or Path("out") / config_file.stem
     clock = rehearsal_clock(clock_start, clock_speed, clock_started_at)
     journal = None
+    if stop and not resume:
+        raise UserError("--stop ends a killed session after replaying it: it needs --resume")
     if resume:
         from simcore.live.journal import session_to_resume
         from simcore.time import LiveClock
@@ -145,6 +155,7 @@ def live(
             refresh_seconds=refresh if report else 0.0,
             refreshed=refresh_report,
             resume=journal,
+            stop_after_replay=stop,
         ),
         live_money=live_money,
         env=provider_env(
@@ -193,6 +204,11 @@ def live(
         f"rejected {s['rejections']:,} | corrections {result.tables['corrections'].height:,} | "
         f"gaps filled {(result.tables['gap_fills']['outcome'] == 'filled').sum():,}"
     )
+    if s["status"] == "stopped":
+        out.print(
+            "the killed session was written from its journal and the broker's account, and "
+            "ended there (--stop): nothing was streamed or sent"
+        )
     out.print(f"results: {escape(str(folder))}")  # the warnings are the summary's
     if report:
         write_report(folder)
