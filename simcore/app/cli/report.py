@@ -26,14 +26,16 @@ def report_command(
         raise UserError(
             f"{out_dir} holds the journal of the live session of {killed}, killed before it "
             "wrote its results (no manifest.json). `simcore live CONFIG --out "
-            f"{out_dir} --resume` replays the journal and writes them — during the session or "
-            "after its close (the minutes it was down are filled from the provider's history)"
+            f"{out_dir} --resume` replays the journal, goes on and writes them — during the "
+            "session or after its close (the minutes it was down are filled from the "
+            "provider's history); with --stop it writes them and ends the session there"
         )
     if _status(out_dir) == "running":
         err.print(
             f"[yellow]note:[/] {escape(str(out_dir))} holds what a live session wrote at a "
             "--refresh (status 'running'): the session is still running, or was killed — then "
-            f"`simcore live CONFIG --out {escape(str(out_dir))} --resume` completes it"
+            f"`simcore live CONFIG --out {escape(str(out_dir))} --resume` completes it (with "
+            "--stop: writes it as it stood)"
         )
     write_report(out_dir)
 
