@@ -9,7 +9,6 @@ talks to) on the rehearsal clock; a killed session is a real ``simcore live`` pr
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import subprocess
@@ -55,6 +54,22 @@ def emulator_at_1200(sample_store, monkeypatch):
 def live_argv(config: Path, out: Path, store: Path) -> list[str]:
     argv = ["live", str(config), "--out", str(out), "--store", str(store)]
     return [*argv, "--clock-start", START.isoformat(), "--clock-speed", str(SPEED)]
+
+
+def killed(argv: list[str], when) -> None:
+    """A `simcore` process run with ``argv``, SIGKILLed as soon as ``when()`` holds."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "simcore", *argv], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        while process.poll() is None and not when():
+            time.sleep(0.0005)
+        process.send_signal(signal.SIGKILL)
+        assert process.wait(30) == -signal.SIGKILL, process.stderr.read().decode()[-2000:]
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.stderr.close()
 
 
 def test_the_journal_holds_what_the_results_hold(emulator_at_1200, tmp_path):
@@ -108,19 +123,8 @@ def test_a_killed_session_leaves_every_release_and_order_in_its_journal(
     session sent in its very last moment (a resume asks the account for them by client id)."""
     config = write_config(tmp_path, trade_api="alpaca", strategy=STRATEGY)
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "simcore", *live_argv(config, out, tmp_path / "store")]
-    process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ}
-    )
     desk = emulator_at_1200.desk
-    try:
-        while process.poll() is None and len(desk.by_client) < 5:
-            time.sleep(0.001)
-        process.send_signal(signal.SIGKILL)
-        assert process.wait(30) == -signal.SIGKILL
-    finally:
-        if process.poll() is None:
-            process.kill()
+    killed(live_argv(config, out, tmp_path / "store"), lambda: len(desk.by_client) >= 5)
     records, _ = read_journal(journal_path(out, DAY))
     assert records[0]["k"] == "session" and records[-1]["k"] != "end"
     tag = records[0]["tag"]
@@ -156,17 +160,7 @@ def kill_and_resume(
     argv = live_argv(config, out, tmp_path / "store")
     argv += ["--clock-started-at", repr(emulator.clock.started_at)]
     argv += ["--refresh", str(refresh)] if refresh else ["--no-report"]  # refreshes: reports
-    command = [sys.executable, "-m", "simcore", *argv]
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE}
-    process = subprocess.Popen(command, **quiet)
-    try:
-        while process.poll() is None and not killed_when(out):
-            time.sleep(0.0005)
-        process.send_signal(signal.SIGKILL)
-        assert process.wait(30) == -signal.SIGKILL, process.stderr.read().decode()[-2000:]
-    finally:
-        if process.poll() is None:
-            process.kill()
+    killed(argv, lambda: killed_when(out))
     if wait is not None:
         wait(out)
     resumed = subprocess.run(
@@ -328,19 +322,7 @@ def test_a_killed_session_written_with_stop_and_not_continued(emulator_at_1200, 
     out = tmp_path / "out"
     argv = [*live_argv(config, out, tmp_path / "store")]
     argv += ["--clock-started-at", repr(emulator_at_1200.clock.started_at), "--no-report"]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "simcore", *argv],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        while process.poll() is None and len(desk.by_client) < 3:
-            time.sleep(0.0005)
-        process.send_signal(signal.SIGKILL)
-        assert process.wait(30) == -signal.SIGKILL
-    finally:
-        if process.poll() is None:
-            process.kill()
+    killed(argv, lambda: len(desk.by_client) >= 3)
     sent = dict(desk.by_client)
     # written once the market has closed: the account moves no more (while it is open, its
     # working orders fill after the resume asked for them, and the two part)

@@ -125,7 +125,8 @@ class LiveRuntime(ThreadRuntime):
             broker = None
         self.keeper.open(c.days[0], broker)  # the broker's first dealings are the session's
         if broker is not None:
-            broker.resuming = "stop" if self.stop_after_replay else broker.resuming
+            if self.stop_after_replay:  # a broker that resumes (simcore.live.keeper.open)
+                broker.resuming = "stop"
             broker.start()
         # connected from the start: the first bars of a session must not come before the socket;
         # the feed carries what the marking STREAMED (the base bar interval, quotes, ticks)

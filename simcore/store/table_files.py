@@ -41,30 +41,10 @@ def parse_column_map(text: str | None) -> dict[str, str]:
 BLOCK_ROWS = 1_000_000  # rows of a file read and cleaned at once: about 1 GB of the process at most
 
 
-def read_table(
-    path: Path,
-    dataset: Dataset,
-    tm: TimeManager,
-    *,
-    columns: Mapping[str, str] | None = None,
-    source_tz: str | None = None,
-    symbol: str | None = None,
-    epoch_unit: str | None = None,
-) -> pl.DataFrame:
-    """Read a CSV or Parquet file into the store schema of ``dataset``, whole (``read_blocks``
-    reads one too big to hold a block at a time).
-
-    Text timestamps with an offset are converted to UTC; naive ones are taken as wall-clock
-    time in ``source_tz``, which must then be given: a file of exchange-local times read as
-    UTC lands hours off, outside the regular session, so simcore never guesses. Integer
-    timestamps need ``epoch_unit`` (they are UTC). Values that do not parse become nulls,
-    which the cleaner counts as bad rows instead of the import failing.
-    """
-    blocks = read_blocks(
-        path, dataset, tm, columns=columns, source_tz=source_tz, symbol=symbol,
-        epoch_unit=epoch_unit, block_rows=None,
-    )  # fmt: skip
-    return pl.concat(list(blocks), how="vertical_relaxed")
+def read_table(path: Path, dataset: Dataset, tm: TimeManager, **reading) -> pl.DataFrame:
+    """A CSV or Parquet file in the store schema of ``dataset``, whole (``read_blocks``, whose
+    options ``reading`` are, reads one too big to hold a block at a time)."""
+    return pl.concat(list(read_blocks(path, dataset, tm, **reading, block_rows=None)))
 
 
 def read_blocks(
@@ -78,10 +58,17 @@ def read_blocks(
     epoch_unit: str | None = None,
     block_rows: int | None = BLOCK_ROWS,
 ) -> Iterator[pl.DataFrame]:
-    """A CSV or Parquet file in the store schema of ``dataset`` (as ``read_table`` reads it),
-    ``block_rows`` rows at a time in file order (None: whole), so that a file bigger than
-    memory imports in a block's memory. Each block is read as the first is: a problem found in
-    a later block (a naive timestamp without ``source_tz``) stops the import there."""
+    """A CSV or Parquet file in the store schema of ``dataset``, ``block_rows`` rows at a time
+    in file order (None: whole), so that a file bigger than memory imports in a block's memory.
+
+    Text timestamps with an offset are converted to UTC; naive ones are taken as wall-clock
+    time in ``source_tz``, which must then be given: a file of exchange-local times read as
+    UTC lands hours off, outside the regular session, so simcore never guesses. Integer
+    timestamps need ``epoch_unit`` (they are UTC). Values that do not parse become nulls,
+    which the cleaner counts as bad rows instead of the import failing. Each block is read as
+    the first is: a problem found in a later block (a naive timestamp without ``source_tz``)
+    stops the import there.
+    """
     if not path.is_file():
         raise DataError(f"{path}: no such file" if not path.exists() else f"{path}: not a file")
     if source_tz is not None:
