@@ -14,8 +14,6 @@ from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
-import pyarrow.csv as pa_csv
-import pyarrow.parquet as pq
 
 from simcore.errors import DataError
 from simcore.store.parquet import Dataset
@@ -104,6 +102,11 @@ def read_blocks(
 
 def _raw_blocks(path: Path, parquet: bool, block_rows: int | None) -> Iterator[pl.DataFrame]:
     """The file's rows as they are (a CSV's as text: parsed later, failures counted)."""
+    # pyarrow's readers (and the filesystems pyarrow.parquet loads) only where a file is read
+    # in blocks: a process that imports no file (a live session, a backtest) never loads them
+    import pyarrow.csv as pa_csv
+    import pyarrow.parquet as pq
+
     if block_rows is None:
         if parquet:
             yield pl.read_parquet(path)
